@@ -1,0 +1,92 @@
+"""``python -m components plan|render``: the offline plan and the artifacts the hosts will run.
+
+Runs anywhere: no Pulumi CLI, no cloud credentials. Bad input exits 2 with one clean message per problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from components.cli.program import run_program
+from components.cli.report import plan_json, render_markdown, render_table
+from components.config import parse_stack_config, raw_from_stack_file
+from components.errors import ConfigError
+from components.render import write_artifacts
+from components.sizing import StackPlan, plan_stack
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m components", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (
+        ("plan", "validate the stack config, size every model and list the resources `pulumi up` would create"),
+        ("render", "write what the hosts will run (vLLM args, user-data, Prometheus config) to a directory"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        source = sub.add_mutually_exclusive_group()
+        source.add_argument("--stack", default="dev", help="read Pulumi.<stack>.yaml (default: dev)")
+        source.add_argument("--config", type=Path, help="read this file (Pulumi.<stack>.yaml shape) instead")
+        sub.add_argument(
+            "--project-dir",
+            type=Path,
+            default=Path.cwd(),
+            help="the Pulumi project directory (holds __main__.py and the stack files); default: cwd",
+        )
+        if name == "plan":
+            sub.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+        else:
+            sub.add_argument("--out", type=Path, required=True, help="directory to write the artifacts into")
+    return parser
+
+
+def _load(args: argparse.Namespace) -> tuple[str, dict[str, Any], list[str], StackPlan]:
+    path = args.config if args.config else args.project_dir / f"Pulumi.{args.stack}.yaml"
+    stack = args.config.stem.removeprefix("Pulumi.") if args.config else args.stack
+    if not path.is_file():
+        raise ConfigError.single(str(path), None, "does not exist", "pass --stack NAME or --config FILE")
+    raw, secret_keys = raw_from_stack_file(path)
+    config = parse_stack_config(raw)
+    return stack, raw, secret_keys, plan_stack(config)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    stack, raw, secret_keys, plan = _load(args)
+    run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack)
+    document = plan_json(stack, plan, run.resources)
+    if args.format == "json":
+        print(json.dumps(document, indent=2, sort_keys=False))
+    elif args.format == "markdown":
+        print(render_markdown(document))
+    else:
+        print(render_table(document), end="")
+    return 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    _stack, _raw, _secret_keys, plan = _load(args)
+    for path in write_artifacts(plan, args.out):
+        print(path)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _plan(args) if args.command == "plan" else _render(args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT

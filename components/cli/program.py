@@ -1,0 +1,138 @@
+"""Run the stack's real ``__main__.py`` under Pulumi mocks and record what it registers.
+
+No Pulumi CLI, no plugins and no cloud: the mock monitor answers every registration, and this module keeps
+each resource's type, name, parent, inputs (secrets redacted) and options as the engine would receive them.
+"""
+
+from __future__ import annotations
+
+import logging
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc, settings
+
+from components.config import NAMESPACE, SECRET_PLACEHOLDER, to_pulumi_config
+
+_SECRET_SIG = rpc._special_sig_key
+_SECRET_VALUE = rpc._special_secret_sig
+
+
+@dataclass
+class RecordedResource:
+    type: str
+    name: str
+    parent: str | None
+    inputs: dict[str, Any]
+    options: dict[str, Any]
+    urn: str
+
+
+@dataclass
+class _Recorder(mocks.Mocks):
+    """Returns inputs as outputs (plus the few outputs the program reads) and answers invokes."""
+
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            outputs["result"] = SECRET_PLACEHOLDER
+        return f"{args.name}-id", outputs
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        self.invokes.append((args.token, dict(args.args)))
+        return {}, None
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """A mock monitor that also keeps the registration options (protect, retainOnDelete, ...)."""
+
+    def __init__(self, recorder: _Recorder) -> None:
+        super().__init__(recorder)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            self.recorded.append(
+                RecordedResource(
+                    type=request.type,
+                    name=request.name,
+                    parent=_name_from_urn(request.parent),
+                    inputs=redact(inputs),
+                    options=_options(request),
+                    urn=response.urn,
+                )
+            )
+        return response
+
+
+def _options(request: Any) -> dict[str, Any]:
+    return {
+        "protect": bool(request.protect),
+        "retainOnDelete": bool(request.retainOnDelete),
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+        "ignoreChanges": sorted(request.ignoreChanges),
+        "replaceOnChanges": sorted(request.replaceOnChanges),
+        "dependsOn": sorted(_name_from_urn(urn) or urn for urn in request.dependencies),
+        "provider": _provider_name(request.provider),
+    }
+
+
+def _name_from_urn(urn: str) -> str | None:
+    if not urn or (urn.endswith("pulumi:pulumi:Stack::" + urn.rsplit("::", 1)[-1]) and "$" not in urn):
+        return None
+    return urn.rsplit("::", 1)[-1]
+
+
+def _provider_name(reference: str) -> str | None:
+    # "<provider urn>::<id>"; default providers are an implementation detail of the engine.
+    if not reference:
+        return None
+    urn = reference.rsplit("::", 1)[0]
+    name = urn.rsplit("::", 1)[-1]
+    return None if name.startswith("default") else name
+
+
+def redact(value: Any) -> Any:
+    """Replace every secret (wire-wrapped) value, however deeply nested, with ``[secret]``."""
+    if isinstance(value, Mapping):
+        if value.get(_SECRET_SIG) == _SECRET_VALUE:
+            return SECRET_PLACEHOLDER
+        return {key: redact(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    return value
+
+
+@dataclass
+class ProgramRun:
+    resources: list[RecordedResource]
+    invokes: list[tuple[str, dict[str, Any]]]
+    outputs: dict[str, Any]
+
+
+def run_program(program: Path, raw_config: Mapping[str, Any], secret_keys: list[str], stack: str) -> ProgramRun:
+    """Run ``program`` (the stack's ``__main__.py``) under mocks with the given raw config."""
+    recorder = _Recorder()
+    monitor = RecordingMonitor(recorder)
+    settings.ROOT.set(None)  # a fresh root stack: exports from an earlier run must not leak in
+    # The planner already reports warnings; the program's pulumi.log calls would only echo them.
+    quiet = logging.getLogger("vllm-aws.mock-engine")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    pulumi.runtime.set_mocks(recorder, project=NAMESPACE, stack=stack, preview=False, monitor=monitor, logger=quiet)
+    pulumi.runtime.set_all_config(to_pulumi_config(raw_config), [f"{NAMESPACE}:{key}" for key in secret_keys])
+    try:
+        pulumi.runtime.test(lambda: runpy.run_path(str(program), run_name="__main__"))()
+        root = settings.get_root_resource()
+        outputs = dict(getattr(root, "outputs", None) or {})
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    return ProgramRun(resources=monitor.recorded, invokes=recorder.invokes, outputs=outputs)

@@ -1,0 +1,538 @@
+"""Stack configuration: the ``vllm-aws:*`` config contract as frozen pydantic models.
+
+This is the only module that reads ``pulumi.Config``. The same models validate a plain YAML file of
+the ``Pulumi.<stack>.yaml`` shape (used by ``python -m components plan --config FILE``), so the CLI
+and ``pulumi up`` reject exactly the same inputs with exactly the same messages.
+
+Structural checks (types, ranges, names, CIDRs, image tags) live here; checks that need the GPU and
+model catalogs (fit, TP, compute capability) live in :mod:`components.sizing`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+import pulumi
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from components.errors import NAMESPACE, ConfigError, ConfigIssue, did_you_mean, key_path
+
+DEFAULT_IMAGE = "vllm/vllm-openai:v0.33.0"
+SECRET_KEYS = ("hfToken", "apiKey")
+# Shown instead of a secret that cannot (or must not) be read, e.g. a `secure:` value offline.
+SECRET_PLACEHOLDER = "[secret]"
+
+_DNS_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$")
+_IMAGE = re.compile(
+    r"^(?P<repo>[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+_ACM_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
+_SNAPSHOT_ID = re.compile(r"^snap-[0-9a-f]{8,17}$")
+_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+
+# Secrets are Pulumi secrets on the `pulumi up` path and pydantic SecretStr when read from a plain file;
+# either way their value never reaches a repr, a log or the plan output.
+SecretInput = SecretStr | pulumi.Output[str]
+
+
+class _ConfigModel(BaseModel):
+    """Base for config sections: camelCase keys, unknown keys rejected, immutable once loaded."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        extra="forbid",
+        frozen=True,
+        arbitrary_types_allowed=True,
+        validate_default=True,
+    )
+
+
+def _check_cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(
+            f"not a valid CIDR block ({exc}). Fix: write a network address with a prefix length, "
+            "e.g. '10.0.0.0/16' or '203.0.113.7/32'"
+        ) from None
+    return value
+
+
+def _is_open_to_world(cidr: str) -> bool:
+    return ipaddress.ip_network(cidr, strict=True).prefixlen == 0
+
+
+Cidr = Annotated[str, Field(description="An IPv4 or IPv6 CIDR block.")]
+
+
+class ArchitectureConfig(_ConfigModel):
+    """Shape of a model that is not in the catalog, so the planner can size it.
+
+    Either give the numbers, or ``configJson`` (a local Hugging Face ``config.json``) and any overrides.
+    """
+
+    config_json: Annotated[str | None, Field(description="Path to a local HF config.json to read the shape from.")] = (
+        None
+    )
+    num_layers: Annotated[int | None, Field(ge=1)] = None
+    num_attention_heads: Annotated[int | None, Field(ge=1)] = None
+    num_key_value_heads: Annotated[int | None, Field(ge=1)] = None
+    head_dim: Annotated[int | None, Field(ge=1)] = None
+    params_billion: Annotated[float | None, Field(gt=0)] = None
+    max_position_embeddings: Annotated[int | None, Field(ge=1)] = None
+    hidden_size: Annotated[int | None, Field(ge=1, description="Default: heads x headDim.")] = None
+    intermediate_size: Annotated[int | None, Field(ge=1, description="Default: 3.5 x hiddenSize.")] = None
+    vocab_size: Annotated[int | None, Field(ge=1, description="Default: 32000.")] = None
+    default_dtype: Literal["bfloat16", "float16"] = "bfloat16"
+    gated: Annotated[bool, Field(description="Needs an HF token. Default: false.")] = False
+
+
+class ModelConfig(_ConfigModel):
+    """One served model (``vllm-aws:models[i]``)."""
+
+    name: Annotated[str, Field(description="DNS-safe name: served-model-name, route and resource key.")]
+    id: Annotated[str, Field(min_length=1, description="Hugging Face repo id, or a path on the cache.")]
+    revision: Annotated[str | None, Field(description="Pinned commit sha or tag. Default: main.")] = None
+    tensor_parallel_size: Annotated[int, Field(ge=1, le=8)] = 1
+    instance_type: Annotated[
+        str | None, Field(description="EC2 type. Default: the cheapest catalog type that fits.")
+    ] = None
+    replicas: Annotated[int, Field(ge=1, le=32)] = 1
+    max_model_len: Annotated[
+        int | None, Field(ge=16, description="Context length. Default: the model's own limit.")
+    ] = None
+    quantization: Literal["awq", "gptq", "fp8", "compressed-tensors"] | None = None
+    dtype: Literal["auto", "bfloat16", "float16"] = "auto"
+    kv_cache_dtype: Literal["auto", "fp8"] = "auto"
+    gpu_memory_utilization: Annotated[float, Field(ge=0.1, le=0.99)] = 0.92
+    max_num_seqs: Annotated[int | None, Field(ge=1, description="Default: vLLM's for the GPU.")] = None
+    max_num_batched_tokens: Annotated[int | None, Field(ge=16, description="Default: vLLM's for the GPU.")] = None
+    enable_prefix_caching: bool = True
+    extra_args: Annotated[
+        tuple[str, ...], Field(description="Extra `vllm serve` arguments, checked against vLLM's flags.")
+    ] = ()
+    architecture: ArchitectureConfig | None = None
+    spot: Annotated[bool, Field(description="One-time spot instances. Default: on-demand.")] = False
+
+    @field_validator("name")
+    @classmethod
+    def _dns_safe(cls, value: str) -> str:
+        if not _DNS_NAME.match(value):
+            raise ValueError(
+                "must be DNS-safe: lowercase letters, digits and '-', starting with a letter, not ending "
+                "with '-', at most 24 characters. Fix: rename it, e.g. 'llama-8b'"
+            )
+        return value
+
+
+class CacheConfig(_ConfigModel):
+    """EBS model cache volumes (``vllm-aws:cache``)."""
+
+    size_gib: Annotated[
+        int | Literal["auto"], Field(description="Volume size. Default: auto (weights x 2 + 50 GiB).")
+    ] = "auto"
+    throughput_mibps: Annotated[int, Field(ge=125, le=2000)] = 1000
+    iops: Annotated[int, Field(ge=3000, le=80000)] = 6000
+    retain_on_delete: Annotated[bool, Field(description="Keep caches on destroy. Default: true.")] = True
+    snapshot_id: Annotated[str | None, Field(description="Seed new caches from this snapshot.")] = None
+
+    @field_validator("size_gib")
+    @classmethod
+    def _size_range(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and not 20 <= value <= 65536:
+            raise ValueError("must be between 20 and 65536 GiB (gp3 limits). Fix: use 'auto' or a size")
+        return value
+
+    @field_validator("snapshot_id")
+    @classmethod
+    def _snapshot_shape(cls, value: str | None) -> str | None:
+        if value is not None and not _SNAPSHOT_ID.match(value):
+            raise ValueError("is not an EBS snapshot id. Fix: use an id like 'snap-0123456789abcdef0'")
+        return value
+
+    @model_validator(mode="after")
+    def _gp3_ratios(self) -> Self:
+        # gp3: throughput at most 0.25 MiB/s per provisioned IOPS (AWS EBS volume types).
+        if self.throughput_mibps > self.iops / 4:
+            raise ValueError(
+                f"throughputMibps {self.throughput_mibps} needs at least {self.throughput_mibps * 4} IOPS "
+                f"on gp3 (0.25 MiB/s per IOPS), but iops is {self.iops}. Fix: set iops to "
+                f"{self.throughput_mibps * 4} or more, or lower throughputMibps to {self.iops // 4}"
+            )
+        if isinstance(self.size_gib, int) and self.iops > 500 * self.size_gib:
+            raise ValueError(
+                f"iops {self.iops} exceeds gp3's 500 IOPS per GiB for a {self.size_gib} GiB volume. "
+                f"Fix: set sizeGib to {-(-self.iops // 500)} or more, or lower iops"
+            )
+        return self
+
+
+class NetworkConfig(_ConfigModel):
+    """Where the stack lives (``vllm-aws:network``). Default: the region's default VPC."""
+
+    vpc_id: str | None = None
+    public_subnet_ids: tuple[str, ...] | None = None
+    private_subnet_ids: tuple[str, ...] | None = None
+    allowed_cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1, description="Who may reach the load balancer.")] = (
+        "0.0.0.0/0",
+    )
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_cidr(c) for c in value)
+
+    @field_validator("vpc_id")
+    @classmethod
+    def _vpc_shape(cls, value: str | None) -> str | None:
+        if value is not None and not _VPC_ID.match(value):
+            raise ValueError("is not a VPC id. Fix: use an id like 'vpc-0123456789abcdef0'")
+        return value
+
+    @field_validator("public_subnet_ids", "private_subnet_ids")
+    @classmethod
+    def _subnet_shape(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for subnet in value or ():
+            if not _SUBNET_ID.match(subnet):
+                raise ValueError(f"{subnet!r} is not a subnet id. Fix: use ids like 'subnet-0123456789abcdef0'")
+        return value
+
+    @model_validator(mode="after")
+    def _subnets_need_vpc(self) -> Self:
+        if (self.public_subnet_ids or self.private_subnet_ids) and self.vpc_id is None:
+            raise ValueError("subnet ids were given without vpcId. Fix: set network.vpcId to their VPC")
+        return self
+
+
+class AccessConfig(_ConfigModel):
+    """How Pulumi reaches each host's Docker daemon (``vllm-aws:access``)."""
+
+    mode: Annotated[Literal["ssm", "ssh"], Field(description="ssm: SSH through Session Manager, no inbound port.")] = (
+        "ssm"
+    )
+    ssh_cidrs: tuple[Cidr, ...] = ()
+
+    @field_validator("ssh_cidrs")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            _check_cidr(cidr)
+            if _is_open_to_world(cidr):
+                raise ValueError(
+                    f"{cidr} opens SSH to the whole internet. Fix: list your runner's or VPN's CIDR, "
+                    "or use mode: ssm (no inbound port at all)"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _ssh_needs_cidrs(self) -> Self:
+        if self.mode == "ssh" and not self.ssh_cidrs:
+            raise ValueError(
+                "mode 'ssh' needs sshCidrs (who may reach port 22). Fix: set access.sshCidrs, or use mode: ssm"
+            )
+        return self
+
+
+class LoadBalancerConfig(_ConfigModel):
+    """The ALB in front of every model (``vllm-aws:loadBalancer``)."""
+
+    certificate_arn: Annotated[
+        str | None, Field(description="ACM certificate for HTTPS. Default: HTTP only, with a warning.")
+    ] = None
+    idle_timeout_seconds: Annotated[int, Field(ge=1, le=4000)] = 600
+    internal: bool = False
+    deletion_protection: bool = False
+    domain: Annotated[str | None, Field(description="Routes <model>.<domain> by host header when set.")] = None
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _arn_shape(cls, value: str | None) -> str | None:
+        if value is not None and not _ACM_ARN.match(value):
+            raise ValueError(
+                "is not an ACM certificate ARN. Fix: use "
+                "'arn:aws:acm:<region>:<account>:certificate/<uuid>' from `aws acm list-certificates`"
+            )
+        return value
+
+    @field_validator("domain")
+    @classmethod
+    def _domain_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]+$", value):
+            raise ValueError("is not a DNS domain. Fix: use a lowercase domain like 'llm.example.com'")
+        return value
+
+
+class MonitoringConfig(_ConfigModel):
+    """Prometheus and Grafana (``vllm-aws:monitoring``)."""
+
+    enabled: bool = True
+    placement: Literal["dedicated", "colocated"] = "dedicated"
+    instance_type: str = "t3.medium"
+    grafana: bool = True
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 15
+
+
+class StackConfig(_ConfigModel):
+    """Everything under the ``vllm-aws`` config namespace, plus ``aws:region``."""
+
+    region: Annotated[str, Field(alias="aws:region", description="From aws:region.")] = "us-east-1"
+    image: Annotated[str, Field(description="Pinned vllm/vllm-openai image; never `latest`.")] = DEFAULT_IMAGE
+    models: Annotated[tuple[ModelConfig, ...], Field(min_length=1)]
+    cache: CacheConfig = CacheConfig()
+    network: NetworkConfig = NetworkConfig()
+    access: AccessConfig = AccessConfig()
+    load_balancer: LoadBalancerConfig = LoadBalancerConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+    tags: Annotated[dict[str, str], Field(description="Extra tags on every AWS resource.")] = {}
+    hf_token: Annotated[SecretInput | None, Field(description="Hugging Face token (secret).")] = None
+    api_key: Annotated[SecretInput | None, Field(description="vLLM API key (secret). Default: generated.")] = None
+
+    @field_validator("image")
+    @classmethod
+    def _pinned_image(cls, value: str) -> str:
+        match = _IMAGE.match(value)
+        if not match:
+            raise ValueError("is not a Docker image reference. Fix: use e.g. 'vllm/vllm-openai:v0.33.0'")
+        tag, digest = match.group("tag"), match.group("digest")
+        if digest is None and (tag is None or tag == "latest" or tag.startswith("latest-")):
+            raise ValueError(
+                "is not pinned: `latest` (or no tag) changes under you and replaces every container on the "
+                f"next `pulumi up`. Fix: pin a release tag, e.g. '{DEFAULT_IMAGE}', or a digest '@sha256:...'"
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region_shape(cls, value: str) -> str:
+        if not re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", value):
+            raise ValueError("is not an AWS region. Fix: e.g. `pulumi config set aws:region us-east-1`")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Self:
+        seen: dict[str, int] = {}
+        for index, model in enumerate(self.models):
+            if model.name in seen:
+                raise _LocatedError(
+                    ("models", index, "name"),
+                    model.name,
+                    f"duplicates models[{seen[model.name]}].name; names key routes and resources",
+                    "give every model a distinct name",
+                )
+            seen[model.name] = index
+        arn = self.load_balancer.certificate_arn
+        arn_match = _ACM_ARN.match(arn) if arn else None
+        if arn_match and arn_match.group("region") != self.region:
+            raise _LocatedError(
+                ("loadBalancer", "certificateArn"),
+                arn,
+                f"is in {arn_match.group('region')} but the stack deploys to {self.region}; an ALB can only "
+                "use certificates from its own region",
+                f"request or import the certificate in {self.region}",
+            )
+        if self.monitoring.enabled and self.monitoring.placement == "colocated" and self.monitoring.grafana:
+            pass  # colocated Grafana is fine: it listens on the first GPU host, reachable only via SSM.
+        return self
+
+
+class _LocatedError(ValueError):
+    """A cross-field failure that belongs to a key other than the validator's own."""
+
+    def __init__(self, loc: tuple[str | int, ...], value: object, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.issue = ConfigIssue(key_path(loc), value, problem, fix)
+
+
+# --- loading -----------------------------------------------------------------------------------------
+
+_TOP_LEVEL_KEYS = tuple((field.alias or name) for name, field in StackConfig.model_fields.items() if name != "region")
+
+
+def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
+    """Validate a ``{key: value}`` map of un-namespaced ``vllm-aws`` keys (plus ``aws:region``).
+
+    Raises :class:`ConfigError` listing every problem, each with its key path, value and fix.
+    """
+    issues = [
+        ConfigIssue(
+            key_path((key,)),
+            raw[key],
+            "is not a vllm-aws config key",
+            f"did you mean '{hint}'?"
+            if (hint := did_you_mean(key, _TOP_LEVEL_KEYS))
+            else f"remove it; known keys: {', '.join(_TOP_LEVEL_KEYS)}",
+        )
+        for key in raw
+        if key not in _TOP_LEVEL_KEYS and key != "aws:region"
+    ]
+    if issues:
+        raise ConfigError(issues)
+    try:
+        return StackConfig.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError(_issues_from_pydantic(exc, raw)) from None
+
+
+def _issues_from_pydantic(exc: ValidationError, raw: Mapping[str, Any]) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    for error in exc.errors(include_url=False):
+        located = (error.get("ctx") or {}).get("error")
+        if isinstance(located, _LocatedError):
+            issues.append(located.issue)
+            continue
+        loc = tuple(error["loc"])
+        value = error.get("input")
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            candidates = _field_aliases_at(loc[:-1], raw)
+            hint = did_you_mean(str(loc[-1]), candidates)
+            fix = f"did you mean '{hint}'?" if hint else f"remove it; known keys: {', '.join(candidates)}"
+            issues.append(ConfigIssue(key_path(loc), value, "is not a known key here", fix))
+            continue
+        if error["type"] == "missing":
+            issues.append(ConfigIssue(key_path(loc), None, "is required", "set it"))
+            continue
+        problem, _, fix = message.partition(". Fix: ")
+        if not fix:
+            fix = _generic_fix(error["type"], error.get("ctx") or {})
+        issues.append(ConfigIssue(key_path(loc), _redact(loc, value), problem, fix))
+    return issues
+
+
+def _redact(loc: tuple[Any, ...], value: object) -> object:
+    return SECRET_PLACEHOLDER if loc and loc[0] in SECRET_KEYS else value
+
+
+def _generic_fix(error_type: str, ctx: Mapping[str, Any]) -> str:
+    if "expected" in ctx:
+        return f"use one of {ctx['expected']}"
+    bounds = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
+    for key, words in bounds.items():
+        if key in ctx:
+            return f"use a value {words} {ctx[key]}"
+    if error_type.endswith("_type") or error_type.endswith("_parsing"):
+        return f"use a {error_type.split('_', maxsplit=1)[0]} value"
+    if error_type == "too_short":
+        return "give at least one entry"
+    return "see the config reference in README.md"
+
+
+def _field_aliases_at(loc: tuple[Any, ...], raw: Mapping[str, Any]) -> list[str]:
+    """Known keys of the model at ``loc`` (for did-you-mean on an unknown key)."""
+    model: type[BaseModel] = StackConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = next(
+            (f for n, f in model.model_fields.items() if (f.alias or n) == part),
+            None,
+        )
+        annotation = getattr(field, "annotation", None)
+        nested = _model_in(annotation)
+        if nested is None:
+            break
+        model = nested
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def raw_from_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """Read a ``Pulumi.<stack>.yaml``-shaped file into un-namespaced keys.
+
+    Returns the raw map and the keys that are secrets. ``secure:`` values cannot be decrypted offline and
+    become the placeholder ``[secret]``; plain values of secret keys are kept (for offline checks) but
+    treated as secrets from here on.
+    """
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigIssue(str(path), None, f"is not valid YAML ({exc})", "fix the syntax")]) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        raise ConfigError(
+            [ConfigIssue(f"{path}:config", None, "has no `config:` map", "use the Pulumi.<stack>.yaml shape")]
+        )
+    raw: dict[str, Any] = {}
+    secret_keys: list[str] = []
+    for full_key, value in config.items():
+        namespace, _, key = str(full_key).rpartition(":")
+        if full_key == "aws:region":
+            raw["aws:region"] = value
+        elif namespace in ("", NAMESPACE):
+            is_encrypted = isinstance(value, dict) and set(value) == {"secure"}
+            if is_encrypted or key in SECRET_KEYS:
+                secret_keys.append(key)
+            raw[key] = SECRET_PLACEHOLDER if is_encrypted else value
+    return raw, secret_keys
+
+
+def to_pulumi_config(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Raw keys -> the fully qualified, JSON-encoded map ``pulumi.runtime.set_all_config`` expects."""
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        full_key = key if ":" in key else f"{NAMESPACE}:{key}"
+        out[full_key] = value if isinstance(value, str) else json.dumps(value)
+    return out
+
+
+def load_stack_config() -> StackConfig:
+    """Read and validate the stack's config through ``pulumi.Config`` (the ``pulumi up`` path)."""
+    config = pulumi.Config(NAMESPACE)
+    raw: dict[str, Any] = {}
+    for full_key in _all_config_keys():
+        namespace, _, key = full_key.partition(":")
+        if namespace != NAMESPACE or key in SECRET_KEYS:
+            continue
+        value = config.get(key)
+        try:
+            raw[key] = json.loads(value) if value is not None else None
+        except json.JSONDecodeError:
+            raw[key] = value  # a plain string such as the image
+    region = pulumi.Config("aws").get("region")
+    if region is not None:
+        raw["aws:region"] = region
+    for key in SECRET_KEYS:
+        secret = config.get_secret(key)
+        if secret is not None:
+            raw[key] = secret
+    return parse_stack_config(raw)
+
+
+def _all_config_keys() -> list[str]:
+    # pulumi.Config cannot list keys, yet unknown keys must be rejected: read the runtime's config map
+    # (set by the language host through PULUMI_CONFIG, or by set_all_config under mocks).
+    keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
+    return sorted(keys)
+
+
+def secret_output(value: SecretInput) -> pulumi.Output[str]:
+    """A secret config value as a Pulumi secret Output, whichever way it was loaded."""
+    if isinstance(value, SecretStr):
+        return pulumi.Output.secret(value.get_secret_value())
+    return pulumi.Output.secret(value)

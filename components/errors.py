@@ -1,0 +1,80 @@
+"""Bad-input reporting shared by config loading, the planner and the CLI.
+
+Every problem names the config key path (``vllm-aws:models[1].tensorParallelSize``), the value that
+was given and the fix, so a user can act on the message without reading code.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+NAMESPACE = "vllm-aws"
+
+# Loc element types as pydantic reports them: field names and list indexes.
+LocPart = str | int
+
+
+def key_path(loc: Sequence[LocPart]) -> str:
+    """``("models", 1, "tensorParallelSize")`` -> ``vllm-aws:models[1].tensorParallelSize``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not path:
+            path = part if ":" in part else f"{NAMESPACE}:{part}"
+        else:
+            path += f".{part}"
+    return path or NAMESPACE
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """Closest candidate to a mistyped key, ignoring case, ``-`` and ``_`` (snake_case typos included)."""
+
+    def norm(s: str) -> str:
+        return s.lower().replace("_", "").replace("-", "")
+
+    by_norm = {norm(c): c for c in candidates}
+    if norm(word) in by_norm:
+        return by_norm[norm(word)]
+    close = difflib.get_close_matches(norm(word), list(by_norm), n=1, cutoff=0.75)
+    return by_norm[close[0]] if close else None
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One rejected input: where it is, what was given, what is wrong and how to fix it."""
+
+    path: str
+    value: object
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem} (got {format_value(self.value)}). Fix: {self.fix}"
+
+
+class ConfigError(ValueError):
+    """Raised before any resource is registered when the stack configuration cannot work."""
+
+    def __init__(self, issues: Sequence[ConfigIssue]) -> None:
+        self.issues = tuple(issues)
+        super().__init__(self.render())
+
+    @classmethod
+    def single(cls, path: str, value: object, problem: str, fix: str) -> ConfigError:
+        return cls([ConfigIssue(path, value, problem, fix)])
+
+    def render(self) -> str:
+        if len(self.issues) == 1:
+            return f"invalid configuration: {self.issues[0]}"
+        lines = [f"invalid configuration ({len(self.issues)} problems):"]
+        lines += [f"  - {issue}" for issue in self.issues]
+        return "\n".join(lines)
+
+
+def format_value(value: object) -> str:
+    """Short, secret-free rendering of a bad value for an error message."""
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
