@@ -15,11 +15,12 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_origin
 
 import pulumi
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -79,7 +80,18 @@ def _is_open_to_world(cidr: str) -> bool:
     return ipaddress.ip_network(cidr, strict=True).prefixlen == 0
 
 
-Cidr = Annotated[str, Field(description="An IPv4 or IPv6 CIDR block.")]
+def _check_ssh_cidr(cidr: str) -> str:
+    if _is_open_to_world(cidr):
+        raise ValueError(
+            f"{cidr} opens SSH to the whole internet. Fix: list your runner's or VPN's CIDR, "
+            "or use mode: ssm (no inbound port at all)"
+        )
+    return cidr
+
+
+# Checked per entry, so an error names the entry (`network.allowedCidrs[1]`), not the whole list.
+Cidr = Annotated[str, AfterValidator(_check_cidr), Field(description="An IPv4 or IPv6 CIDR block.")]
+SshCidr = Annotated[Cidr, AfterValidator(_check_ssh_cidr)]
 
 
 class ArchitectureConfig(_ConfigModel):
@@ -171,15 +183,19 @@ class CacheConfig(_ConfigModel):
     def _gp3_ratios(self) -> Self:
         # gp3: throughput at most 0.25 MiB/s per provisioned IOPS (AWS EBS volume types).
         if self.throughput_mibps > self.iops / 4:
-            raise ValueError(
-                f"throughputMibps {self.throughput_mibps} needs at least {self.throughput_mibps * 4} IOPS "
-                f"on gp3 (0.25 MiB/s per IOPS), but iops is {self.iops}. Fix: set iops to "
-                f"{self.throughput_mibps * 4} or more, or lower throughputMibps to {self.iops // 4}"
+            raise _LocatedError(
+                ("cache", "throughputMibps"),
+                self.throughput_mibps,
+                f"needs at least {self.throughput_mibps * 4} IOPS on gp3 (0.25 MiB/s per IOPS), "
+                f"but iops is {self.iops}",
+                f"set iops to {self.throughput_mibps * 4} or more, or lower throughputMibps to {self.iops // 4}",
             )
         if isinstance(self.size_gib, int) and self.iops > 500 * self.size_gib:
-            raise ValueError(
-                f"iops {self.iops} exceeds gp3's 500 IOPS per GiB for a {self.size_gib} GiB volume. "
-                f"Fix: set sizeGib to {-(-self.iops // 500)} or more, or lower iops"
+            raise _LocatedError(
+                ("cache", "iops"),
+                self.iops,
+                f"exceeds gp3's 500 IOPS per GiB for a {self.size_gib} GiB volume",
+                f"set sizeGib to {-(-self.iops // 500)} or more, or lower iops",
             )
         return self
 
@@ -193,11 +209,6 @@ class NetworkConfig(_ConfigModel):
     allowed_cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1, description="Who may reach the load balancer.")] = (
         "0.0.0.0/0",
     )
-
-    @field_validator("allowed_cidrs")
-    @classmethod
-    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_check_cidr(c) for c in value)
 
     @field_validator("vpc_id")
     @classmethod
@@ -217,7 +228,9 @@ class NetworkConfig(_ConfigModel):
     @model_validator(mode="after")
     def _subnets_need_vpc(self) -> Self:
         if (self.public_subnet_ids or self.private_subnet_ids) and self.vpc_id is None:
-            raise ValueError("subnet ids were given without vpcId. Fix: set network.vpcId to their VPC")
+            raise _LocatedError(
+                ("network", "vpcId"), None, "is required when subnet ids are given", "set network.vpcId to their VPC"
+            )
         return self
 
 
@@ -227,25 +240,16 @@ class AccessConfig(_ConfigModel):
     mode: Annotated[Literal["ssm", "ssh"], Field(description="ssm: SSH through Session Manager, no inbound port.")] = (
         "ssm"
     )
-    ssh_cidrs: tuple[Cidr, ...] = ()
-
-    @field_validator("ssh_cidrs")
-    @classmethod
-    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for cidr in value:
-            _check_cidr(cidr)
-            if _is_open_to_world(cidr):
-                raise ValueError(
-                    f"{cidr} opens SSH to the whole internet. Fix: list your runner's or VPN's CIDR, "
-                    "or use mode: ssm (no inbound port at all)"
-                )
-        return value
+    ssh_cidrs: tuple[SshCidr, ...] = ()
 
     @model_validator(mode="after")
     def _ssh_needs_cidrs(self) -> Self:
         if self.mode == "ssh" and not self.ssh_cidrs:
-            raise ValueError(
-                "mode 'ssh' needs sshCidrs (who may reach port 22). Fix: set access.sshCidrs, or use mode: ssm"
+            raise _LocatedError(
+                ("access", "sshCidrs"),
+                list(self.ssh_cidrs),
+                "is required with mode 'ssh' (who may reach port 22)",
+                "set access.sshCidrs, or use mode: ssm",
             )
         return self
 
@@ -397,7 +401,9 @@ def _issues_from_pydantic(exc: ValidationError, raw: Mapping[str, Any]) -> list[
         if isinstance(located, _LocatedError):
             issues.append(located.issue)
             continue
-        loc = tuple(error["loc"])
+        loc = _config_loc(tuple(error["loc"]))
+        if loc != tuple(error["loc"]) and any(issue.path == key_path(loc) for issue in issues):
+            continue  # another member of the same union failed on the same key: one issue per key
         value = error.get("input")
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
@@ -409,11 +415,36 @@ def _issues_from_pydantic(exc: ValidationError, raw: Mapping[str, Any]) -> list[
         if error["type"] == "missing":
             issues.append(ConfigIssue(key_path(loc), None, "is required", "set it"))
             continue
+        if error["type"] == "too_short" and len(value or ()) >= (error.get("ctx") or {}).get("min_length", 0):
+            continue  # pydantic counts only the valid entries; the invalid ones are reported on their own
         problem, _, fix = message.partition(". Fix: ")
         if not fix:
             fix = _generic_fix(error["type"], error.get("ctx") or {})
         issues.append(ConfigIssue(key_path(loc), _redact(loc, value), problem, fix))
     return issues
+
+
+def _config_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A pydantic loc without the tags pydantic adds per union member (``sizeGib.int``, ``hfToken.is-instance[...]``).
+
+    Keeps field names, list indexes and the keys of dict-valued fields (``tags.team``).
+    """
+    model: type[BaseModel] | None = StackConfig
+    annotation: Any = None
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(part, int):
+            out.append(part)
+        elif model is not None:
+            field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+            if field is None:
+                return loc  # an unknown key (extra_forbidden): nothing to strip
+            out.append(part)
+            annotation = field.annotation
+            model = _model_in(annotation)
+        elif get_origin(annotation) is dict:
+            out.append(part)
+    return tuple(out)
 
 
 def _redact(loc: tuple[Any, ...], value: object) -> object:
@@ -428,9 +459,12 @@ def _generic_fix(error_type: str, ctx: Mapping[str, Any]) -> str:
         if key in ctx:
             return f"use a value {words} {ctx[key]}"
     if error_type.endswith("_type") or error_type.endswith("_parsing"):
-        return f"use a {error_type.split('_', maxsplit=1)[0]} value"
+        kind = error_type.split("_", maxsplit=1)[0]
+        return f"use {'an' if kind[0] in 'aeiou' else 'a'} {kind} value"
     if error_type == "too_short":
         return "give at least one entry"
+    if error_type == "string_too_short":
+        return "give a non-empty value"
     return "see the config reference in README.md"
 
 

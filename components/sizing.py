@@ -362,7 +362,7 @@ def _plan_model(index: int, model: ModelConfig, config: StackConfig) -> ModelPla
     else:
         if issues:
             return issues
-        chosen = choose_instance(model, spec)
+        chosen = choose_instance(index, model, spec)
         if isinstance(chosen, ConfigIssue):
             return [chosen]
         instance, instance_reason = chosen
@@ -619,7 +619,7 @@ def _instance_issues(index: int, model: ModelConfig, spec: ModelSpec, instance: 
     return issues
 
 
-def choose_instance(model: ModelConfig, spec: ModelSpec) -> tuple[InstanceType, str] | ConfigIssue:
+def choose_instance(index: int, model: ModelConfig, spec: ModelSpec) -> tuple[InstanceType, str] | ConfigIssue:
     """The cheapest priced catalog type where the model fits at its TP size, and why."""
     fitting: list[tuple[float, InstanceType, MemoryFit]] = []
     for instance in catalog.instance_types().values():
@@ -630,7 +630,7 @@ def choose_instance(model: ModelConfig, spec: ModelSpec) -> tuple[InstanceType, 
             fitting.append((instance.hourly_usd, instance, memory))
     fitting.sort(key=lambda item: (item[0], -item[2].kv_cache_tokens))
     if not fitting:
-        return _nothing_fits_issue(model, spec)
+        return _nothing_fits_issue(index, model, spec)
     price, instance, memory = fitting[0]
     reason = (
         f"cheapest catalog type that fits at TP={model.tensor_parallel_size}: ${price:.2f}/h, "
@@ -643,8 +643,7 @@ def choose_instance(model: ModelConfig, spec: ModelSpec) -> tuple[InstanceType, 
     return instance, reason
 
 
-def _nothing_fits_issue(model: ModelConfig, spec: ModelSpec) -> ConfigIssue:
-    index = 0  # replaced by the caller's path below
+def _nothing_fits_issue(index: int, model: ModelConfig, spec: ModelSpec) -> ConfigIssue:
     suggestion = _cheapest_fit_any_tp(model, spec)
     fix = (
         f"set tensorParallelSize: {suggestion[0]} (cheapest fit: {suggestion[1].name})"

@@ -16,7 +16,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
 
-from components.config import NAMESPACE, SECRET_PLACEHOLDER, to_pulumi_config
+from components.config import SECRET_PLACEHOLDER, to_pulumi_config
+from components.errors import NAMESPACE
 
 _SECRET_SIG = rpc._special_sig_key
 _SECRET_VALUE = rpc._special_secret_sig
@@ -57,7 +58,7 @@ class RecordingMonitor(mocks.MockMonitor):
         self.recorded: list[RecordedResource] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
             self.recorded.append(
@@ -130,7 +131,7 @@ def run_program(program: Path, raw_config: Mapping[str, Any], secret_keys: list[
     pulumi.runtime.set_mocks(recorder, project=NAMESPACE, stack=stack, preview=False, monitor=monitor, logger=quiet)
     pulumi.runtime.set_all_config(to_pulumi_config(raw_config), [f"{NAMESPACE}:{key}" for key in secret_keys])
     try:
-        pulumi.runtime.test(lambda: runpy.run_path(str(program), run_name="__main__"))()
+        pulumi.runtime.test(lambda: runpy.run_path(str(program), run_name="__main__"))()  # type: ignore[no-untyped-call]
         root = settings.get_root_resource()
         outputs = dict(getattr(root, "outputs", None) or {})
     finally:

@@ -1,0 +1,470 @@
+"""Bad input is rejected before anything is created, with the key path, the given value and the fix.
+
+Each case starts from a configuration that plans cleanly, breaks exactly one thing and names the exact key path
+the user has to edit and a fragment of the fix they are told to apply.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from components.config import parse_stack_config
+from components.errors import ConfigError
+from components.sizing import plan_stack
+
+Raw = dict[str, Any]
+
+BASE: Raw = {
+    "models": [
+        {"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 8192}
+    ]
+}
+GATED_BASE: Raw = {
+    "hfToken": "hf_test",
+    "models": [
+        {
+            "name": "llama-8b",
+            "id": "meta-llama/Llama-3.1-8B-Instruct",
+            "instanceType": "g6e.xlarge",
+            "maxModelLen": 16384,
+        }
+    ],
+}
+ARN = "arn:aws:acm:{region}:123456789012:certificate/0123abcd-4567-89ef-0123-456789abcdef"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    build: Callable[[], Raw]
+    path: str
+    fix: str
+
+
+def base(**top: Any) -> Raw:
+    raw = copy.deepcopy(BASE)
+    raw.update(top)
+    return raw
+
+
+def model(**changes: Any) -> Callable[[], Raw]:
+    """The valid base with models[0] changed (a value of None removes the key)."""
+
+    def build() -> Raw:
+        raw = copy.deepcopy(BASE)
+        raw["models"][0].update(changes)
+        raw["models"][0] = {k: v for k, v in raw["models"][0].items() if v is not None}
+        return raw
+
+    return build
+
+
+def gated(**changes: Any) -> Callable[[], Raw]:
+    """The valid gated-model base (with an hfToken) with models[0] changed."""
+
+    def build() -> Raw:
+        raw = copy.deepcopy(GATED_BASE)
+        raw["models"][0].update(changes)
+        return raw
+
+    return build
+
+
+def top(**keys: Any) -> Callable[[], Raw]:
+    """The valid base with top-level keys added or replaced."""
+    return lambda: base(**copy.deepcopy(keys))
+
+
+def extra_args(*args: str) -> Callable[[], Raw]:
+    return model(extraArgs=list(args))
+
+
+def without_hf_token() -> Raw:
+    raw = copy.deepcopy(GATED_BASE)
+    del raw["hfToken"]
+    return raw
+
+
+def duplicate_names() -> Raw:
+    raw = base()
+    raw["models"].append({**raw["models"][0], "instanceType": "g6e.xlarge"})
+    return raw
+
+
+def second_model_fits_nowhere() -> Raw:
+    """Auto-selected instance for models[1]: the path must name models[1], not models[0]."""
+    raw = copy.deepcopy(GATED_BASE)
+    raw["models"].append(
+        {
+            "name": "llama-70b",
+            "id": "meta-llama/Llama-3.1-70B-Instruct",
+            "gpuMemoryUtilization": 0.5,
+            "maxModelLen": 8192,
+        }
+    )
+    return raw
+
+
+def p(suffix: str) -> str:
+    return f"vllm-aws:{suffix}"
+
+
+CASES = [
+    # --- tensor parallelism ---------------------------------------------------------------------------------------
+    Case(
+        "tp-not-dividing-heads",
+        model(tensorParallelSize=8, instanceType="g6e.48xlarge"),  # 28 heads
+        p("models[0].tensorParallelSize"),
+        "use one of 1, 2, 4, 7",
+    ),
+    Case(
+        "tp-above-gpu-count",
+        model(tensorParallelSize=2),  # g6.xlarge has one L4
+        p("models[0].tensorParallelSize"),
+        "tensorParallelSize <= 1",
+    ),
+    Case(
+        "tp-not-dividing-kv-heads",
+        model(id="microsoft/phi-4", tensorParallelSize=4, instanceType="g6e.12xlarge"),  # 40 heads, 10 KV heads
+        p("models[0].tensorParallelSize"),
+        "use one of 1, 2, 5",
+    ),
+    Case(
+        "nothing-fits-second-model",
+        second_model_fits_nowhere,
+        p("models[1].tensorParallelSize"),
+        "set tensorParallelSize:",
+    ),
+    # --- memory fit -------------------------------------------------------------------------------------------------
+    Case(
+        "weights-do-not-fit",
+        gated(id="meta-llama/Llama-3.1-70B-Instruct", instanceType="g6.xlarge", maxModelLen=8192),
+        p("models[0].instanceType"),
+        "use a larger GPU",
+    ),
+    Case(
+        "max-model-len-does-not-fit-kv",
+        gated(instanceType="g6.xlarge", maxModelLen=131072),
+        p("models[0].maxModelLen"),
+        "set maxModelLen to",
+    ),
+    Case(
+        "max-model-len-above-model-limit",
+        model(maxModelLen=65536),  # Qwen2.5 supports 32768
+        p("models[0].maxModelLen"),
+        "set it to 32768 or less",
+    ),
+    Case(
+        "gpu-memory-utilization-above-one",
+        model(gpuMemoryUtilization=1.5),
+        p("models[0].gpuMemoryUtilization"),
+        "at most 0.99",
+    ),
+    # --- dtype and quantization -------------------------------------------------------------------------------------
+    Case(
+        "bfloat16-on-t4",
+        model(dtype="bfloat16", instanceType="g4dn.xlarge"),
+        p("models[0].dtype"),
+        "set dtype: float16",
+    ),
+    Case(
+        "online-fp8-on-a10g",
+        model(id="Qwen/Qwen2.5-7B-Instruct", quantization="fp8", instanceType="g5.xlarge"),
+        p("models[0].quantization"),
+        "use an L4/L40S/H100-class instance",
+    ),
+    Case(
+        "fp8-checkpoint-on-a10g",
+        model(id="neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8", instanceType="g5.xlarge"),
+        p("models[0].id"),
+        "or an AWQ/GPTQ checkpoint",
+    ),
+    Case(
+        "awq-on-unquantized-checkpoint",
+        model(id="Qwen/Qwen2.5-7B-Instruct", quantization="awq", instanceType="g6e.xlarge"),
+        p("models[0].quantization"),
+        "serve a pre-quantized checkpoint",
+    ),
+    Case(
+        "quantization-mismatches-checkpoint",
+        model(quantization="gptq"),
+        p("models[0].quantization"),
+        "vLLM reads awq from the checkpoint",
+    ),
+    Case(
+        "kv-cache-dtype-unknown",
+        model(kvCacheDtype="fp16"),
+        p("models[0].kvCacheDtype"),
+        "use one of 'auto' or 'fp8'",
+    ),
+    # --- catalog lookups --------------------------------------------------------------------------------------------
+    Case(
+        "instance-type-typo",
+        model(instanceType="g6.xlarg"),
+        p("models[0].instanceType"),
+        "did you mean 'g6.xlarge'?",
+    ),
+    Case(
+        "unknown-model-without-architecture",
+        model(id="acme/secret-sauce-9b"),
+        p("models[0].id"),
+        "an `architecture:` block",
+    ),
+    Case(
+        "architecture-missing-max-position-embeddings",
+        model(
+            id="acme/secret-sauce-9b",
+            architecture={
+                "numLayers": 32,
+                "numAttentionHeads": 32,
+                "numKeyValueHeads": 8,
+                "headDim": 128,
+                "paramsBillion": 9,
+            },
+        ),
+        p("models[0].architecture.maxPositionEmbeddings"),
+        "set architecture.maxPositionEmbeddings",
+    ),
+    Case(
+        "architecture-missing-params",
+        model(
+            id="acme/secret-sauce-9b",
+            architecture={
+                "numLayers": 32,
+                "numAttentionHeads": 32,
+                "numKeyValueHeads": 8,
+                "headDim": 128,
+                "maxPositionEmbeddings": 8192,
+            },
+        ),
+        p("models[0].architecture.paramsBillion"),
+        "set architecture.paramsBillion",
+    ),
+    Case(
+        "architecture-config-json-missing",
+        model(id="acme/secret-sauce-9b", architecture={"configJson": "/nonexistent/config.json"}),
+        p("models[0].architecture.configJson"),
+        "point it at a readable config.json",
+    ),
+    # --- names, keys and types --------------------------------------------------------------------------------------
+    Case("duplicate-model-names", duplicate_names, p("models[1].name"), "give every model a distinct name"),
+    Case("name-not-dns-safe", model(name="Qwen_7B"), p("models[0].name"), "rename it"),
+    Case("model-id-missing", model(id=None), p("models[0].id"), "set it"),
+    Case("model-id-empty", model(id=""), p("models[0].id"), "give a non-empty value"),
+    Case("unknown-top-level-key", top(model={"name": "x"}), p("model"), "did you mean 'models'?"),
+    Case(
+        "unknown-nested-key",
+        model(tensor_parallel_size=2),
+        p("models[0].tensor_parallel_size"),
+        "did you mean 'tensorParallelSize'?",
+    ),
+    Case("tp-wrong-type", model(tensorParallelSize="two"), p("models[0].tensorParallelSize"), "an int value"),
+    Case("tp-zero", model(tensorParallelSize=0), p("models[0].tensorParallelSize"), "at least 1"),
+    Case("replicas-zero", model(replicas=0), p("models[0].replicas"), "at least 1"),
+    Case("models-empty", top(models=[]), p("models"), "give at least one entry"),
+    Case("models-missing", lambda: {"aws:region": "us-east-1"}, p("models"), "set it"),
+    Case("region-malformed", top(**{"aws:region": "US East"}), "aws:region", "pulumi config set aws:region"),
+    Case("tags-value-not-string", top(tags={"team": 42}), p("tags.team"), "string value"),
+    Case(
+        "monitoring-placement-unknown",
+        top(monitoring={"placement": "sidecar"}),
+        p("monitoring.placement"),
+        "'dedicated' or 'colocated'",
+    ),
+    # --- image ------------------------------------------------------------------------------------------------------
+    Case("image-latest", top(image="vllm/vllm-openai:latest"), p("image"), "pin a release tag"),
+    Case("image-untagged", top(image="vllm/vllm-openai"), p("image"), "pin a release tag"),
+    Case("image-garbage", top(image="not an image!"), p("image"), "vllm/vllm-openai:v0.33.0"),
+    # --- secrets ----------------------------------------------------------------------------------------------------
+    Case("gated-model-without-hf-token", without_hf_token, p("hfToken"), "pulumi config set --secret vllm-aws:hfToken"),
+    # --- extraArgs --------------------------------------------------------------------------------------------------
+    Case(
+        "extra-args-unknown-flag",
+        extra_args("--enable-chunked-prefil"),
+        p("models[0].extraArgs[0]"),
+        "did you mean '--enable-chunked-prefill'?",
+    ),
+    Case(
+        "extra-args-typed-flag",
+        extra_args("--enable-chunked-prefill", "--max-model-len=4096"),
+        p("models[0].extraArgs[1]"),
+        "use maxModelLen",
+    ),
+    Case(
+        "extra-args-deprecated-flag",
+        extra_args("--disable-log-requests"),
+        p("models[0].extraArgs[0]"),
+        "remove it",
+    ),
+    Case(
+        "extra-args-bad-choice",
+        extra_args("--convert", "bogus"),
+        p("models[0].extraArgs[0]"),
+        "use one of auto, classify, embed, none",
+    ),
+    Case(
+        "extra-args-value-without-flag",
+        extra_args("4096", "--enable-chunked-prefill"),
+        p("models[0].extraArgs[0]"),
+        "start extraArgs with a flag",
+    ),
+    Case(
+        "extra-args-api-key",
+        extra_args("--api-key", "sk-123"),
+        p("models[0].extraArgs[0]"),
+        "use the apiKey secret",
+    ),
+    # --- cache ------------------------------------------------------------------------------------------------------
+    Case(
+        "cache-throughput-above-iops",
+        top(cache={"throughputMibps": 1000, "iops": 3000}),
+        p("cache.throughputMibps"),
+        "set iops to 4000 or more, or lower throughputMibps to 750",
+    ),
+    Case(
+        "cache-iops-above-500-per-gib",
+        top(cache={"sizeGib": 20, "iops": 12000, "throughputMibps": 250}),
+        p("cache.iops"),
+        "set sizeGib to 24 or more",
+    ),
+    Case(
+        "cache-too-small-for-weights",
+        lambda: {
+            "models": [{"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct", "instanceType": "g6e.xlarge"}],
+            "cache": {"sizeGib": 20, "iops": 3000, "throughputMibps": 250},
+        },
+        p("cache.sizeGib"),
+        "set it to at least 100",
+    ),
+    Case("cache-size-below-gp3-minimum", top(cache={"sizeGib": 10}), p("cache.sizeGib"), "use 'auto' or a size"),
+    Case("cache-size-not-a-number", top(cache={"sizeGib": "big"}), p("cache.sizeGib"), "use a"),
+    Case(
+        "cache-snapshot-malformed",
+        top(cache={"snapshotId": "snapshot-1234"}),
+        p("cache.snapshotId"),
+        "snap-0123456789abcdef0",
+    ),
+    # --- network and access -----------------------------------------------------------------------------------------
+    Case(
+        "allowed-cidr-malformed",
+        top(network={"allowedCidrs": ["10.0.0.0/33"]}),
+        p("network.allowedCidrs[0]"),
+        "'10.0.0.0/16'",
+    ),
+    Case(
+        "allowed-cidr-host-bits",
+        top(network={"allowedCidrs": ["10.0.0.0/8", "192.168.1.7/24"]}),
+        p("network.allowedCidrs[1]"),
+        "write a network address with a prefix length",
+    ),
+    Case("vpc-id-malformed", top(network={"vpcId": "vpc-xyz"}), p("network.vpcId"), "vpc-0123456789abcdef0"),
+    Case(
+        "subnets-without-vpc",
+        top(network={"publicSubnetIds": ["subnet-0123456789abcdef0"]}),
+        p("network.vpcId"),
+        "set network.vpcId to their VPC",
+    ),
+    Case(
+        "ssh-without-cidrs",
+        top(access={"mode": "ssh"}),
+        p("access.sshCidrs"),
+        "set access.sshCidrs, or use mode: ssm",
+    ),
+    Case(
+        "ssh-open-to-world",
+        top(access={"mode": "ssh", "sshCidrs": ["10.0.0.0/8", "0.0.0.0/0"]}),
+        p("access.sshCidrs[1]"),
+        "use mode: ssm",
+    ),
+    Case(
+        "ssh-cidr-malformed",
+        top(access={"mode": "ssh", "sshCidrs": ["10.0.0/8"]}),
+        p("access.sshCidrs[0]"),
+        "write a network address with a prefix length",
+    ),
+    # --- load balancer ----------------------------------------------------------------------------------------------
+    Case(
+        "certificate-arn-malformed",
+        top(loadBalancer={"certificateArn": "arn:aws:iam::123456789012:server-certificate/x"}),
+        p("loadBalancer.certificateArn"),
+        "arn:aws:acm:<region>:<account>:certificate/<uuid>",
+    ),
+    Case(
+        "certificate-arn-other-region",
+        top(loadBalancer={"certificateArn": ARN.format(region="eu-west-1")}, **{"aws:region": "us-east-1"}),
+        p("loadBalancer.certificateArn"),
+        "request or import the certificate in us-east-1",
+    ),
+    Case(
+        "idle-timeout-zero",
+        top(loadBalancer={"idleTimeoutSeconds": 0}),
+        p("loadBalancer.idleTimeoutSeconds"),
+        "at least 1",
+    ),
+    Case(
+        "idle-timeout-above-alb-max",
+        top(loadBalancer={"idleTimeoutSeconds": 5000}),
+        p("loadBalancer.idleTimeoutSeconds"),
+        "at most 4000",
+    ),
+    Case(
+        "domain-uppercase",
+        top(loadBalancer={"domain": "LLM.Example.com"}),
+        p("loadBalancer.domain"),
+        "llm.example.com",
+    ),
+]
+
+
+def test_cases_are_many_and_distinct() -> None:
+    ids = [case.id for case in CASES]
+    assert len(ids) >= 30
+    assert len(set(ids)) == len(ids)
+
+
+def test_bases_are_valid() -> None:
+    for raw in (BASE, GATED_BASE):
+        plan = plan_stack(parse_stack_config(copy.deepcopy(raw)))
+        assert plan.models
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_names_path_value_and_fix(case: Case) -> None:
+    with pytest.raises(ConfigError) as caught:
+        plan_stack(parse_stack_config(case.build()))
+    err = caught.value
+    paths = [issue.path for issue in err.issues]
+    assert any(issue.path == case.path for issue in err.issues), f"{case.path} not in {paths}"
+    # Each case breaks one thing, so nothing else may be reported (no knock-on or duplicate issues).
+    assert set(paths) == {case.path}, paths
+    message = str(err)
+    assert case.path in message
+    assert "(got " in message
+    assert "Fix:" in message
+    matching = [issue for issue in err.issues if issue.path == case.path]
+    assert any(case.fix in issue.fix for issue in matching), f"{case.fix!r} not in {[i.fix for i in matching]}"
+    assert case.fix in message
+
+
+@pytest.mark.parametrize("key", ["hfToken", "apiKey"])
+@pytest.mark.parametrize(
+    "value",
+    [["hf_supersecret_value"], {"token": "hf_supersecret_value"}, 12345678901234],
+    ids=["list", "dict", "int"],
+)
+def test_secret_of_wrong_type_is_never_printed(key: str, value: object) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(base(**{key: value}))
+    err = caught.value
+    message = str(err)
+    assert any(issue.path == f"vllm-aws:{key}" for issue in err.issues), [i.path for i in err.issues]
+    assert "[secret]" in message
+    assert "hf_supersecret_value" not in message
+    assert "12345678901234" not in message
+    assert all(issue.value == "[secret]" for issue in err.issues if issue.path.startswith(f"vllm-aws:{key}"))
+    assert "Fix:" in message

@@ -1,0 +1,126 @@
+"""`python -m components plan|render` as a user runs it: output shape, formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# The documented plan JSON shape (README "Plan JSON"). Adding keys is compatible; removing or renaming is not.
+TOP_KEYS = {"schemaVersion", "stack", "region", "image", "models", "resources", "cost", "warnings"}
+MODEL_KEYS = {
+    "name",
+    "id",
+    "instanceType",
+    "instanceReason",
+    "gpu",
+    "gpuCount",
+    "tensorParallelSize",
+    "replicas",
+    "fit",
+    "cacheSizeGib",
+    "coldStart",
+    "cost",
+    "vllmArgs",
+}
+FIT_KEYS = {"weightsGib", "reserveGib", "kvCacheGibPerGpu", "kvCacheTokens", "maxConcurrency", "maxModelLen"}
+COLD_START_KEYS = {"firstBootSeconds", "warmCacheSeconds", "hostReplacementSeconds"}
+RESOURCE_KEYS = {"type", "name", "parent", "inputs", "options"}
+OPTION_KEYS = {
+    "protect",
+    "retainOnDelete",
+    "deleteBeforeReplace",
+    "ignoreChanges",
+    "replaceOnChanges",
+    "dependsOn",
+    "provider",
+}
+
+
+def cli(*args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "components", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_DIR)},
+    )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_plan_json_has_the_documented_shape(stack: str) -> None:
+    result = cli("plan", "--stack", stack, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert set(document) == TOP_KEYS
+    assert document["stack"] == stack and document["schemaVersion"] == 1
+    for model in document["models"]:
+        assert set(model) == MODEL_KEYS
+        assert set(model["fit"]) == FIT_KEYS
+        assert set(model["coldStart"]) == COLD_START_KEYS
+        assert set(model["cost"]) == {"hourlyUsd", "monthlyUsd"}
+        assert model["vllmArgs"][:3] == [model["id"], "--served-model-name", model["name"]]
+    for resource in document["resources"]:
+        assert set(resource) == RESOURCE_KEYS
+        assert set(resource["options"]) == OPTION_KEYS
+    assert set(document["cost"]) == {"hourlyUsd", "monthlyUsd", "note"}
+
+
+def test_plan_table_is_readable_and_markdown_is_a_table() -> None:
+    table = cli("plan", "--stack", "dev")
+    assert table.returncode == 0, table.stderr
+    assert "qwen-7b" in table.stdout and "g6.xlarge" in table.stdout and "Total:" in table.stdout
+    markdown = cli("plan", "--stack", "prod", "--format", "markdown")
+    assert markdown.returncode == 0, markdown.stderr
+    assert "| model | instance |" in markdown.stdout and "<details>" in markdown.stdout
+
+
+def test_secret_values_never_appear_in_plan_output(tmp_path: Path) -> None:
+    config = tmp_path / "Pulumi.offline.yaml"
+    config.write_text(
+        "config:\n"
+        "  vllm-aws:models: [{name: llama-8b, id: meta-llama/Llama-3.1-8B-Instruct, maxModelLen: 8192}]\n"
+        "  vllm-aws:hfToken: hf_do_not_print_me\n"
+        "  vllm-aws:apiKey: sk_do_not_print_me\n"
+    )
+    for fmt in ("json", "table", "markdown"):
+        result = cli("plan", "--config", str(config), "--format", fmt, "--project-dir", str(PROJECT_DIR))
+        assert result.returncode == 0, result.stderr
+        assert "do_not_print_me" not in result.stdout + result.stderr
+
+
+def test_bad_input_exits_2_with_one_clean_message(tmp_path: Path) -> None:
+    config = tmp_path / "Pulumi.bad.yaml"
+    config.write_text("config:\n  vllm-aws:models: [{name: q, id: Qwen/Qwen2.5-7B-Instruct, tensorParallelSize: 3}]\n")
+    result = cli("plan", "--config", str(config))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: invalid configuration: vllm-aws:models[0].tensorParallelSize: ")
+    assert "Fix: use one of 1, 2, 4, 7" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("plan", "--stack", "nope"), ("plan", "--format", "yaml"), ("frobnicate",), ("render", "--stack", "dev")],
+    ids=["missing-stack-file", "unknown-format", "unknown-command", "render-without-out"],
+)
+def test_usage_errors_exit_2_without_traceback(args: tuple[str, ...]) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "error:" in result.stderr
+
+
+def test_render_writes_the_vllm_arguments_of_every_model(tmp_path: Path) -> None:
+    result = cli("render", "--stack", "prod", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    args = json.loads((tmp_path / "vllm" / "llama-70b.args.json").read_text())
+    assert args[0] == "meta-llama/Llama-3.1-70B-Instruct"
+    assert args[args.index("--tensor-parallel-size") + 1] == "4"
+    assert (tmp_path / "vllm" / "llama-8b.args.sh").read_text().startswith("vllm serve meta-llama/")

@@ -1,0 +1,164 @@
+"""StackConfig loading: defaults, the plain-file path, the pulumi.Config path, secrets, custom architectures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from components import sizing
+from components.config import (
+    DEFAULT_IMAGE,
+    SECRET_PLACEHOLDER,
+    StackConfig,
+    load_stack_config,
+    parse_stack_config,
+    raw_from_stack_file,
+    to_pulumi_config,
+)
+from components.errors import ConfigError, key_path
+
+MODEL = {"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 8192}
+
+
+def test_defaults_live_in_code() -> None:
+    config = parse_stack_config({"models": [MODEL]})
+    assert config.image == DEFAULT_IMAGE
+    assert config.region == "us-east-1"
+    model = config.models[0]
+    assert (model.tensor_parallel_size, model.replicas, model.gpu_memory_utilization) == (1, 1, 0.92)
+    assert model.enable_prefix_caching is True
+    assert config.cache.size_gib == "auto" and config.cache.retain_on_delete is True
+    assert config.access.mode == "ssm" and config.access.ssh_cidrs == ()
+    assert config.load_balancer.idle_timeout_seconds == 600
+    assert config.monitoring.placement == "dedicated" and config.monitoring.retention_days == 15
+    assert config.api_key is None and config.hf_token is None
+
+
+def test_config_is_frozen() -> None:
+    config = parse_stack_config({"models": [MODEL]})
+    with pytest.raises(ValidationError):
+        config.models[0].replicas = 3  # type: ignore[misc]
+
+
+def test_key_path_renders_namespace_indexes_and_fields() -> None:
+    assert key_path(("models", 1, "tensorParallelSize")) == "vllm-aws:models[1].tensorParallelSize"
+    assert key_path(("aws:region",)) == "aws:region"
+
+
+def test_stack_file_secure_values_become_placeholders_and_plain_secrets_stay_secret(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.x.yaml"
+    stack.write_text(
+        "config:\n"
+        "  aws:region: us-west-2\n"
+        "  aws:profile: ignored\n"
+        "  vllm-aws:models: [{name: a, id: Qwen/Qwen2.5-1.5B-Instruct}]\n"
+        "  vllm-aws:hfToken: {secure: v1:abc}\n"
+        "  vllm-aws:apiKey: plain-key-for-offline-checks\n"
+    )
+    raw, secret_keys = raw_from_stack_file(stack)
+    assert raw["hfToken"] == SECRET_PLACEHOLDER
+    assert sorted(secret_keys) == ["apiKey", "hfToken"]
+    assert "aws:profile" not in raw
+    config = parse_stack_config(raw)
+    assert config.region == "us-west-2"
+    assert isinstance(config.api_key, SecretStr)
+    assert "plain-key-for-offline-checks" not in repr(config)
+
+
+def test_stack_file_that_is_not_yaml_is_a_config_error(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.bad.yaml"
+    stack.write_text("config: [unclosed\n")
+    with pytest.raises(ConfigError, match="is not valid YAML"):
+        raw_from_stack_file(stack)
+
+
+def test_to_pulumi_config_namespaces_and_json_encodes() -> None:
+    out = to_pulumi_config({"models": [MODEL], "image": "vllm/vllm-openai:v0.33.0", "aws:region": "us-east-1"})
+    assert out["vllm-aws:image"] == "vllm/vllm-openai:v0.33.0"
+    assert json.loads(out["vllm-aws:models"]) == [MODEL]
+    assert out["aws:region"] == "us-east-1"
+
+
+@pulumi.runtime.test
+def test_load_from_pulumi_config_keeps_secrets_as_outputs(pulumi_mocks: object) -> None:
+    pulumi.runtime.set_all_config(
+        {"vllm-aws:models": json.dumps([MODEL]), "vllm-aws:hfToken": "hf_secret_value", "aws:region": "eu-west-1"},
+        ["vllm-aws:hfToken"],
+    )
+    config = load_stack_config()
+    assert config.region == "eu-west-1"
+    assert isinstance(config.hf_token, pulumi.Output)
+    assert "hf_secret_value" not in repr(config)
+
+    def check(is_secret: bool) -> None:
+        assert is_secret
+
+    return pulumi.Output.from_input(config.hf_token.is_secret()).apply(check)
+
+
+@pulumi.runtime.test
+def test_load_from_pulumi_config_rejects_unknown_keys_with_a_hint(pulumi_mocks: object) -> None:
+    pulumi.runtime.set_all_config({"vllm-aws:models": json.dumps([MODEL]), "vllm-aws:loadBalancr": "{}"}, [])
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config()
+    assert caught.value.issues[0].path == "vllm-aws:loadBalancr"
+    assert "did you mean 'loadBalancer'" in str(caught.value)
+
+
+def test_architecture_from_a_local_hf_config_json(tmp_path: Path) -> None:
+    hf_config = tmp_path / "config.json"
+    hf_config.write_text(
+        json.dumps(
+            {
+                "num_hidden_layers": 32,
+                "num_attention_heads": 32,
+                "num_key_value_heads": 8,
+                "hidden_size": 4096,
+                "intermediate_size": 14336,
+                "vocab_size": 128256,
+                "max_position_embeddings": 131072,
+                "torch_dtype": "bfloat16",
+                "tie_word_embeddings": False,
+            }
+        )
+    )
+    model = {
+        "name": "custom",
+        "id": "acme/private-llama",
+        "instanceType": "g6e.xlarge",
+        "maxModelLen": 8192,
+        "architecture": {"configJson": str(hf_config)},
+    }
+    plan = sizing.plan_stack(parse_stack_config({"models": [model]}))
+    spec = plan.models[0].spec
+    assert (spec.num_layers, spec.head_dim, spec.num_key_value_heads) == (32, 128, 8)
+    assert spec.params_billion == pytest.approx(8.03, abs=0.01)  # estimated from the shape
+
+
+def test_architecture_block_overrides_and_sizes_an_unknown_model() -> None:
+    model = {
+        "name": "custom",
+        "id": "acme/model",
+        "instanceType": "g6e.xlarge",
+        "maxModelLen": 4096,
+        "architecture": {
+            "numLayers": 24,
+            "numAttentionHeads": 16,
+            "numKeyValueHeads": 4,
+            "headDim": 128,
+            "paramsBillion": 3.0,
+            "maxPositionEmbeddings": 32768,
+        },
+    }
+    plan = sizing.plan_stack(parse_stack_config({"models": [model]}))
+    assert plan.models[0].spec.hidden_size == 16 * 128
+    assert plan.models[0].memory.kv_bytes_per_token == 2 * 24 * 4 * 128 * 2
+
+
+def test_every_top_level_model_field_has_a_camel_case_alias() -> None:
+    aliases = {field.alias for field in StackConfig.model_fields.values()}
+    assert {"models", "loadBalancer", "hfToken", "apiKey", "aws:region"} <= aliases

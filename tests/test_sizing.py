@@ -1,0 +1,242 @@
+"""Pure tests of the fit planner: known values, choices, cold start, cost, and monotonic properties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from components import catalog, sizing
+from components.catalog import GpuSpec
+from components.config import parse_stack_config
+from components.errors import ConfigError
+
+LLAMA_8B = "meta-llama/Llama-3.1-8B-Instruct"
+
+
+def spec(model_id: str) -> catalog.ModelSpec:
+    found = catalog.find_model(model_id)
+    assert found is not None
+    return found
+
+
+def plan(*models: dict[str, Any], **top: Any) -> sizing.StackPlan:
+    return sizing.plan_stack(parse_stack_config({"models": list(models), "hfToken": "hf_x", **top}))
+
+
+def serving(tp: int = 1, utilization: float = 0.92, max_len: int = 8192, kv_bytes: int = 2) -> sizing.ServingSettings:
+    return sizing.ServingSettings(
+        tensor_parallel_size=tp,
+        gpu_memory_utilization=utilization,
+        max_model_len=max_len,
+        max_num_seqs=256,
+        max_num_batched_tokens=2048,
+        weight_format="fp16",
+        kv_cache_bytes=kv_bytes,
+    )
+
+
+# --- known values -----------------------------------------------------------------------------------------
+
+
+def test_llama_8b_bf16_weights_match_vllm_model_loading_log() -> None:
+    # vLLM logs "Model loading took 14.99 GiB" for Llama-3.1-8B-Instruct in bf16 (PR #17122).
+    assert sizing.weights_bytes(spec(LLAMA_8B), "fp16") / sizing.GIB == pytest.approx(14.99, abs=0.1)
+
+
+def test_awq_int4_keeps_embeddings_in_16_bits() -> None:
+    awq = sizing.weights_bytes(spec(LLAMA_8B), "int4") / sizing.GIB
+    # 6.98 B quantized params at ~0.52 B/param + 1.05 B embedding/LM-head params at 2 B/param
+    assert awq == pytest.approx(5.34, abs=0.1)
+
+
+def test_kv_bytes_per_token_for_llama_8b_is_128_kib_and_halves_under_tp2() -> None:
+    assert sizing.kv_bytes_per_token(spec(LLAMA_8B), 1, 2) == 128 * 1024
+    assert sizing.kv_bytes_per_token(spec(LLAMA_8B), 2, 2) == 64 * 1024
+
+
+def test_kv_heads_are_replicated_when_tp_exceeds_them() -> None:
+    qwen_1_5b = spec("Qwen/Qwen2.5-1.5B-Instruct")  # 2 KV heads
+    assert sizing.kv_bytes_per_token(qwen_1_5b, 4, 2) == sizing.kv_bytes_per_token(qwen_1_5b, 2, 2)
+
+
+def test_fp8_checkpoint_is_weighed_at_one_byte_per_linear_weight() -> None:
+    fp8 = spec("RedHatAI/Meta-Llama-3.1-70B-Instruct-FP8")
+    assert fp8.weight_format == "fp8"
+    assert sizing.weights_bytes(fp8, "fp8") / sizing.GIB == pytest.approx(67.7, abs=0.5)
+
+
+def test_default_batch_limits_follow_vllm_per_gpu_class() -> None:
+    gpus = catalog.gpus()
+    assert sizing.default_batch_limits(gpus["L4"]) == (256, 2048)
+    assert sizing.default_batch_limits(gpus["A100-80GB"]) == (256, 2048)
+    assert sizing.default_batch_limits(gpus["H100"]) == (1024, 8192)
+
+
+# --- planning ---------------------------------------------------------------------------------------------
+
+
+def test_planner_picks_the_cheapest_type_that_fits_and_says_why() -> None:
+    result = plan({"name": "qwen-small", "id": "Qwen/Qwen2.5-1.5B-Instruct", "maxModelLen": 8192})
+    model = result.models[0]
+    priced = [i for i in catalog.instance_types().values() if i.hourly_usd is not None]
+    assert model.instance.name == min(priced, key=lambda i: i.hourly_usd or 0).name == "g4dn.xlarge"
+    assert model.instance_reason.startswith("cheapest catalog type that fits at TP=1")
+    assert "next:" in model.instance_reason
+
+
+def test_planner_skips_types_where_the_model_does_not_fit() -> None:
+    result = plan({"name": "llama-8b", "id": LLAMA_8B, "maxModelLen": 32768})
+    chosen = result.models[0]
+    assert chosen.memory.fits
+    cheaper = [
+        i
+        for i in catalog.instance_types().values()
+        if i.hourly_usd is not None and i.hourly_usd < (chosen.instance.hourly_usd or 0)
+    ]
+    for instance in cheaper:
+        settings_ = sizing.resolve_settings(chosen.config, chosen.spec, instance)
+        assert not sizing.fit_memory(chosen.spec, instance.gpu, settings_).fits, instance.name
+
+
+def test_no_fit_at_tp1_suggests_the_tp_size_that_fits() -> None:
+    with pytest.raises(ConfigError) as caught:
+        plan(
+            {"name": "small", "id": "Qwen/Qwen2.5-1.5B-Instruct", "maxModelLen": 8192},
+            {"name": "llama-70b", "id": "meta-llama/Llama-3.1-70B-Instruct", "maxModelLen": 131072},
+        )
+    issue = caught.value.issues[0]
+    assert issue.path == "vllm-aws:models[1].tensorParallelSize"
+    assert "set tensorParallelSize:" in issue.fix
+
+
+def test_t4_runs_bf16_models_in_fp16_with_a_warning() -> None:
+    result = plan(
+        {"name": "qwen", "id": "Qwen/Qwen2.5-1.5B-Instruct", "instanceType": "g4dn.xlarge", "maxModelLen": 4096}
+    )
+    assert any("no bfloat16" in w for w in result.models[0].warnings)
+
+
+def test_replicas_multiply_model_cost_and_stack_adds_alb_and_monitoring() -> None:
+    one = plan({"name": "m", "id": LLAMA_8B, "instanceType": "g6e.xlarge", "maxModelLen": 8192})
+    two = plan({"name": "m", "id": LLAMA_8B, "instanceType": "g6e.xlarge", "maxModelLen": 8192, "replicas": 2})
+    assert two.models[0].hourly_usd == pytest.approx(2 * (one.models[0].hourly_usd or 0))
+    assert one.hourly_usd is not None and one.models[0].hourly_usd is not None
+    extra = one.hourly_usd - one.models[0].hourly_usd
+    assert extra == pytest.approx(
+        sizing.ALB_USD_PER_HOUR
+        + sizing.MONITORING_HOURLY_USD["t3.medium"]
+        + sizing.ebs_monthly_usd(sizing.MONITORING_VOLUME_GIB, 3000, 125) / sizing.HOURS_PER_MONTH
+    )
+    assert one.monthly_usd == pytest.approx(one.hourly_usd * 730)
+
+
+def test_unpriced_instance_leaves_cost_unknown_with_a_warning() -> None:
+    result = plan({"name": "m", "id": LLAMA_8B, "instanceType": "g6.12xlarge", "maxModelLen": 8192})
+    assert result.hourly_usd is None
+    assert any("no reliable price" in w for w in result.models[0].warnings)
+
+
+def test_recommended_cache_holds_weights_twice_plus_compile_cache() -> None:
+    weights = sizing.weights_bytes(spec("meta-llama/Llama-3.1-70B-Instruct"), "fp16")
+    size = sizing.recommended_cache_gib(weights)
+    assert size >= 2 * weights / sizing.GIB + 50
+    assert size % 10 == 0
+    assert sizing.recommended_cache_gib(1e9) == 100
+
+
+# --- cold start -------------------------------------------------------------------------------------------
+
+
+def test_warm_cache_start_is_reading_weights_plus_engine_start() -> None:
+    instance = catalog.instance_types()["p5.48xlarge"]
+    weights = sizing.weights_bytes(spec(LLAMA_8B), "fp16")
+    start = sizing.cold_start(weights, instance, tp=1, volume_mibps=1000)
+    read = weights / sizing.MIB / 1000
+    engine = sizing.CONTAINER_START_SECONDS + sizing.COMPILE_WARM_SECONDS + sizing.GRAPHS_AND_PROFILE_SECONDS
+    assert start.warm_cache_seconds == round(read + engine)
+    assert start.first_boot_seconds > start.host_replacement_seconds > start.warm_cache_seconds
+
+
+def test_small_instance_ebs_bandwidth_caps_weight_reading() -> None:
+    small = catalog.instance_types()["g6.xlarge"]
+    weights = sizing.weights_bytes(spec(LLAMA_8B), "fp16")
+    capped = sizing.cold_start(weights, small, tp=1, volume_mibps=2000)
+    assert capped.read_mib_per_s == pytest.approx(small.startup_ebs_mibps, abs=0.1)
+    assert capped == sizing.cold_start(weights, small, tp=1, volume_mibps=1000)
+
+
+# --- properties -------------------------------------------------------------------------------------------
+
+MODEL_IDS = sorted(m.id for m in catalog.models().values() if m.num_experts is None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    model_id=st.sampled_from(MODEL_IDS),
+    memory=st.floats(min_value=8, max_value=200),
+    extra=st.floats(min_value=0.01, max_value=100),
+    utilization=st.floats(min_value=0.5, max_value=0.98),
+)
+def test_more_gpu_memory_never_fits_fewer_tokens(
+    model_id: str, memory: float, extra: float, utilization: float
+) -> None:
+    small = GpuSpec(name="a", memory_gib=memory, compute_capability=9.0, architecture="x")
+    large = GpuSpec(name="b", memory_gib=memory + extra, compute_capability=9.0, architecture="x")
+    s = serving(utilization=utilization)
+    assert (
+        sizing.fit_memory(spec(model_id), large, s).kv_cache_tokens
+        >= sizing.fit_memory(spec(model_id), small, s).kv_cache_tokens
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(model_id=st.sampled_from(MODEL_IDS), low=st.sampled_from([1, 2, 4]), factor=st.sampled_from([2, 4]))
+def test_higher_tp_never_raises_per_gpu_weights_or_kv_bytes(model_id: str, low: int, factor: int) -> None:
+    gpu = catalog.gpus()["H100"]
+    model = spec(model_id)
+    lower = sizing.fit_memory(model, gpu, serving(tp=low))
+    higher = sizing.fit_memory(model, gpu, serving(tp=low * factor))
+    assert higher.weights_gib <= lower.weights_gib
+    assert higher.kv_bytes_per_token <= lower.kv_bytes_per_token
+
+
+@settings(max_examples=100, deadline=None)
+@given(model_id=st.sampled_from(MODEL_IDS), u1=st.floats(0.5, 0.98), u2=st.floats(0.5, 0.98))
+def test_higher_utilization_never_fits_fewer_tokens(model_id: str, u1: float, u2: float) -> None:
+    gpu = catalog.gpus()["L40S"]
+    low, high = sorted((u1, u2))
+    assert (
+        sizing.fit_memory(spec(model_id), gpu, serving(utilization=high)).kv_cache_tokens
+        >= sizing.fit_memory(spec(model_id), gpu, serving(utilization=low)).kv_cache_tokens
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(model_id=st.sampled_from(MODEL_IDS), gpu_name=st.sampled_from(sorted(catalog.gpus())))
+def test_fp8_kv_cache_never_fits_fewer_tokens_and_quantization_never_weighs_more(model_id: str, gpu_name: str) -> None:
+    gpu = catalog.gpus()[gpu_name]
+    model = spec(model_id)
+    assert (
+        sizing.fit_memory(model, gpu, serving(kv_bytes=1)).kv_cache_tokens
+        >= sizing.fit_memory(model, gpu, serving(kv_bytes=2)).kv_cache_tokens
+    )
+    fp16 = sizing.weights_bytes(model, "fp16")
+    assert sizing.weights_bytes(model, "fp8") <= fp16
+    assert sizing.weights_bytes(model, "int4") <= sizing.weights_bytes(model, "int8") <= fp16
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    throughput=st.integers(125, 2000),
+    more=st.integers(0, 1000),
+    instance=st.sampled_from(sorted(catalog.instance_types())),
+)
+def test_more_volume_throughput_never_slows_a_cold_start(throughput: int, more: int, instance: str) -> None:
+    itype = catalog.instance_types()[instance]
+    slow = sizing.cold_start(20e9, itype, 1, throughput)
+    fast = sizing.cold_start(20e9, itype, 1, throughput + more)
+    assert fast.warm_cache_seconds <= slow.warm_cache_seconds
+    assert fast.first_boot_seconds <= slow.first_boot_seconds
