@@ -351,8 +351,6 @@ class StackConfig(_ConfigModel):
                 "use certificates from its own region",
                 f"request or import the certificate in {self.region}",
             )
-        if self.monitoring.enabled and self.monitoring.placement == "colocated" and self.monitoring.grafana:
-            pass  # colocated Grafana is fine: it listens on the first GPU host, reachable only via SSM.
         return self
 
 
@@ -391,10 +389,10 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     try:
         return StackConfig.model_validate(dict(raw))
     except ValidationError as exc:
-        raise ConfigError(_issues_from_pydantic(exc, raw)) from None
+        raise ConfigError(_issues_from_pydantic(exc)) from None
 
 
-def _issues_from_pydantic(exc: ValidationError, raw: Mapping[str, Any]) -> list[ConfigIssue]:
+def _issues_from_pydantic(exc: ValidationError) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     for error in exc.errors(include_url=False):
         located = (error.get("ctx") or {}).get("error")
@@ -407,7 +405,7 @@ def _issues_from_pydantic(exc: ValidationError, raw: Mapping[str, Any]) -> list[
         value = error.get("input")
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            candidates = _field_aliases_at(loc[:-1], raw)
+            candidates = _field_aliases_at(loc[:-1])
             hint = did_you_mean(str(loc[-1]), candidates)
             fix = f"did you mean '{hint}'?" if hint else f"remove it; known keys: {', '.join(candidates)}"
             issues.append(ConfigIssue(key_path(loc), value, "is not a known key here", fix))
@@ -468,7 +466,7 @@ def _generic_fix(error_type: str, ctx: Mapping[str, Any]) -> str:
     return "see the config reference in README.md"
 
 
-def _field_aliases_at(loc: tuple[Any, ...], raw: Mapping[str, Any]) -> list[str]:
+def _field_aliases_at(loc: tuple[Any, ...]) -> list[str]:
     """Known keys of the model at ``loc`` (for did-you-mean on an unknown key)."""
     model: type[BaseModel] = StackConfig
     for part in loc:

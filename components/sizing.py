@@ -95,11 +95,6 @@ class MemoryFit:
     def fits(self) -> bool:
         return self.kv_cache_tokens >= self.max_model_len
 
-    @property
-    def max_len_that_fits(self) -> int:
-        """The longest context that still leaves one full sequence of KV cache (vLLM's own hint)."""
-        return max(0, self.kv_cache_tokens)
-
 
 @dataclass(frozen=True)
 class ServingSettings:
@@ -266,14 +261,12 @@ def ebs_monthly_usd(size_gib: int, iops: int, throughput_mibps: int) -> float:
 class ModelPlan:
     """Everything the planner decided for one configured model."""
 
-    index: int
     config: ModelConfig
     spec: ModelSpec
     instance: InstanceType
     instance_reason: str
     settings: ServingSettings
     memory: MemoryFit
-    weights_total_gib: float
     cache_size_gib: int
     cold_start: ColdStart
     hourly_usd: float | None
@@ -401,14 +394,12 @@ def _plan_model(index: int, model: ModelConfig, config: StackConfig) -> ModelPla
     else:
         warnings.append(f"{model.name}: no reliable price for {instance.name}; its cost is not in the totals")
     return ModelPlan(
-        index=index,
         config=model,
         spec=spec,
         instance=instance,
         instance_reason=instance_reason,
         settings=settings,
         memory=memory,
-        weights_total_gib=total_bytes / GIB,
         cache_size_gib=cache_size,
         cold_start=start,
         hourly_usd=hourly,
@@ -619,35 +610,48 @@ def _instance_issues(index: int, model: ModelConfig, spec: ModelSpec, instance: 
     return issues
 
 
-def choose_instance(index: int, model: ModelConfig, spec: ModelSpec) -> tuple[InstanceType, str] | ConfigIssue:
-    """The cheapest priced catalog type where the model fits at its TP size, and why."""
-    fitting: list[tuple[float, InstanceType, MemoryFit]] = []
+def fitting_instances(model: ModelConfig, spec: ModelSpec) -> list[tuple[InstanceType, MemoryFit]]:
+    """Priced catalog types that pass the GPU checks and fit the model, cheapest first (ties: more KV)."""
+    fitting: list[tuple[InstanceType, MemoryFit]] = []
     for instance in catalog.instance_types().values():
         if instance.hourly_usd is None or _instance_issues(0, model, spec, instance):
             continue
         memory = fit_memory(spec, instance.gpu, resolve_settings(model, spec, instance))
         if memory.fits:
-            fitting.append((instance.hourly_usd, instance, memory))
-    fitting.sort(key=lambda item: (item[0], -item[2].kv_cache_tokens))
+            fitting.append((instance, memory))
+    return sorted(fitting, key=lambda item: (item[0].hourly_usd or 0.0, -item[1].kv_cache_tokens))
+
+
+def choose_instance(index: int, model: ModelConfig, spec: ModelSpec) -> tuple[InstanceType, str] | ConfigIssue:
+    """The cheapest priced catalog type where the model fits at its TP size, and why."""
+    fitting = fitting_instances(model, spec)
     if not fitting:
         return _nothing_fits_issue(index, model, spec)
-    price, instance, memory = fitting[0]
+    instance, memory = fitting[0]
     reason = (
-        f"cheapest catalog type that fits at TP={model.tensor_parallel_size}: ${price:.2f}/h, "
+        f"cheapest catalog type that fits at TP={model.tensor_parallel_size}: ${instance.hourly_usd:.2f}/h, "
         f"{memory.kv_cache_tokens:,} KV tokens = {memory.max_concurrency:.1f}x {memory.max_model_len:,}-token "
         "sequences"
     )
     if len(fitting) > 1:
-        next_price, next_instance, next_memory = fitting[1]
-        reason += f"; next: {next_instance.name} (${next_price:.2f}/h, {next_memory.max_concurrency:.1f}x)"
+        runner_up, runner_up_memory = fitting[1]
+        reason += f"; next: {runner_up.name} (${runner_up.hourly_usd:.2f}/h, {runner_up_memory.max_concurrency:.1f}x)"
     return instance, reason
 
 
 def _nothing_fits_issue(index: int, model: ModelConfig, spec: ModelSpec) -> ConfigIssue:
-    suggestion = _cheapest_fit_any_tp(model, spec)
+    # The cheapest fit over the other TP sizes that divide the heads, to name a concrete fix.
+    options = [
+        (fit[0][0], tp)
+        for tp in (1, 2, 4, 8)
+        if tp != model.tensor_parallel_size
+        and spec.num_attention_heads % tp == 0
+        and (fit := fitting_instances(model.model_copy(update={"tensor_parallel_size": tp}), spec))
+    ]
+    best = min(options, key=lambda option: option[0].hourly_usd or 0.0, default=None)
     fix = (
-        f"set tensorParallelSize: {suggestion[0]} (cheapest fit: {suggestion[1].name})"
-        if suggestion
+        f"set tensorParallelSize: {best[1]} (cheapest fit: {best[0].name})"
+        if best
         else "lower maxModelLen, use kvCacheDtype: fp8, or a quantized checkpoint"
     )
     return ConfigIssue(
@@ -657,22 +661,6 @@ def _nothing_fits_issue(index: int, model: ModelConfig, spec: ModelSpec) -> Conf
         f"{model.max_model_len or spec.max_position_embeddings}",
         fix,
     )
-
-
-def _cheapest_fit_any_tp(model: ModelConfig, spec: ModelSpec) -> tuple[int, InstanceType] | None:
-    best: tuple[float, int, InstanceType] | None = None
-    for tp in (1, 2, 4, 8):
-        if spec.num_attention_heads % tp or tp == model.tensor_parallel_size:
-            continue
-        candidate = model.model_copy(update={"tensor_parallel_size": tp})
-        for instance in catalog.instance_types().values():
-            if instance.hourly_usd is None or _instance_issues(0, candidate, spec, instance):
-                continue
-            if fit_memory(spec, instance.gpu, resolve_settings(candidate, spec, instance)).fits and (
-                best is None or instance.hourly_usd < best[0]
-            ):
-                best = (instance.hourly_usd, tp, instance)
-    return (best[1], best[2]) if best else None
 
 
 def _no_fit_issue(
@@ -695,7 +683,7 @@ def _no_fit_issue(
         f"{memory.max_model_len * memory.kv_bytes_per_token / GIB:.1f} GiB of KV cache per GPU but only "
         f"{memory.kv_cache_gib:.1f} GiB ({memory.kv_cache_tokens:,} tokens) is left after "
         f"{memory.weights_gib:.1f} GiB of weights",
-        f"set maxModelLen to {memory.max_len_that_fits:,} or less, or use kvCacheDtype: fp8, a higher "
+        f"set maxModelLen to {memory.kv_cache_tokens:,} or less, or use kvCacheDtype: fp8, a higher "
         "gpuMemoryUtilization, a higher tensorParallelSize or a larger instance",
     )
 
