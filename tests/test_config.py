@@ -162,3 +162,24 @@ def test_architecture_block_overrides_and_sizes_an_unknown_model() -> None:
 def test_every_top_level_model_field_has_a_camel_case_alias() -> None:
     aliases = {field.alias for field in StackConfig.model_fields.values()}
     assert {"models", "loadBalancer", "hfToken", "apiKey", "aws:region"} <= aliases
+
+
+@pulumi.runtime.test
+def test_load_from_the_language_hosts_pulumi_config_env(pulumi_mocks: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under `pulumi up` the Python language host passes config as the PULUMI_CONFIG JSON bag.
+    pulumi.runtime.set_all_config({}, [])
+    monkeypatch.setenv(
+        "PULUMI_CONFIG",
+        json.dumps(
+            {
+                "vllm-aws:models": json.dumps([MODEL]),
+                "vllm-aws:image": "vllm/vllm-openai:v0.33.0",
+                "vllm-aws:monitoring": json.dumps({"placement": "colocated"}),
+                "aws:region": "us-west-2",
+            }
+        ),
+    )
+    config = load_stack_config()
+    assert config.region == "us-west-2"
+    assert config.monitoring.placement == "colocated"
+    assert config.models[0].name == "qwen-7b"
