@@ -299,6 +299,9 @@ class StackConfig(_ConfigModel):
     region: Annotated[str, Field(alias="aws:region", description="From aws:region.")] = "us-east-1"
     image: Annotated[str, Field(description="Pinned vllm/vllm-openai image; never `latest`.")] = DEFAULT_IMAGE
     models: Annotated[tuple[ModelConfig, ...], Field(min_length=1)]
+    ami_id: Annotated[
+        str | None, Field(description="GPU host AMI. Default: the latest Deep Learning Base GPU AMI (Ubuntu 24.04).")
+    ] = None
     cache: CacheConfig = CacheConfig()
     network: NetworkConfig = NetworkConfig()
     access: AccessConfig = AccessConfig()
@@ -320,6 +323,13 @@ class StackConfig(_ConfigModel):
                 "is not pinned: `latest` (or no tag) changes under you and replaces every container on the "
                 f"next `pulumi up`. Fix: pin a release tag, e.g. '{DEFAULT_IMAGE}', or a digest '@sha256:...'"
             )
+        return value
+
+    @field_validator("ami_id")
+    @classmethod
+    def _ami_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^ami-[0-9a-f]{8,17}$", value):
+            raise ValueError("is not an AMI id. Fix: use an id like 'ami-0123456789abcdef0'")
         return value
 
     @field_validator("region")

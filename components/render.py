@@ -6,20 +6,32 @@ import json
 import shlex
 from pathlib import Path
 
+from components.bootstrap import bootstrap_script, mount_cache_script
+from components.cli.program import RecordedResource
 from components.sizing import StackPlan
 from components.vllm_args import render_args
 
 
-def write_artifacts(plan: StackPlan, out: Path) -> list[Path]:
-    """Write every artifact under ``out`` and return the paths written, in order."""
+def write_artifacts(plan: StackPlan, resources: list[RecordedResource], out: Path) -> list[Path]:
+    """Write every artifact under ``out`` and return the paths written, in order.
+
+    ``resources`` come from running the program offline, so each host's user-data is exactly what the
+    instance receives (with offline placeholder ids for the volume and key).
+    """
     written: list[Path] = []
-    vllm_dir = out / "vllm"
-    vllm_dir.mkdir(parents=True, exist_ok=True)
+
+    def write(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+
     for model in plan.models:
         args = render_args(model.config, model.memory.max_model_len)
-        json_path = vllm_dir / f"{model.config.name}.args.json"
-        json_path.write_text(json.dumps(args, indent=2) + "\n", encoding="utf-8")
-        shell_path = vllm_dir / f"{model.config.name}.args.sh"
-        shell_path.write_text(f"vllm serve {shlex.join(args)}\n", encoding="utf-8")
-        written += [json_path, shell_path]
+        write(out / "vllm" / f"{model.config.name}.args.json", json.dumps(args, indent=2) + "\n")
+        write(out / "vllm" / f"{model.config.name}.args.sh", f"vllm serve {shlex.join(args)}\n")
+    for resource in sorted(resources, key=lambda r: r.name):
+        if resource.type == "aws:ec2/instance:Instance" and resource.parent:
+            write(out / "hosts" / resource.parent / "user-data.yaml", str(resource.inputs["userData"]))
+    write(out / "bootstrap" / "bootstrap.sh", bootstrap_script())
+    write(out / "bootstrap" / "mount-cache.sh", mount_cache_script())
     return written

@@ -22,8 +22,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.resources.append(args)
         return f"{args.name}-id", dict(args.inputs)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, None]:
-        return {}, None
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
+        return {}, []
 
 
 @pytest.fixture

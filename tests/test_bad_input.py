@@ -280,6 +280,7 @@ CASES = [
     Case("image-latest", top(image="vllm/vllm-openai:latest"), p("image"), "pin a release tag"),
     Case("image-untagged", top(image="vllm/vllm-openai"), p("image"), "pin a release tag"),
     Case("image-garbage", top(image="not an image!"), p("image"), "vllm/vllm-openai:v0.33.0"),
+    Case("ami-id-malformed", top(amiId="ubuntu-24.04"), p("amiId"), "ami-0123456789abcdef0"),
     # --- secrets ----------------------------------------------------------------------------------------------------
     Case("gated-model-without-hf-token", without_hf_token, p("hfToken"), "pulumi config set --secret vllm-aws:hfToken"),
     # --- extraArgs --------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tools import require_tool, shellcheck
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -115,6 +116,23 @@ def test_usage_errors_exit_2_without_traceback(args: tuple[str, ...]) -> None:
     result = cli(*args)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "error:" in result.stderr
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_rendered_user_data_of_every_host_passes_cloud_init_schema(stack: str, tmp_path: Path) -> None:
+    result = cli("render", "--stack", stack, "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    user_data = sorted((tmp_path / "hosts").glob("*/user-data.yaml"))
+    assert len(user_data) == {"dev": 1, "prod": 3}[stack]
+    cloud_init = require_tool("cloud-init", "cloud-init")
+    for path in user_data:
+        check = subprocess.run(
+            [cloud_init, "schema", "--config-file", str(path)], capture_output=True, text=True, check=False
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
+    for script in (tmp_path / "bootstrap").glob("*.sh"):
+        lint = subprocess.run([shellcheck(), str(script)], capture_output=True, text=True, check=False)
+        assert lint.returncode == 0, lint.stdout
 
 
 def test_render_writes_the_vllm_arguments_of_every_model(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pulumi
+
 from components.cli.program import run_program
 from components.cli.report import plan_json, render_markdown, render_table
 from components.config import parse_stack_config, raw_from_stack_file
@@ -77,8 +79,9 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    _stack, _raw, _secret_keys, plan = _load(args)
-    for path in write_artifacts(plan, args.out):
+    stack, raw, secret_keys, plan = _load(args)
+    run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack)
+    for path in write_artifacts(plan, run.resources, args.out):
         print(path)
     return 0
 
@@ -87,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _plan(args) if args.command == "plan" else _render(args)
-    except ConfigError as error:
+    except (ConfigError, pulumi.RunError) as error:
+        # RunError: the program itself rejected the config (e.g. no AZ offers the instance type).
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

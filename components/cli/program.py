@@ -6,6 +6,7 @@ each resource's type, name, parent, inputs (secrets redacted) and options as the
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import runpy
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
 
+from components.cli.offline import OfflineAws
 from components.config import SECRET_PLACEHOLDER, to_pulumi_config
 from components.errors import NAMESPACE
 
@@ -33,21 +35,47 @@ class RecordedResource:
     urn: str
 
 
+# Outputs the program reads that a provider would compute (secrets stay placeholders).
+_OFFLINE_OUTPUTS: dict[str, dict[str, Any]] = {
+    "random:index/randomPassword:RandomPassword": {"result": SECRET_PLACEHOLDER},
+    "tls:index/privateKey:PrivateKey": {
+        "publicKeyOpenssh": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOfflineOfflineOfflineOfflineOfflineOffline vllm-aws",
+        "privateKeyOpenssh": SECRET_PLACEHOLDER,
+    },
+    "aws:ec2/instance:Instance": {"privateIp": "10.0.0.10", "publicIp": "198.51.100.10"},
+    "command:local:Command": {"stdout": "GPU 0: offline"},
+}
+
+
+# AWS ids have shapes the program (and the bootstrap) checks; other ids are "<name>-id".
+_ID_PREFIXES = {
+    "aws:ebs/volume:Volume": "vol-",
+    "aws:ec2/instance:Instance": "i-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+}
+
+
+def offline_id(type_: str, name: str) -> str:
+    """A stable, well-formed placeholder id for a resource registered offline."""
+    prefix = _ID_PREFIXES.get(type_)
+    return f"{prefix}{hashlib.sha256(name.encode()).hexdigest()[:17]}" if prefix else f"{name}-id"
+
+
 @dataclass
 class _Recorder(mocks.Mocks):
-    """Returns inputs as outputs (plus the few outputs the program reads) and answers invokes."""
+    """Returns inputs as outputs (plus the few outputs the program reads) and answers invokes offline."""
 
+    aws: OfflineAws
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         outputs = dict(args.inputs)
-        if args.typ == "random:index/randomPassword:RandomPassword":
-            outputs["result"] = SECRET_PLACEHOLDER
-        return f"{args.name}-id", outputs
+        outputs.update(_OFFLINE_OUTPUTS.get(args.typ, {}))
+        return offline_id(args.typ, args.name), outputs
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.invokes.append((args.token, dict(args.args)))
-        return {}, None
+        return self.aws.answer(args.token, dict(args.args)), []
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -119,9 +147,11 @@ class ProgramRun:
     outputs: dict[str, Any]
 
 
-def run_program(program: Path, raw_config: Mapping[str, Any], secret_keys: list[str], stack: str) -> ProgramRun:
-    """Run ``program`` (the stack's ``__main__.py``) under mocks with the given raw config."""
-    recorder = _Recorder()
+def run_program(
+    program: Path, raw_config: Mapping[str, Any], secret_keys: list[str], stack: str, aws: OfflineAws | None = None
+) -> ProgramRun:
+    """Run ``program`` (the stack's ``__main__.py``) under mocks; ``aws`` answers its lookups."""
+    recorder = _Recorder(aws=aws or OfflineAws(region=str(raw_config.get("aws:region", "us-east-1"))))
     monitor = RecordingMonitor(recorder)
     settings.ROOT.set(None)  # a fresh root stack: exports from an earlier run must not leak in
     # The planner already reports warnings; the program's pulumi.log calls would only echo them.

@@ -73,7 +73,7 @@ def plan_json(stack: str, plan: StackPlan, resources: list[RecordedResource]) ->
         "region": plan.config.region,
         "image": plan.config.image,
         "models": [model_json(m) for m in plan.models],
-        "resources": [resource_json(r) for r in resources],
+        "resources": [resource_json(r) for r in sorted(resources, key=lambda r: (r.name, r.type))],
         "cost": {
             "hourlyUsd": _money(plan.hourly_usd),
             "monthlyUsd": _money(plan.monthly_usd),

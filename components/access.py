@@ -1,0 +1,62 @@
+"""How Pulumi reaches a host's Docker daemon: SSH, directly or tunnelled through SSM Session Manager.
+
+Pure functions; the scripts they render run on the deploying machine (needs ssh, and for ``ssm`` mode the
+AWS CLI with the session-manager-plugin).
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Literal
+
+from components.bootstrap import BOOTSTRAP_LOG, READY_MARKER
+
+AccessMode = Literal["ssm", "ssh"]
+SSH_USER = "ubuntu"
+READY_TIMEOUT_SECONDS = 900
+
+
+def proxy_command(region: str) -> str:
+    """ssh ProxyCommand that opens the SSH session through SSM: no inbound port on the host."""
+    return (
+        f"aws ssm start-session --region {region} --target %h "
+        "--document-name AWS-StartSSHSession --parameters portNumber=%p"
+    )
+
+
+def ssh_options(mode: AccessMode, region: str) -> list[str]:
+    """Options for ssh (and pulumi-docker's ``ssh_opts``). Host keys are new per instance, hence not pinned."""
+    options = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=20"]
+    if mode == "ssm":
+        options += ["-o", f"ProxyCommand={proxy_command(region)}"]
+    return options
+
+
+def docker_host(mode: AccessMode, instance_id: str, address: str) -> str:
+    """The ``ssh://`` URI pulumi-docker dials: the instance id through SSM, the address over plain SSH."""
+    return f"ssh://{SSH_USER}@{instance_id if mode == 'ssm' else address}"
+
+
+def readiness_script(mode: AccessMode, region: str) -> str:
+    """Waits until cloud-init finished, the bootstrap marked the host ready, Docker and the GPU answer.
+
+    Runs locally (pulumi-command) with TARGET and VLLM_AWS_SSH_KEY in its environment; the key is written to
+    a private temporary file and removed on exit.
+    """
+    remote = f"cloud-init status --wait >/dev/null && test -f {READY_MARKER} && docker info >/dev/null && nvidia-smi -L"
+    ssh = " ".join(shlex.quote(option) for option in ssh_options(mode, region))
+    attempts = READY_TIMEOUT_SECONDS // 15
+    return f"""set -euo pipefail
+key=$(mktemp)
+trap 'rm -f "$key"' EXIT
+printf '%s\\n' "$VLLM_AWS_SSH_KEY" > "$key"
+chmod 600 "$key"
+for _ in $(seq 1 {attempts}); do
+  if ssh -i "$key" {ssh} "{SSH_USER}@$TARGET" {shlex.quote(remote)}; then
+    exit 0
+  fi
+  sleep 15
+done
+echo "host $TARGET not ready after {READY_TIMEOUT_SECONDS} s; read {BOOTSTRAP_LOG} on it" >&2
+exit 1
+"""

@@ -1,0 +1,95 @@
+"""Where replicas run: subnets and availability zones that offer the instance type, replicas spread over them.
+
+``lookup_network`` and ``offered_zones`` are AWS lookups (invokes: answered by mocks offline); ``spread`` is
+pure. All of it runs before any resource is registered, so a zone without the instance type is bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi_aws as aws
+
+from components.config import NetworkConfig
+from components.errors import ConfigError, key_path
+
+
+@dataclass(frozen=True)
+class Zone:
+    name: str
+    subnet_id: str
+
+
+@dataclass(frozen=True)
+class Network:
+    vpc_id: str
+    host_subnets: Mapping[str, str]  # subnet id -> AZ, where GPU hosts go
+    public_subnets: Mapping[str, str]  # subnet id -> AZ, for the load balancer
+    is_default_vpc: bool
+
+    @property
+    def hosts_need_public_ip(self) -> bool:
+        # Default-VPC subnets have no NAT: hosts reach Docker Hub and Hugging Face through a public IP,
+        # while their security group still admits nothing from outside.
+        return self.is_default_vpc
+
+
+def lookup_network(network: NetworkConfig) -> Network:
+    """Resolve the configured VPC and subnets (or the region's default VPC) with their AZs."""
+    if network.vpc_id is None:
+        vpc_id = aws.ec2.get_vpc(default=True).id
+        defaults = aws.ec2.get_subnets(
+            filters=[{"name": "vpc-id", "values": [vpc_id]}, {"name": "default-for-az", "values": ["true"]}]
+        ).ids
+        zones = {subnet: aws.ec2.get_subnet(id=subnet).availability_zone for subnet in defaults}
+        return Network(vpc_id=vpc_id, host_subnets=zones, public_subnets=zones, is_default_vpc=True)
+
+    def zones_of(ids: Sequence[str] | None) -> dict[str, str]:
+        return {subnet: aws.ec2.get_subnet(id=subnet).availability_zone for subnet in ids or ()}
+
+    private = zones_of(network.private_subnet_ids)
+    public = zones_of(network.public_subnet_ids)
+    return Network(
+        vpc_id=network.vpc_id, host_subnets=private or public, public_subnets=public or private, is_default_vpc=False
+    )
+
+
+def offered_zones(instance_type: str) -> set[str]:
+    offerings = aws.ec2.get_instance_type_offerings(
+        location_type="availability-zone", filters=[{"name": "instance-type", "values": [instance_type]}]
+    )
+    return set(offerings.locations)
+
+
+def usable_zones(host_subnets: Mapping[str, str], offered: set[str]) -> list[Zone]:
+    """One subnet per AZ that offers the type (the lowest subnet id, so the choice is stable)."""
+    by_zone: dict[str, str] = {}
+    for subnet, zone in sorted(host_subnets.items()):
+        if zone in offered:
+            by_zone.setdefault(zone, subnet)
+    return [Zone(name=zone, subnet_id=subnet) for zone, subnet in sorted(by_zone.items())]
+
+
+def spread(replicas: int, zones: Sequence[Zone]) -> list[Zone]:
+    """Replica r goes to zone r mod n: replicas of one model land in different AZs while there are enough."""
+    return [zones[replica % len(zones)] for replica in range(replicas)]
+
+
+def place_model(
+    model_index: int, instance_type: str, replicas: int, network: Network, config: NetworkConfig
+) -> list[Zone]:
+    offered = offered_zones(instance_type)
+    zones = usable_zones(network.host_subnets, offered)
+    if not zones:
+        subnet_key = "privateSubnetIds" if config.private_subnet_ids else "publicSubnetIds"
+        path = key_path(("network", subnet_key)) if config.vpc_id else key_path(("models", model_index, "instanceType"))
+        value = sorted(network.host_subnets) if config.vpc_id else instance_type
+        raise ConfigError.single(
+            path,
+            value,
+            f"{instance_type} is not offered in any AZ of the host subnets "
+            f"({', '.join(sorted(set(network.host_subnets.values())))})",
+            f"use subnets in {', '.join(sorted(offered)) or 'a region that offers it'}, or another instance type",
+        )
+    return spread(replicas, zones)

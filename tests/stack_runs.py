@@ -1,0 +1,35 @@
+"""Helpers to run the real program under mocks with a shipped stack's config, modified per test."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from components.cli.offline import OfflineAws
+from components.cli.program import ProgramRun, RecordedResource, run_program
+from components.config import raw_from_stack_file
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROGRAM = PROJECT_DIR / "__main__.py"
+
+
+def stack_raw(stack: str) -> tuple[dict[str, Any], list[str]]:
+    raw, secret_keys = raw_from_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml")
+    return copy.deepcopy(raw), secret_keys
+
+
+def run_stack(stack: str = "dev", aws: OfflineAws | None = None, **overrides: Any) -> ProgramRun:
+    raw, secret_keys = stack_raw(stack)
+    raw.update(overrides)
+    secret_keys = sorted({*secret_keys, *(k for k in ("hfToken", "apiKey") if k in overrides)})
+    return run_program(PROGRAM, raw, secret_keys, stack, aws=aws)
+
+
+def of_type(run: ProgramRun, type_: str) -> list[RecordedResource]:
+    return [r for r in run.resources if r.type == type_]
+
+
+def named(run: ProgramRun, name: str) -> RecordedResource:
+    (found,) = [r for r in run.resources if r.name == name]
+    return found

