@@ -62,6 +62,7 @@ GP3_USD_PER_IOPS_MONTH = 0.005
 GP3_USD_PER_MIBPS_MONTH = 0.04
 GP3_FREE_IOPS = 3000
 GP3_FREE_MIBPS = 125
+GP3_MAX_IOPS_PER_GIB = 500
 ALB_USD_PER_HOUR = 0.0225 + 0.008  # hourly charge plus one LCU
 ROOT_VOLUME_GIB = 150  # vLLM image (~29 GB uncompressed) + DLAMI + Docker layers during upgrades
 MONITORING_VOLUME_GIB = 50
@@ -368,7 +369,12 @@ def _plan_model(index: int, model: ModelConfig, config: StackConfig) -> ModelPla
         return [_no_fit_issue(index, model, spec, instance, memory)]
 
     total_bytes = weights_bytes(spec, settings.weight_format)
-    cache_size = config.cache.size_gib if isinstance(config.cache.size_gib, int) else recommended_cache_gib(total_bytes)
+    cache_size = (
+        config.cache.size_gib
+        if isinstance(config.cache.size_gib, int)
+        # gp3 allows 500 IOPS per GiB: an auto-sized volume grows to carry the configured IOPS.
+        else max(recommended_cache_gib(total_bytes), math.ceil(config.cache.iops / GP3_MAX_IOPS_PER_GIB))
+    )
     if cache_size < total_bytes / GIB + 10:
         return [
             ConfigIssue(

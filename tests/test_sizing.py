@@ -240,3 +240,10 @@ def test_more_volume_throughput_never_slows_a_cold_start(throughput: int, more: 
     fast = sizing.cold_start(20e9, itype, 1, throughput + more)
     assert fast.warm_cache_seconds <= slow.warm_cache_seconds
     assert fast.first_boot_seconds <= slow.first_boot_seconds
+
+
+def test_auto_cache_size_grows_to_carry_the_configured_iops() -> None:
+    small_model = {"name": "q", "id": "Qwen/Qwen2.5-1.5B-Instruct", "maxModelLen": 4096}
+    assert plan(small_model).models[0].cache_size_gib == 100
+    busy = plan(small_model, cache={"iops": 80000, "throughputMibps": 2000})
+    assert busy.models[0].cache_size_gib == 160  # 80000 IOPS / 500 per GiB
