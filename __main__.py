@@ -4,30 +4,42 @@ Everything is validated, sized and placed before the first resource is registere
 serve fails `pulumi preview` with a message naming the config key instead of failing on the host.
 """
 
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
+import pulumi_command as command
+import pulumi_docker as docker
 import pulumi_random as random
 import pulumi_tls as tls
 
-from components import ConfigError, load_stack_config, plan_stack
+from components import ConfigError, access, containers, load_stack_config, observability, placement, plan_stack
 from components._naming import replica_name
-from components.access import ssh_options
 from components.config import secret_output
 from components.gpu_host import DLAMI_SSM_PARAMETER, GpuHost, GpuHostArgs
+from components.host_exporters import HostExporters, HostExportersArgs
 from components.iam import parameter_arn
 from components.model_cache import ModelCache, ModelCacheArgs
-from components.placement import lookup_network, place_model
-from components.sizing import HOURS_PER_MONTH, ROOT_VOLUME_GIB
+from components.monitoring import MONITORING_AMI_PARAMETER, MONITORING_SSH_USER, Monitoring, MonitoringArgs
+from components.sizing import HOURS_PER_MONTH, MONITORING_VOLUME_GIB, ROOT_VOLUME_GIB, hosts_for
+from components.vllm_args import VLLM_PORT, render_args
+from components.vllm_server import ImageBuild, VllmServer, VllmServerArgs
 
 stack = pulumi.get_stack()
 try:
     config = load_stack_config()
     plan = plan_stack(config)
-    network = lookup_network(config.network)
+    network = placement.lookup_network(config.network)
     placements = {
-        model.config.name: place_model(index, model.instance.name, model.config.replicas, network, config.network)
+        model.config.name: placement.place_model(
+            index, model.instance.name, hosts_for(model.config), network, config.network
+        )
         for index, model in enumerate(plan.models)
     }
+    dedicated_monitoring = config.monitoring.enabled and config.monitoring.placement == "dedicated"
+    monitoring_zone = (
+        placement.place_monitoring(config.monitoring.instance_type, network) if dedicated_monitoring else None
+    )
 except ConfigError as error:
     # RunError ends the program with just this message: no traceback, nothing registered.
     raise pulumi.RunError(str(error)) from None
@@ -36,7 +48,7 @@ for warning in plan.warnings + tuple(w for model in plan.models for w in model.w
     pulumi.log.warn(warning)
 
 base_tags = {"vllm-aws:stack": stack, "vllm-aws:project": pulumi.get_project(), **config.tags}
-ami_id = config.ami_id or aws.ssm.get_parameter(name=DLAMI_SSM_PARAMETER).value
+gpu_ami_id = config.ami_id or aws.ssm.get_parameter(name=DLAMI_SSM_PARAMETER).value
 account_id = aws.get_caller_identity().account_id
 
 # --- secrets: Pulumi secrets in state, SSM SecureStrings for the hosts, never in user-data --------------------
@@ -66,53 +78,204 @@ parameter_arns = tuple(parameter_arn(config.region, account_id, name) for name i
 # One key pair per stack for pulumi-docker's SSH; the private half is a secret output only.
 ssh_key = tls.PrivateKey("ssh-key", algorithm="ED25519")
 
-# --- GPU hosts with their model caches, per model and replica ------------------------------------------------
+# The key file pulumi-docker's ssh uses on the deploying machine (it cannot take key material inline).
+key_file = access.key_file_path(pulumi.get_project(), stack)
+key_on_disk = command.local.Command(
+    "ssh-key-file",
+    create=access.write_key_script(key_file),
+    delete=access.remove_key_script(key_file),
+    interpreter=["/bin/bash", "-c"],
+    environment={"VLLM_AWS_SSH_KEY": ssh_key.private_key_openssh},
+    triggers=[ssh_key.id],
+)
+
+
+def make_host(name: str, zone: placement.Zone, host_args: dict[str, Any], cache_args: dict[str, Any]) -> GpuHost:
+    """A host and its persistent data volume (the model cache; Prometheus data on the monitoring host)."""
+    cache = ModelCache(f"{name}-cache", ModelCacheArgs(availability_zone=zone.name, **cache_args))
+    host = GpuHost(
+        name,
+        GpuHostArgs(
+            vpc_id=network.vpc_id,
+            subnet_id=zone.subnet_id,
+            availability_zone=zone.name,
+            associate_public_ip=network.hosts_need_public_ip,
+            cache_volume_id=cache.volume_id,
+            root_volume_gib=ROOT_VOLUME_GIB,
+            region=config.region,
+            ssh_public_key=ssh_key.public_key_openssh,
+            ssh_private_key=ssh_key.private_key_openssh,
+            access_mode=config.access.mode,
+            ssh_cidrs=config.access.ssh_cidrs,
+            **host_args,
+        ),
+    )
+    caches[name] = cache
+    return host
+
+
+docker_providers: dict[str, docker.Provider] = {}
+
+
+def docker_provider(name: str, host: GpuHost) -> docker.Provider:
+    """The Docker daemon of one host, over SSH (through SSM by default); one provider per host."""
+    if name not in docker_providers:
+        docker_providers[name] = docker.Provider(
+            f"{name}-docker",
+            host=host.docker_host,
+            ssh_opts=access.ssh_options(config.access.mode, config.region, key_file),
+            # Previews from CI must not need SSH to every host: skip the configure-time ping (see README).
+            disable_docker_daemon_check=True,
+            opts=pulumi.ResourceOptions(depends_on=[key_on_disk]),
+        )
+    return docker_providers[name]
+
+
+# --- GPU hosts, their caches and vLLM servers, per model ------------------------------------------------------
+monitoring_config = config.monitoring
+colocated = monitoring_config.enabled and monitoring_config.placement == "colocated"
 hosts: dict[str, GpuHost] = {}
 caches: dict[str, ModelCache] = {}
+servers: dict[str, list[VllmServer]] = {}
+image_build = (
+    ImageBuild(
+        context=config.image_build.context,
+        dockerfile=config.image_build.dockerfile,
+        tag=containers.custom_image_tag(config.image_build.context),
+    )
+    if config.image_build
+    else None
+)
 for model in plan.models:
     model_tags = {**base_tags, "vllm-aws:model": model.config.name}
-    for replica, zone in enumerate(placements[model.config.name]):
-        name = replica_name(model.config.name, replica)
-        replica_tags = {**model_tags, "vllm-aws:replica": str(replica)}
-        cache = ModelCache(
-            f"{name}-cache",
-            ModelCacheArgs(
-                availability_zone=zone.name,
-                size_gib=model.cache_size_gib,
-                iops=config.cache.iops,
-                throughput_mibps=config.cache.throughput_mibps,
-                snapshot_id=config.cache.snapshot_id,
-                retain_on_delete=config.cache.retain_on_delete,
-                tags=replica_tags,
-            ),
-        )
-        hosts[name] = GpuHost(
+    vllm_args = tuple(render_args(model.config, model.memory.max_model_len))
+    start_period = containers.healthcheck_start_period_seconds(model.cold_start.container_first_start_seconds)
+    servers[model.config.name] = []
+    remaining = model.config.replicas
+    for host_index, zone in enumerate(placements[model.config.name]):
+        name = replica_name(model.config.name, host_index)
+        host_tags = {**model_tags, "vllm-aws:replica": str(host_index)}
+        host = make_host(
             name,
-            GpuHostArgs(
-                instance_type=model.instance.name,
-                ami_id=ami_id,
-                vpc_id=network.vpc_id,
-                subnet_id=zone.subnet_id,
-                availability_zone=zone.name,
-                associate_public_ip=network.hosts_need_public_ip,
-                cache_volume_id=cache.volume_id,
-                root_volume_gib=ROOT_VOLUME_GIB,
-                region=config.region,
-                secret_parameters=secret_parameters,
-                secret_parameter_arns=parameter_arns,
-                ssh_public_key=ssh_key.public_key_openssh,
-                ssh_private_key=ssh_key.private_key_openssh,
-                access_mode=config.access.mode,
-                ssh_cidrs=config.access.ssh_cidrs,
-                spot=model.config.spot,
-                tags={**replica_tags, "vllm-aws:role": "gpu-host"},
-            ),
+            zone,
+            {
+                "ami_id": gpu_ami_id,
+                "instance_type": model.instance.name,
+                "secret_parameters": secret_parameters,
+                "secret_parameter_arns": parameter_arns,
+                "spot": model.config.spot,
+                "ec2_discovery": colocated and not hosts,  # the first host runs a colocated Prometheus
+                "tags": {**host_tags, "vllm-aws:role": "gpu-host"},
+            },
+            {
+                "size_gib": model.cache_size_gib,
+                "iops": config.cache.iops,
+                "throughput_mibps": config.cache.throughput_mibps,
+                "snapshot_id": config.cache.snapshot_id,
+                "retain_on_delete": config.cache.retain_on_delete,
+                "tags": host_tags,
+            },
         )
-        caches[name] = cache
+        hosts[name] = host
+        on_host = pulumi.ResourceOptions(provider=docker_provider(name, host))
+        slots = containers.server_slots(
+            model.settings.tensor_parallel_size,
+            min(model.config.replicas_per_host, remaining),
+            model.instance.gpu_count,
+        )
+        remaining -= len(slots)
+        for slot in slots:
+            servers[model.config.name].append(
+                VllmServer(
+                    f"{name}-vllm-{slot.index}",
+                    VllmServerArgs(
+                        model_name=model.config.name,
+                        image=config.image,
+                        build=image_build,
+                        vllm_args=vllm_args,
+                        slot=slot,
+                        warm_marker=containers.warm_marker(model.config.id, model.config.revision),
+                        start_period_seconds=start_period,
+                        host_instance=host.instance,
+                        host_ready=host.readiness,
+                        labels={"vllm-aws.model": model.config.name, "vllm-aws.stack": stack},
+                    ),
+                    opts=on_host,
+                )
+            )
+        HostExporters(
+            f"{name}-exporters",
+            HostExportersArgs(host_instance=host.instance, host_ready=host.readiness),
+            opts=on_host,
+        )
+
+# --- monitoring: Prometheus + Grafana, dedicated or on the first GPU host ---------------------------------------
+monitoring: Monitoring | None = None
+if monitoring_config.enabled:
+    if monitoring_zone is None:
+        monitoring_host_name = next(iter(hosts))
+        monitoring_host = hosts[monitoring_host_name]
+    else:
+        monitoring_host_name = "monitoring"
+        monitoring_host = make_host(
+            monitoring_host_name,
+            monitoring_zone,
+            {
+                "ami_id": aws.ssm.get_parameter(name=MONITORING_AMI_PARAMETER).value,
+                "instance_type": monitoring_config.instance_type,
+                "gpu": False,
+                "ssh_user": MONITORING_SSH_USER,
+                "packages": ("docker",),
+                "ec2_discovery": True,
+                "tags": {**base_tags, "vllm-aws:role": "monitoring"},
+            },
+            {"size_gib": MONITORING_VOLUME_GIB, "tags": base_tags},
+        )
+    grafana_password = (
+        random.RandomPassword("grafana-admin-password", length=32, special=False).result
+        if monitoring_config.grafana
+        else None
+    )
+    max_servers_per_host = max(m.config.replicas_per_host for m in plan.models)
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            host_instance=monitoring_host.instance,
+            host_ready=monitoring_host.readiness,
+            security_group_id=monitoring_host.security_group_id,
+            target_security_group_ids={name: host.security_group_id for name, host in hosts.items()},
+            vllm_ports=(VLLM_PORT, VLLM_PORT + max_servers_per_host - 1),
+            prometheus_config=observability.render_prometheus_config(
+                observability.PrometheusSpec(stack=stack, region=config.region)
+            ),
+            alert_rules=observability.render_alert_rules(),
+            retention_days=monitoring_config.retention_days,
+            grafana=monitoring_config.grafana,
+            grafana_datasource=observability.render_grafana_datasource("http://prometheus:9090"),
+            grafana_dashboard_provider=observability.render_grafana_dashboard_provider(),
+            dashboards=observability.render_dashboards(),
+            grafana_admin_password=grafana_password,
+        ),
+        opts=pulumi.ResourceOptions(provider=docker_provider(monitoring_host_name, monitoring_host)),
+    )
+    pulumi.export(
+        "monitoring",
+        {
+            "instanceId": monitoring_host.instance_id,
+            "prometheus": access.port_forward_command(
+                monitoring_host.instance_id, config.region, observability.PROMETHEUS_PORT
+            ),
+            "grafana": access.port_forward_command(
+                monitoring_host.instance_id, config.region, observability.GRAFANA_PORT
+            ),
+        },
+    )
+    if grafana_password is not None:
+        pulumi.export("grafanaAdminPassword", pulumi.Output.secret(grafana_password))
 
 pulumi.export("apiKey", pulumi.Output.secret(api_key))
 pulumi.export("sshPrivateKey", ssh_key.private_key_openssh)
-pulumi.export("sshOptions", ssh_options(config.access.mode, config.region))
+pulumi.export("sshOptions", access.ssh_options(config.access.mode, config.region, key_file))
 pulumi.export(
     "hosts",
     {

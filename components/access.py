@@ -9,6 +9,8 @@ from __future__ import annotations
 import shlex
 from typing import Literal
 
+import pulumi
+
 from components.bootstrap import BOOTSTRAP_LOG, READY_MARKER
 
 AccessMode = Literal["ssm", "ssh"]
@@ -24,26 +26,30 @@ def proxy_command(region: str) -> str:
     )
 
 
-def ssh_options(mode: AccessMode, region: str) -> list[str]:
+def ssh_options(mode: AccessMode, region: str, key_file: str | None = None) -> list[str]:
     """Options for ssh (and pulumi-docker's ``ssh_opts``). Host keys are new per instance, hence not pinned."""
     options = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=20"]
+    if key_file is not None:
+        options += ["-i", key_file, "-o", "IdentitiesOnly=yes"]
     if mode == "ssm":
         options += ["-o", f"ProxyCommand={proxy_command(region)}"]
     return options
 
 
-def docker_host(mode: AccessMode, instance_id: str, address: str) -> str:
+def docker_host(mode: AccessMode, instance_id: str, address: str, user: str = SSH_USER) -> str:
     """The ``ssh://`` URI pulumi-docker dials: the instance id through SSM, the address over plain SSH."""
-    return f"ssh://{SSH_USER}@{instance_id if mode == 'ssm' else address}"
+    return f"ssh://{user}@{instance_id if mode == 'ssm' else address}"
 
 
-def readiness_script(mode: AccessMode, region: str) -> str:
+def readiness_script(mode: AccessMode, region: str, user: str = SSH_USER, gpu: bool = True) -> str:
     """Waits until cloud-init finished, the bootstrap marked the host ready, Docker and the GPU answer.
 
     Runs locally (pulumi-command) with TARGET and VLLM_AWS_SSH_KEY in its environment; the key is written to
     a private temporary file and removed on exit.
     """
-    remote = f"cloud-init status --wait >/dev/null && test -f {READY_MARKER} && docker info >/dev/null && nvidia-smi -L"
+    remote = f"cloud-init status --wait >/dev/null && test -f {READY_MARKER} && docker info >/dev/null"
+    if gpu:
+        remote += " && nvidia-smi -L"
     ssh = " ".join(shlex.quote(option) for option in ssh_options(mode, region))
     attempts = READY_TIMEOUT_SECONDS // 15
     return f"""set -euo pipefail
@@ -52,7 +58,7 @@ trap 'rm -f "$key"' EXIT
 printf '%s\\n' "$VLLM_AWS_SSH_KEY" > "$key"
 chmod 600 "$key"
 for _ in $(seq 1 {attempts}); do
-  if ssh -i "$key" {ssh} "{SSH_USER}@$TARGET" {shlex.quote(remote)}; then
+  if ssh -i "$key" {ssh} "{user}@$TARGET" {shlex.quote(remote)}; then
     exit 0
   fi
   sleep 15
@@ -60,3 +66,38 @@ done
 echo "host $TARGET not ready after {READY_TIMEOUT_SECONDS} s; read {BOOTSTRAP_LOG} on it" >&2
 exit 1
 """
+
+
+def key_file_path(project: str, stack: str) -> str:
+    """Where the stack's SSH key lives on the deploying machine (ssh expands ``~``)."""
+    return f"~/.ssh/{project}-{stack}.key"
+
+
+def _expand(path: str) -> str:
+    return '"$HOME"/' + shlex.quote(path.removeprefix("~/")) if path.startswith("~/") else shlex.quote(path)
+
+
+def write_key_script(path: str) -> str:
+    """Writes VLLM_AWS_SSH_KEY to ``path`` readable by the deploying user only (pulumi-command, local)."""
+    target = _expand(path)
+    return f"""set -euo pipefail
+umask 077
+mkdir -p "$(dirname {target})"
+printf '%s\\n' "$VLLM_AWS_SSH_KEY" > {target}.tmp
+mv -f {target}.tmp {target}
+"""
+
+
+def remove_key_script(path: str) -> str:
+    return f"rm -f {_expand(path)}\n"
+
+
+def port_forward_command(instance_id: pulumi.Input[str], region: str, port: int) -> pulumi.Output[str]:
+    """The command that makes a monitoring UI reachable on localhost:port, through SSM (no open port)."""
+    return pulumi.Output.from_input(instance_id).apply(
+        lambda target: (
+            f"aws ssm start-session --region {region} --target {target} "
+            f"--document-name AWS-StartPortForwardingSession "
+            f"--parameters portNumber={port},localPortNumber={port}"
+        )
+    )

@@ -126,7 +126,11 @@ class ModelConfig(_ConfigModel):
     instance_type: Annotated[
         str | None, Field(description="EC2 type. Default: the cheapest catalog type that fits.")
     ] = None
-    replicas: Annotated[int, Field(ge=1, le=32)] = 1
+    replicas: Annotated[int, Field(ge=1, le=32, description="vLLM servers for this model.")] = 1
+    replicas_per_host: Annotated[
+        int,
+        Field(ge=1, le=8, description="Servers per host, each on its own GPUs and port. Default: one per host."),
+    ] = 1
     max_model_len: Annotated[
         int | None, Field(ge=16, description="Context length. Default: the model's own limit.")
     ] = None
@@ -152,6 +156,32 @@ class ModelConfig(_ConfigModel):
                 "with '-', at most 24 characters. Fix: rename it, e.g. 'llama-8b'"
             )
         return value
+
+
+class ImageBuildConfig(_ConfigModel):
+    """Build a custom image on each host, ``FROM`` the pinned ``image`` (``vllm-aws:imageBuild``)."""
+
+    context: Annotated[str, Field(description="Build context directory, relative to the project.")]
+    dockerfile: Annotated[str, Field(description="Dockerfile inside the context.")] = "Dockerfile"
+
+    @model_validator(mode="after")
+    def _dockerfile_uses_the_pinned_image(self) -> Self:
+        dockerfile = Path(self.context) / self.dockerfile
+        if not dockerfile.is_file():
+            raise _LocatedError(
+                ("imageBuild", "dockerfile"),
+                str(dockerfile),
+                "does not exist",
+                "point imageBuild.context at a directory holding the Dockerfile (relative to the project)",
+            )
+        if "${VLLM_IMAGE}" not in dockerfile.read_text(encoding="utf-8"):
+            raise _LocatedError(
+                ("imageBuild", "dockerfile"),
+                str(dockerfile),
+                "does not build FROM the pinned image",
+                "start it with `ARG VLLM_IMAGE` and `FROM ${VLLM_IMAGE}`; vllm-aws passes the pinned `image`",
+            )
+        return self
 
 
 class CacheConfig(_ConfigModel):
@@ -299,6 +329,9 @@ class StackConfig(_ConfigModel):
     region: Annotated[str, Field(alias="aws:region", description="From aws:region.")] = "us-east-1"
     image: Annotated[str, Field(description="Pinned vllm/vllm-openai image; never `latest`.")] = DEFAULT_IMAGE
     models: Annotated[tuple[ModelConfig, ...], Field(min_length=1)]
+    image_build: Annotated[
+        ImageBuildConfig | None, Field(description="Custom image built on the hosts. Default: pull `image`.")
+    ] = None
     ami_id: Annotated[
         str | None, Field(description="GPU host AMI. Default: the latest Deep Learning Base GPU AMI (Ubuntu 24.04).")
     ] = None

@@ -61,11 +61,21 @@ class GpuHostArgs(BaseModel):
         tuple[IngressRule, ...], Field(description="Inbound rules. Default: none (nothing can connect in).")
     ] = ()
     spot: Annotated[bool, Field(description="One-time spot instance. Default: on-demand.")] = False
+    gpu: Annotated[bool, Field(description="Verify the NVIDIA stack at boot. False for the monitoring host.")] = True
+    ssh_user: Annotated[str, Field(description="The AMI's default user; pulumi-docker connects as it.")] = "ubuntu"
+    packages: Annotated[tuple[str, ...], Field(description="Packages to install at first boot.")] = ()
+    ec2_discovery: Annotated[
+        bool, Field(description="Allow ec2:DescribeInstances (Prometheus service discovery). Default: false.")
+    ] = False
     tags: dict[str, str] = {}
 
 
 class GpuHost(pulumi.ComponentResource):
-    """A GPU instance that accepts no inbound traffic by default and is ready when Docker and the GPU answer."""
+    """A GPU instance that accepts no inbound traffic by default and is ready when Docker and the GPU answer.
+
+    With ``gpu=False`` the same hardened host (IMDSv2, encrypted volumes, SSM access, its own data volume)
+    serves as the dedicated monitoring host.
+    """
 
     instance_id: pulumi.Output[str]
     """EC2 instance id."""
@@ -146,6 +156,13 @@ class GpuHost(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        if args.ec2_discovery:
+            aws.iam.RolePolicy(
+                child_name(name, "discovery"),
+                role=self.role.name,
+                policy=iam.describe_instances_policy(),
+                opts=child,
+            )
         profile = aws.iam.InstanceProfile(child_name(name, "profile"), role=self.role.name, opts=child)
 
         user_data = pulumi.Output.all(args.cache_volume_id, args.ssh_public_key).apply(
@@ -155,7 +172,9 @@ class GpuHost(pulumi.ComponentResource):
                     ssh_public_key=str(values[1]),
                     region=args.region,
                     secret_parameters=args.secret_parameters,
-                    ssh_user=access.SSH_USER,
+                    ssh_user=args.ssh_user,
+                    gpu=args.gpu,
+                    packages=args.packages,
                 )
             )
         )
@@ -213,7 +232,7 @@ class GpuHost(pulumi.ComponentResource):
         target = self.instance.id if args.access_mode == "ssm" else address
         self.readiness = command.local.Command(
             child_name(name, "ready"),
-            create=access.readiness_script(args.access_mode, args.region),
+            create=access.readiness_script(args.access_mode, args.region, args.ssh_user, args.gpu),
             interpreter=["/bin/bash", "-c"],
             environment={"TARGET": target, "VLLM_AWS_SSH_KEY": args.ssh_private_key},
             # Re-run on a new instance or a new cache attachment: the gate is per host, not per stack.
@@ -226,7 +245,7 @@ class GpuHost(pulumi.ComponentResource):
         self.availability_zone = self.instance.availability_zone
         self.security_group_id = self.security_group.id
         self.docker_host = pulumi.Output.all(self.instance.id, address).apply(
-            lambda values: access.docker_host(args.access_mode, str(values[0]), str(values[1]))
+            lambda values: access.docker_host(args.access_mode, str(values[0]), str(values[1]), args.ssh_user)
         )
         self.ready = self.readiness.stdout
         self.register_outputs(

@@ -41,3 +41,20 @@ def read_parameters_policy(parameter_arns: Sequence[str]) -> str:
 
 def parameter_arn(region: str, account_id: str, name: str) -> str:
     return f"arn:aws:ssm:{region}:{account_id}:parameter/{name.lstrip('/')}"
+
+
+def describe_instances_policy() -> str:
+    """Prometheus EC2 service discovery. Describe* actions support no resource-level scoping, hence "*"."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DiscoverScrapeTargets",
+                    "Effect": "Allow",
+                    "Action": ["ec2:DescribeInstances", "ec2:DescribeAvailabilityZones"],
+                    "Resource": "*",
+                }
+            ],
+        }
+    )

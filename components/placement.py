@@ -93,3 +93,16 @@ def place_model(
             f"use subnets in {', '.join(sorted(offered)) or 'a region that offers it'}, or another instance type",
         )
     return spread(replicas, zones)
+
+
+def place_monitoring(instance_type: str, network: Network) -> Zone:
+    """The dedicated monitoring host goes to the first zone (by name) that offers its type."""
+    zones = usable_zones(network.host_subnets, offered_zones(instance_type))
+    if not zones:
+        raise ConfigError.single(
+            key_path(("monitoring", "instanceType")),
+            instance_type,
+            "is not offered in any AZ of the host subnets",
+            "use a common type such as t3.medium, or subnets in other zones",
+        )
+    return zones[0]

@@ -212,6 +212,7 @@ class ColdStart:
     first_boot_seconds: float
     warm_cache_seconds: float
     host_replacement_seconds: float
+    container_first_start_seconds: float  # first start of the container: download + load + compile
     read_mib_per_s: float
 
 
@@ -234,6 +235,7 @@ def cold_start(spec_bytes: float, instance: InstanceType, tp: int, volume_mibps:
         first_boot_seconds=round(HOST_BOOT_SECONDS + image_pull + download_seconds + read_seconds + engine_cold),
         warm_cache_seconds=round(warm),
         host_replacement_seconds=round(HOST_BOOT_SECONDS + image_pull + warm),
+        container_first_start_seconds=round(download_seconds + read_seconds + engine_cold),
         read_mib_per_s=round(read_rate, 1),
     )
 
@@ -388,7 +390,7 @@ def _plan_model(index: int, model: ModelConfig, config: StackConfig) -> ModelPla
     warnings = _model_warnings(model, spec, instance, memory, config)
     hourly = None
     if instance.hourly_usd is not None:
-        per_replica = (
+        per_host = (
             instance.hourly_usd
             + (
                 ebs_monthly_usd(cache_size, config.cache.iops, config.cache.throughput_mibps)
@@ -396,7 +398,7 @@ def _plan_model(index: int, model: ModelConfig, config: StackConfig) -> ModelPla
             )
             / HOURS_PER_MONTH
         )
-        hourly = per_replica * model.replicas
+        hourly = per_host * hosts_for(model)
     else:
         warnings.append(f"{model.name}: no reliable price for {instance.name}; its cost is not in the totals")
     return ModelPlan(
@@ -411,6 +413,11 @@ def _plan_model(index: int, model: ModelConfig, config: StackConfig) -> ModelPla
         hourly_usd=hourly,
         warnings=tuple(warnings),
     )
+
+
+def hosts_for(model: ModelConfig) -> int:
+    """GPU hosts a model needs: its replicas, ``replicasPerHost`` to a host."""
+    return math.ceil(model.replicas / model.replicas_per_host)
 
 
 def resolve_model_spec(index: int, model: ModelConfig) -> ModelSpec | ConfigIssue:
@@ -571,6 +578,18 @@ def _instance_issues(index: int, model: ModelConfig, spec: ModelSpec, instance: 
                 model.tensor_parallel_size,
                 f"is more than the {instance.gpu_count} GPU(s) of {instance.name}",
                 f"use tensorParallelSize <= {instance.gpu_count}, or an instance type with more GPUs",
+            )
+        )
+    gpus_per_host = model.tensor_parallel_size * model.replicas_per_host
+    if model.replicas_per_host > 1 and gpus_per_host > instance.gpu_count:
+        issues.append(
+            ConfigIssue(
+                key_path((*path, "replicasPerHost")),
+                model.replicas_per_host,
+                f"x TP {model.tensor_parallel_size} needs {gpus_per_host} GPUs, but {instance.name} has "
+                f"{instance.gpu_count}",
+                f"use replicasPerHost <= {max(1, instance.gpu_count // model.tensor_parallel_size)}, "
+                "or an instance type with more GPUs",
             )
         )
     if cc < MIN_COMPUTE_CAPABILITY:

@@ -23,6 +23,7 @@ MODEL_KEYS = {
     "gpuCount",
     "tensorParallelSize",
     "replicas",
+    "hosts",
     "fit",
     "cacheSizeGib",
     "coldStart",
@@ -40,6 +41,8 @@ OPTION_KEYS = {
     "replaceOnChanges",
     "dependsOn",
     "provider",
+    "deletedWith",
+    "replacementTrigger",
 }
 
 
@@ -123,7 +126,7 @@ def test_rendered_user_data_of_every_host_passes_cloud_init_schema(stack: str, t
     result = cli("render", "--stack", stack, "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     user_data = sorted((tmp_path / "hosts").glob("*/user-data.yaml"))
-    assert len(user_data) == {"dev": 1, "prod": 3}[stack]
+    assert len(user_data) == {"dev": 1, "prod": 4}[stack]  # prod: three GPU hosts and the monitoring host
     cloud_init = require_tool("cloud-init", "cloud-init")
     for path in user_data:
         check = subprocess.run(

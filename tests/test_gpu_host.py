@@ -19,18 +19,22 @@ VOLUME = "aws:ebs/volume:Volume"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
 
-@pytest.mark.parametrize(("stack", "hosts"), [("dev", 1), ("prod", 3)])
-def test_one_host_and_one_cache_per_replica(stack: str, hosts: int) -> None:
+def gpu_instances(run):  # type: ignore[no-untyped-def]
+    return [i for i in of_type(run, INSTANCE) if i.inputs["tags"]["vllm-aws:role"] == "gpu-host"]
+
+
+@pytest.mark.parametrize(("stack", "gpu_hosts", "all_hosts"), [("dev", 1, 1), ("prod", 3, 4)])
+def test_one_host_and_one_cache_per_replica(stack: str, gpu_hosts: int, all_hosts: int) -> None:
     run = run_stack(stack)
-    assert len(of_type(run, INSTANCE)) == hosts
-    assert len(of_type(run, VOLUME)) == hosts
-    assert len(of_type(run, "vllm-aws:index:GpuHost")) == hosts
-    assert len(of_type(run, "vllm-aws:index:ModelCache")) == hosts
+    assert len(gpu_instances(run)) == gpu_hosts
+    assert len(of_type(run, INSTANCE)) == len(of_type(run, VOLUME)) == all_hosts  # prod: + the monitoring host
+    assert len(of_type(run, "vllm-aws:index:GpuHost")) == all_hosts
+    assert len(of_type(run, "vllm-aws:index:ModelCache")) == all_hosts
 
 
 def test_instances_require_imdsv2_encrypt_root_and_never_replace_on_a_new_ami() -> None:
     run = run_stack("prod")
-    for instance in of_type(run, INSTANCE):
+    for instance in gpu_instances(run):
         metadata = instance.inputs["metadataOptions"]
         assert metadata["httpTokens"] == "required"
         assert metadata["httpPutResponseHopLimit"] == 2
@@ -61,6 +65,8 @@ def test_ami_comes_from_the_dlami_ssm_parameter_unless_configured() -> None:
 def test_cache_volumes_are_encrypted_gp3_retained_and_never_replaced_by_config() -> None:
     run = run_stack("prod")
     for volume in of_type(run, VOLUME):
+        if volume.parent == "monitoring-cache":
+            continue  # the monitoring host's data volume: baseline gp3
         assert volume.inputs["type"] == "gp3" and volume.inputs["encrypted"] is True
         assert (volume.inputs["iops"], volume.inputs["throughput"]) == (6000, 1000)
         assert volume.options["retainOnDelete"] is True
@@ -102,7 +108,7 @@ def test_cache_attachment_detaches_safely_and_gates_readiness() -> None:
 
 
 def test_ssm_mode_opens_no_inbound_port_at_all() -> None:
-    run = run_stack("prod")
+    run = run_stack("prod", monitoring={"enabled": False})
     assert of_type(run, INGRESS) == []
     assert all(
         r.inputs["cidrIpv4"] == "0.0.0.0/0"
@@ -113,7 +119,9 @@ def test_ssm_mode_opens_no_inbound_port_at_all() -> None:
 
 
 def test_ssh_mode_admits_port_22_from_the_listed_cidrs_only() -> None:
-    run = run_stack("dev", access={"mode": "ssh", "sshCidrs": ["203.0.113.0/24", "2001:db8::/32"]})
+    run = run_stack(
+        "dev", access={"mode": "ssh", "sshCidrs": ["203.0.113.0/24", "2001:db8::/32"]}, monitoring={"enabled": False}
+    )
     rules = of_type(run, INGRESS)
     assert {
         (r.inputs["fromPort"], r.inputs["toPort"], r.inputs.get("cidrIpv4"), r.inputs.get("cidrIpv6")) for r in rules

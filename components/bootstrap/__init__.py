@@ -73,6 +73,8 @@ class BootstrapSpec(BaseModel):
     region: str  # for `aws ssm get-parameter --region`
     secret_parameters: dict[str, str]  # env var -> SSM SecureString parameter NAME
     ssh_user: str = "ubuntu"
+    gpu: bool = True  # False on the dedicated monitoring host: no NVIDIA checks
+    packages: tuple[str, ...] = ()  # distribution packages to install first (Docker on a plain AMI)
 
     @field_validator("cache_volume_id")
     @classmethod
@@ -162,6 +164,7 @@ def settings_env(spec: BootstrapSpec) -> str:
         "VLLM_AWS_READY_MARKER": READY_MARKER,
         "VLLM_AWS_BOOTSTRAP_LOG": BOOTSTRAP_LOG,
         "VLLM_AWS_MOUNT_SCRIPT": MOUNT_CACHE_PATH,
+        "VLLM_AWS_GPU": "1" if spec.gpu else "0",
     }
     lines = ["# vllm-aws bootstrap settings (no secrets: values are fetched from SSM at boot)"]
     lines += [f"{key}={shlex.quote(value)}" for key, value in settings.items()]
@@ -197,14 +200,17 @@ def _gzip_b64(text: str) -> str:
     return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)).decode("ascii")
 
 
-def runcmd() -> list[list[str]]:
+def runcmd(spec: BootstrapSpec) -> list[list[str]]:
     """First-boot commands, argv lists (no shell): enable the per-boot unit, then bootstrap right away.
 
     The unit is enabled, not started: starting it from cloud-final would wait on a job ordered after the
     boot transaction cloud-final belongs to. Running the script directly also puts a failure in
     ``cloud-init status``.
     """
+    # A Docker installed from packages is not running yet on first boot.
+    start_docker = [["systemctl", "enable", "--now", "docker"]] if spec.packages else []
     return [
+        *start_docker,
         ["systemctl", "daemon-reload"],
         ["systemctl", "enable", SYSTEMD_UNIT],
         [BOOTSTRAP_PATH, SETTINGS_FILE],
@@ -235,7 +241,9 @@ def user_data(spec: BootstrapSpec) -> dict[str, Any]:
         {"path": SYSTEMD_UNIT_PATH, "owner": "root:root", "permissions": "0644", "content": systemd_unit()},
         {"path": TMPFILES_PATH, "owner": "root:root", "permissions": "0644", "content": tmpfiles_rule()},
     ]
-    document["runcmd"] = runcmd()
+    if spec.packages:
+        document["packages"] = list(spec.packages)
+    document["runcmd"] = runcmd(spec)
     return document
 
 

@@ -92,8 +92,11 @@ retry() {
 }
 
 verify_gpu_stack() {
-    retry 10 3 logged nvidia-smi -L
-    logged nvidia-ctk --version
+    # VLLM_AWS_GPU=0 on the dedicated monitoring host: Docker only.
+    if [[ ${VLLM_AWS_GPU:-1} == 1 ]]; then
+        retry 10 3 logged nvidia-smi -L
+        logged nvidia-ctk --version
+    fi
     retry 20 3 logged docker info --format 'docker {{.ServerVersion}}, runtimes {{json .Runtimes}}'
 }
 
@@ -109,6 +112,9 @@ mount_cache() {
 cache_dirs() {
     # The vLLM image runs as root; 0755 keeps the cache readable for debugging without making it writable.
     install -d -m 0755 -- "$VLLM_AWS_HF_HOME" "$VLLM_AWS_VLLM_CACHE"
+    # Prometheus (uid 65534) and Grafana (uid 472) keep their data on this volume when monitoring runs here.
+    install -d -m 0755 -o 65534 -g 65534 -- "$VLLM_AWS_CACHE_MOUNT/monitoring/prometheus"
+    install -d -m 0755 -o 472 -g 0 -- "$VLLM_AWS_CACHE_MOUNT/monitoring/grafana"
 }
 
 fetch_secrets() {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> tuple[str, dict[str, Any], list[str], StackPlan]:
-    path = args.config if args.config else args.project_dir / f"Pulumi.{args.stack}.yaml"
+    path = args.config.resolve() if args.config else args.project_dir / f"Pulumi.{args.stack}.yaml"
+    # Pulumi runs the program from the project directory: relative paths in config mean the same here.
+    os.chdir(args.project_dir)
     stack = args.config.stem.removeprefix("Pulumi.") if args.config else args.stack
     if not path.is_file():
         raise ConfigError.single(str(path), None, "does not exist", "pass --stack NAME or --config FILE")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc, settings
 
 from components.cli.offline import OfflineAws
@@ -111,7 +112,15 @@ def _options(request: Any) -> dict[str, Any]:
         "replaceOnChanges": sorted(request.replaceOnChanges),
         "dependsOn": sorted(_name_from_urn(urn) or urn for urn in request.dependencies),
         "provider": _provider_name(request.provider),
+        "deletedWith": _name_from_urn(request.deletedWith),
+        "replacementTrigger": _replacement_trigger(request),
     }
+
+
+def _replacement_trigger(request: Any) -> Any:
+    if not request.HasField("replacement_trigger"):
+        return None
+    return json_format.MessageToDict(request.replacement_trigger)
 
 
 def _name_from_urn(urn: str) -> str | None:

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from components import catalog
 from components.cli.program import RecordedResource
-from components.sizing import HOURS_PER_MONTH, ModelPlan, StackPlan
+from components.sizing import HOURS_PER_MONTH, ModelPlan, StackPlan, hosts_for
 from components.vllm_args import render_args
 
 SCHEMA_VERSION = 1
@@ -31,6 +31,7 @@ def model_json(plan: ModelPlan) -> dict[str, Any]:
         "gpuCount": plan.instance.gpu_count,
         "tensorParallelSize": plan.settings.tensor_parallel_size,
         "replicas": plan.config.replicas,
+        "hosts": hosts_for(plan.config),
         "fit": {
             "weightsGib": round(memory.weights_gib, 2),
             "reserveGib": round(memory.reserve_gib, 2),

@@ -1,0 +1,74 @@
+"""Everything the monitoring host's Prometheus and Grafana read: scrape config, alert rules, provisioning, dashboards.
+
+Pure functions, no Pulumi: the monitoring component writes these texts into the containers' files. Each
+``vllm:`` metric name they use is checked against the metric names of the pinned vLLM release
+(:func:`unknown_vllm_metrics`), and the tests run the real ``promtool`` on the rendered files.
+"""
+
+from __future__ import annotations
+
+from components.observability.grafana import (
+    DASHBOARD_FOLDER,
+    GRAFANA_DASHBOARDS_DIR,
+    PROMETHEUS_DATASOURCE_UID,
+    render_dashboards,
+    render_grafana_dashboard_provider,
+    render_grafana_datasource,
+)
+from components.observability.metrics import (
+    VLLM_METRIC_KINDS,
+    exposed_vllm_metric_names,
+    metric_names_in_expression,
+    unknown_vllm_metrics,
+    vllm_metric_names,
+)
+from components.observability.prometheus import (
+    ALERT_RULES_FILE_NAME,
+    DCGM_EXPORTER_PORT,
+    GPU_HOST_ROLE,
+    GRAFANA_PORT,
+    MODEL_TAG,
+    NODE_EXPORTER_PORT,
+    PROMETHEUS_CONFIG_PATH,
+    PROMETHEUS_PORT,
+    PROMETHEUS_RULES_DIR,
+    REPLICA_TAG,
+    ROLE_TAG,
+    RULE_FILES_GLOB,
+    STACK_TAG,
+    VLLM_PORT,
+    PrometheusSpec,
+    render_alert_rules,
+    render_prometheus_config,
+)
+
+__all__ = [
+    "ALERT_RULES_FILE_NAME",
+    "DASHBOARD_FOLDER",
+    "DCGM_EXPORTER_PORT",
+    "GPU_HOST_ROLE",
+    "GRAFANA_DASHBOARDS_DIR",
+    "GRAFANA_PORT",
+    "MODEL_TAG",
+    "NODE_EXPORTER_PORT",
+    "PROMETHEUS_CONFIG_PATH",
+    "PROMETHEUS_DATASOURCE_UID",
+    "PROMETHEUS_PORT",
+    "PROMETHEUS_RULES_DIR",
+    "REPLICA_TAG",
+    "ROLE_TAG",
+    "RULE_FILES_GLOB",
+    "STACK_TAG",
+    "VLLM_METRIC_KINDS",
+    "VLLM_PORT",
+    "PrometheusSpec",
+    "exposed_vllm_metric_names",
+    "metric_names_in_expression",
+    "render_alert_rules",
+    "render_dashboards",
+    "render_grafana_dashboard_provider",
+    "render_grafana_datasource",
+    "render_prometheus_config",
+    "unknown_vllm_metrics",
+    "vllm_metric_names",
+]
