@@ -47,7 +47,7 @@ class GpuHostArgs(BaseModel):
         bool, Field(description="Needed for egress in subnets without NAT (the default VPC). Default: false.")
     ] = False
     cache_volume_id: pulumi.Output[str]
-    root_volume_gib: Annotated[int, Field(ge=60)]
+    root_volume_gib: Annotated[int, Field(ge=8, description="Encrypted gp3 root volume.")]
     region: str
     secret_parameters: Annotated[
         dict[str, str], Field(description="Environment variable -> SSM SecureString parameter name.")

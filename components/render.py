@@ -32,6 +32,12 @@ def write_artifacts(plan: StackPlan, resources: list[RecordedResource], out: Pat
     for resource in sorted(resources, key=lambda r: r.name):
         if resource.type == "aws:ec2/instance:Instance" and resource.parent:
             write(out / "hosts" / resource.parent / "user-data.yaml", str(resource.inputs["userData"]))
+        if resource.type == "docker:index/container:Container":
+            # Files uploaded into containers (Prometheus config and rules, Grafana provisioning and
+            # dashboards, the vLLM entrypoint), at their in-container paths under the resource's name.
+            for upload in resource.inputs.get("uploads", []):
+                if isinstance(upload, dict) and isinstance(upload.get("content"), str):
+                    write(out / "containers" / resource.name / upload["file"].lstrip("/"), upload["content"])
     write(out / "bootstrap" / "bootstrap.sh", bootstrap_script())
     write(out / "bootstrap" / "mount-cache.sh", mount_cache_script())
     return written

@@ -65,7 +65,8 @@ GP3_FREE_MIBPS = 125
 GP3_MAX_IOPS_PER_GIB = 500
 ALB_USD_PER_HOUR = 0.0225 + 0.008  # hourly charge plus one LCU
 ROOT_VOLUME_GIB = 150  # vLLM image (~29 GB uncompressed) + DLAMI + Docker layers during upgrades
-MONITORING_VOLUME_GIB = 50
+MONITORING_VOLUME_GIB = 50  # Prometheus TSDB and Grafana data
+MONITORING_ROOT_VOLUME_GIB = 30  # Amazon Linux + Docker + the Prometheus/Grafana images
 MONITORING_HOURLY_USD = {"t3.medium": 0.0416, "t3.large": 0.0832, "t3.xlarge": 0.1664, "m6i.large": 0.096}
 
 
@@ -323,7 +324,10 @@ def _stack_hourly(config: StackConfig, plans: Sequence[ModelPlan], warnings: lis
                 f"no price for monitoring instance {config.monitoring.instance_type}; not in the cost total"
             )
         else:
-            total += instance_price + ebs_monthly_usd(MONITORING_VOLUME_GIB, 3000, 125) / HOURS_PER_MONTH
+            volumes = ebs_monthly_usd(MONITORING_VOLUME_GIB, 3000, 125) + ebs_monthly_usd(
+                MONITORING_ROOT_VOLUME_GIB, 3000, 125
+            )
+            total += instance_price + volumes / HOURS_PER_MONTH
     return total
 
 

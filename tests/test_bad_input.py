@@ -280,6 +280,25 @@ CASES = [
     Case("image-latest", top(image="vllm/vllm-openai:latest"), p("image"), "pin a release tag"),
     Case("image-untagged", top(image="vllm/vllm-openai"), p("image"), "pin a release tag"),
     Case("image-garbage", top(image="not an image!"), p("image"), "vllm/vllm-openai:v0.33.0"),
+    Case(
+        "replicas-per-host-over-gpus",
+        model(replicasPerHost=2, replicas=2),
+        p("models[0].replicasPerHost"),
+        "replicasPerHost <= 1",
+    ),
+    Case("replicas-per-host-zero", model(replicasPerHost=0), p("models[0].replicasPerHost"), "at least 1"),
+    Case(
+        "image-build-missing-dockerfile",
+        top(imageBuild={"context": "tests/data/no-such-dir"}),
+        p("imageBuild.dockerfile"),
+        "directory holding the Dockerfile",
+    ),
+    Case(
+        "image-build-not-from-pinned-image",
+        top(imageBuild={"context": "tests/data/bad-dockerfile"}),
+        p("imageBuild.dockerfile"),
+        "FROM ${VLLM_IMAGE}",
+    ),
     Case("ami-id-malformed", top(amiId="ubuntu-24.04"), p("amiId"), "ami-0123456789abcdef0"),
     # --- secrets ----------------------------------------------------------------------------------------------------
     Case("gated-model-without-hf-token", without_hf_token, p("hfToken"), "pulumi config set --secret vllm-aws:hfToken"),

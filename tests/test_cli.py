@@ -133,7 +133,13 @@ def test_rendered_user_data_of_every_host_passes_cloud_init_schema(stack: str, t
             [cloud_init, "schema", "--config-file", str(path)], capture_output=True, text=True, check=False
         )
         assert check.returncode == 0, check.stdout + check.stderr
-    for script in (tmp_path / "bootstrap").glob("*.sh"):
+    promtool = require_tool("promtool", "prometheus")
+    (config,) = (tmp_path / "containers").glob("*-prometheus/etc/prometheus/prometheus.yml")
+    check = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0 and "SUCCESS" in check.stdout + check.stderr, check.stdout + check.stderr
+    scripts = [*(tmp_path / "bootstrap").glob("*.sh"), *(tmp_path / "containers").glob("*/usr/local/bin/*")]
+    assert len(scripts) >= 3
+    for script in scripts:
         lint = subprocess.run([shellcheck(), str(script)], capture_output=True, text=True, check=False)
         assert lint.returncode == 0, lint.stdout
 

@@ -128,7 +128,11 @@ def test_replicas_multiply_model_cost_and_stack_adds_alb_and_monitoring() -> Non
     assert extra == pytest.approx(
         sizing.ALB_USD_PER_HOUR
         + sizing.MONITORING_HOURLY_USD["t3.medium"]
-        + sizing.ebs_monthly_usd(sizing.MONITORING_VOLUME_GIB, 3000, 125) / sizing.HOURS_PER_MONTH
+        + (
+            sizing.ebs_monthly_usd(sizing.MONITORING_VOLUME_GIB, 3000, 125)
+            + sizing.ebs_monthly_usd(sizing.MONITORING_ROOT_VOLUME_GIB, 3000, 125)
+        )
+        / sizing.HOURS_PER_MONTH
     )
     assert one.monthly_usd == pytest.approx(one.hourly_usd * 730)
 
