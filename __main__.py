@@ -13,15 +13,31 @@ import pulumi_docker as docker
 import pulumi_random as random
 import pulumi_tls as tls
 
-from components import ConfigError, access, containers, load_stack_config, observability, placement, plan_stack
+from components import (
+    ConfigError,
+    access,
+    containers,
+    examples,
+    load_stack_config,
+    observability,
+    placement,
+    plan_stack,
+)
 from components._naming import replica_name
 from components.config import secret_output
 from components.gpu_host import DLAMI_SSM_PARAMETER, GpuHost, GpuHostArgs
 from components.host_exporters import HostExporters, HostExportersArgs
 from components.iam import parameter_arn
+from components.load_balancer import LoadBalancer, LoadBalancerArgs, ModelTargets, Target
 from components.model_cache import ModelCache, ModelCacheArgs
 from components.monitoring import MONITORING_AMI_PARAMETER, MONITORING_SSH_USER, Monitoring, MonitoringArgs
-from components.sizing import HOURS_PER_MONTH, MONITORING_VOLUME_GIB, ROOT_VOLUME_GIB, hosts_for
+from components.sizing import (
+    HOURS_PER_MONTH,
+    MONITORING_ROOT_VOLUME_GIB,
+    MONITORING_VOLUME_GIB,
+    ROOT_VOLUME_GIB,
+    hosts_for,
+)
 from components.vllm_args import VLLM_PORT, render_args
 from components.vllm_server import ImageBuild, VllmServer, VllmServerArgs
 
@@ -36,6 +52,7 @@ try:
         )
         for index, model in enumerate(plan.models)
     }
+    lb_subnets = placement.load_balancer_subnets(network, config.network, config.load_balancer.internal)
     dedicated_monitoring = config.monitoring.enabled and config.monitoring.placement == "dedicated"
     monitoring_zone = (
         placement.place_monitoring(config.monitoring.instance_type, network) if dedicated_monitoring else None
@@ -101,7 +118,6 @@ def make_host(name: str, zone: placement.Zone, host_args: dict[str, Any], cache_
             availability_zone=zone.name,
             associate_public_ip=network.hosts_need_public_ip,
             cache_volume_id=cache.volume_id,
-            root_volume_gib=ROOT_VOLUME_GIB,
             region=config.region,
             ssh_public_key=ssh_key.public_key_openssh,
             ssh_private_key=ssh_key.private_key_openssh,
@@ -136,7 +152,7 @@ monitoring_config = config.monitoring
 colocated = monitoring_config.enabled and monitoring_config.placement == "colocated"
 hosts: dict[str, GpuHost] = {}
 caches: dict[str, ModelCache] = {}
-servers: dict[str, list[VllmServer]] = {}
+targets: dict[str, list[Target]] = {}
 image_build = (
     ImageBuild(
         context=config.image_build.context,
@@ -150,22 +166,29 @@ for model in plan.models:
     model_tags = {**base_tags, "vllm-aws:model": model.config.name}
     vllm_args = tuple(render_args(model.config, model.memory.max_model_len))
     start_period = containers.healthcheck_start_period_seconds(model.cold_start.container_first_start_seconds)
-    servers[model.config.name] = []
+    targets[model.config.name] = []
     remaining = model.config.replicas
     for host_index, zone in enumerate(placements[model.config.name]):
         name = replica_name(model.config.name, host_index)
         host_tags = {**model_tags, "vllm-aws:replica": str(host_index)}
+        slots = containers.server_slots(
+            model.settings.tensor_parallel_size,
+            min(model.config.replicas_per_host, remaining),
+            model.instance.gpu_count,
+        )
+        remaining -= len(slots)
         host = make_host(
             name,
             zone,
             {
                 "ami_id": gpu_ami_id,
+                "root_volume_gib": ROOT_VOLUME_GIB,
                 "instance_type": model.instance.name,
                 "secret_parameters": secret_parameters,
                 "secret_parameter_arns": parameter_arns,
                 "spot": model.config.spot,
                 "ec2_discovery": colocated and not hosts,  # the first host runs a colocated Prometheus
-                "tags": {**host_tags, "vllm-aws:role": "gpu-host"},
+                "tags": {**host_tags, "vllm-aws:role": "gpu-host", observability.SERVERS_TAG: str(len(slots))},
             },
             {
                 "size_gib": model.cache_size_gib,
@@ -178,30 +201,32 @@ for model in plan.models:
         )
         hosts[name] = host
         on_host = pulumi.ResourceOptions(provider=docker_provider(name, host))
-        slots = containers.server_slots(
-            model.settings.tensor_parallel_size,
-            min(model.config.replicas_per_host, remaining),
-            model.instance.gpu_count,
-        )
-        remaining -= len(slots)
         for slot in slots:
-            servers[model.config.name].append(
-                VllmServer(
-                    f"{name}-vllm-{slot.index}",
-                    VllmServerArgs(
-                        model_name=model.config.name,
-                        image=config.image,
-                        build=image_build,
-                        vllm_args=vllm_args,
-                        slot=slot,
-                        warm_marker=containers.warm_marker(model.config.id, model.config.revision),
-                        start_period_seconds=start_period,
-                        host_instance=host.instance,
-                        host_ready=host.readiness,
-                        labels={"vllm-aws.model": model.config.name, "vllm-aws.stack": stack},
-                    ),
-                    opts=on_host,
+            server_name = f"{name}-vllm-{slot.index}"
+            targets[model.config.name].append(
+                Target(
+                    key=server_name,
+                    instance_id=host.instance_id,
+                    port=slot.host_port,
+                    security_group_id=host.security_group_id,
+                    host_key=name,
                 )
+            )
+            VllmServer(
+                server_name,
+                VllmServerArgs(
+                    model_name=model.config.name,
+                    image=config.image,
+                    build=image_build,
+                    vllm_args=vllm_args,
+                    slot=slot,
+                    warm_marker=containers.warm_marker(model.config.id, model.config.revision),
+                    start_period_seconds=start_period,
+                    host_instance=host.instance,
+                    host_ready=host.readiness,
+                    labels={"vllm-aws.model": model.config.name, "vllm-aws.stack": stack},
+                ),
+                opts=on_host,
             )
         HostExporters(
             f"{name}-exporters",
@@ -223,6 +248,7 @@ if monitoring_config.enabled:
             {
                 "ami_id": aws.ssm.get_parameter(name=MONITORING_AMI_PARAMETER).value,
                 "instance_type": monitoring_config.instance_type,
+                "root_volume_gib": MONITORING_ROOT_VOLUME_GIB,
                 "gpu": False,
                 "ssh_user": MONITORING_SSH_USER,
                 "packages": ("docker",),
@@ -246,7 +272,12 @@ if monitoring_config.enabled:
             target_security_group_ids={name: host.security_group_id for name, host in hosts.items()},
             vllm_ports=(VLLM_PORT, VLLM_PORT + max_servers_per_host - 1),
             prometheus_config=observability.render_prometheus_config(
-                observability.PrometheusSpec(stack=stack, region=config.region)
+                observability.PrometheusSpec(
+                    stack=stack,
+                    region=config.region,
+                    max_servers_per_host=max_servers_per_host,
+                    retention_days=monitoring_config.retention_days,
+                )
             ),
             alert_rules=observability.render_alert_rules(),
             retention_days=monitoring_config.retention_days,
@@ -272,6 +303,38 @@ if monitoring_config.enabled:
     )
     if grafana_password is not None:
         pulumi.export("grafanaAdminPassword", pulumi.Output.secret(grafana_password))
+
+# --- the front door: one ALB, a target group per model, only /v1/* and /health forwarded ----------------------
+lb_config = config.load_balancer
+load_balancer = LoadBalancer(
+    "endpoint",
+    LoadBalancerArgs(
+        vpc_id=network.vpc_id,
+        subnet_ids=lb_subnets,
+        internal=lb_config.internal,
+        allowed_cidrs=config.network.allowed_cidrs,
+        certificate_arn=lb_config.certificate_arn,
+        idle_timeout_seconds=lb_config.idle_timeout_seconds,
+        deletion_protection=lb_config.deletion_protection,
+        domain=lb_config.domain,
+        access_logs_bucket=lb_config.access_logs_bucket,
+        models=tuple(
+            ModelTargets(
+                name=model.config.name,
+                targets=tuple(targets[model.config.name]),
+                cold_start_seconds=model.cold_start.warm_cache_seconds,
+            )
+            for model in plan.models
+        ),
+        tags=base_tags,
+    ),
+)
+model_names = [model.config.name for model in plan.models]
+pulumi.export("baseUrl", load_balancer.base_url)
+pulumi.export("modelBaseUrls", load_balancer.model_base_urls)
+pulumi.export("modelNames", model_names)
+pulumi.export("curlExample", load_balancer.base_url.apply(lambda url: examples.curl(url, model_names[0])))
+pulumi.export("openaiExample", load_balancer.base_url.apply(lambda url: examples.openai_python(url, model_names[0])))
 
 pulumi.export("apiKey", pulumi.Output.secret(api_key))
 pulumi.export("sshPrivateKey", ssh_key.private_key_openssh)

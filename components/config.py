@@ -294,6 +294,16 @@ class LoadBalancerConfig(_ConfigModel):
     internal: bool = False
     deletion_protection: bool = False
     domain: Annotated[str | None, Field(description="Routes <model>.<domain> by host header when set.")] = None
+    access_logs_bucket: Annotated[
+        str | None, Field(description="S3 bucket for ALB access logs (its policy must allow ELB). Default: off.")
+    ] = None
+
+    @field_validator("access_logs_bucket")
+    @classmethod
+    def _bucket_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", value):
+            raise ValueError("is not an S3 bucket name. Fix: use the bucket's name, not its ARN or URL")
+        return value
 
     @field_validator("certificate_arn")
     @classmethod

@@ -10,7 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from components._naming import child_name, type_token
 from components.bootstrap import CACHE_MOUNT
-from components.observability import DCGM_EXPORTER_PORT, NODE_EXPORTER_PORT
+from components.observability import (
+    DCGM_COUNTERS_PATH,
+    DCGM_EXPORTER_PORT,
+    NODE_EXPORTER_PORT,
+    render_dcgm_counters,
+)
 
 # Pinned like the vLLM image: a moving tag would change the metrics the alert rules rely on.
 NODE_EXPORTER_IMAGE = "quay.io/prometheus/node-exporter:v1.9.1"
@@ -67,6 +72,9 @@ class HostExporters(pulumi.ComponentResource):
                 image=dcgm_image.image_id,
                 device_requests=[docker.ContainerDeviceRequestArgs(driver="nvidia", capabilities=["gpu"], count=-1)],
                 capabilities=docker.ContainerCapabilitiesArgs(adds=["SYS_ADMIN"]),  # profiling counters
+                # Our counters file: the image's default leaves the ECC error counts the alerts read commented out.
+                command=["-f", DCGM_COUNTERS_PATH],
+                uploads=[docker.ContainerUploadArgs(file=DCGM_COUNTERS_PATH, content=render_dcgm_counters())],
                 ports=[docker.ContainerPortArgs(internal=DCGM_EXPORTER_PORT, external=DCGM_EXPORTER_PORT)],
                 restart="unless-stopped",
                 log_driver="json-file",

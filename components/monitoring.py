@@ -11,7 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from components._naming import child_name, type_token
 from components.bootstrap import CACHE_MOUNT
-from components.observability import DCGM_EXPORTER_PORT, GRAFANA_PORT, NODE_EXPORTER_PORT, PROMETHEUS_PORT
+from components.observability import (
+    DCGM_EXPORTER_PORT,
+    GRAFANA_DASHBOARDS_DIR,
+    GRAFANA_PORT,
+    NODE_EXPORTER_PORT,
+    PROMETHEUS_PORT,
+)
 
 PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
 GRAFANA_IMAGE = "grafana/grafana:12.1.1"
@@ -143,7 +149,7 @@ class Monitoring(pulumi.ComponentResource):
                         content=args.grafana_dashboard_provider,
                     ),
                     *[
-                        docker.ContainerUploadArgs(file=f"/var/lib/grafana/dashboards/{file}", content=body)
+                        docker.ContainerUploadArgs(file=f"{GRAFANA_DASHBOARDS_DIR}/{file}", content=body)
                         for file, body in sorted(args.dashboards.items())
                     ],
                 ],

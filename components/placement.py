@@ -106,3 +106,20 @@ def place_monitoring(instance_type: str, network: Network) -> Zone:
             "use a common type such as t3.medium, or subnets in other zones",
         )
     return zones[0]
+
+
+def load_balancer_subnets(network: Network, config: NetworkConfig, internal: bool) -> tuple[str, ...]:
+    """One subnet per AZ for the ALB (public, or the hosts' subnets when internal); it needs two AZs."""
+    candidates = network.host_subnets if internal else network.public_subnets
+    by_zone: dict[str, str] = {}
+    for subnet, zone in sorted(candidates.items()):
+        by_zone.setdefault(zone, subnet)
+    if len(by_zone) < 2:
+        key = "privateSubnetIds" if internal else "publicSubnetIds"
+        raise ConfigError.single(
+            key_path(("network", key)),
+            sorted(candidates),
+            f"covers {len(by_zone)} availability zone(s); an Application Load Balancer needs subnets in two",
+            f"add a subnet in another AZ to network.{key}",
+        )
+    return tuple(subnet for _zone, subnet in sorted(by_zone.items()))

@@ -303,6 +303,11 @@ def plan_stack(config: StackConfig) -> StackPlan:
         raise ConfigError(issues)
 
     warnings: list[str] = []
+    if config.load_balancer.certificate_arn is None:
+        warnings.append(
+            "INSECURE: loadBalancer.certificateArn is not set, so the endpoint is plain HTTP: the API key and every "
+            "prompt cross the network unencrypted. Set an ACM certificate for HTTPS."
+        )
     if config.region != "us-east-1":
         warnings.append(
             f"prices are {catalog.price_note()}; {config.region} usually costs more. Check with "

@@ -299,6 +299,12 @@ CASES = [
         p("imageBuild.dockerfile"),
         "FROM ${VLLM_IMAGE}",
     ),
+    Case(
+        "access-logs-bucket-arn",
+        top(loadBalancer={"accessLogsBucket": "arn:aws:s3:::logs"}),
+        p("loadBalancer.accessLogsBucket"),
+        "bucket's name",
+    ),
     Case("ami-id-malformed", top(amiId="ubuntu-24.04"), p("amiId"), "ami-0123456789abcdef0"),
     # --- secrets ----------------------------------------------------------------------------------------------------
     Case("gated-model-without-hf-token", without_hf_token, p("hfToken"), "pulumi config set --secret vllm-aws:hfToken"),

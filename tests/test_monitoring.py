@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import yaml
 from stack_runs import named, of_type, run_stack
 
 from components.cli.program import offline_id
+from components.observability import GRAFANA_DASHBOARDS_DIR, SERVERS_TAG, render_dashboards
 
 INSTANCE = "aws:ec2/instance:Instance"
 CONTAINER = "docker:index/container:Container"
@@ -35,7 +37,7 @@ def test_prod_runs_monitoring_on_a_dedicated_cpu_host_with_its_own_data_volume()
 
 def test_gpu_hosts_admit_only_the_scrape_ports_and_only_from_the_monitoring_group() -> None:
     run = run_stack("prod")
-    rules = of_type(run, INGRESS)
+    rules = [r for r in of_type(run, INGRESS) if r.name.startswith("monitoring-scrape-")]
     assert rules, "no scrape rules"
     for rule in rules:
         assert rule.parent == "monitoring"
@@ -63,12 +65,58 @@ def test_prometheus_gets_the_rendered_config_rules_and_retention() -> None:
     assert "ec2_sd_configs" in files["/etc/prometheus/prometheus.yml"]
     assert "vllm:num_requests_waiting" in files["/etc/prometheus/rules/vllm-aws.yml"]
     assert "--storage.tsdb.retention.time=30d" in prometheus.inputs["command"]
+    # The config's header documents the same retention as the flag.
+    assert "--storage.tsdb.retention.time=30d" in files["/etc/prometheus/prometheus.yml"].split("global:")[0]
+
+
+def test_hosts_are_tagged_with_their_server_count_and_every_server_port_is_scraped() -> None:
+    # 6 servers, 4 to a host: host 0 runs 4 (ports 8000-8003), host 1 the other 2 (8000-8001).
+    model = {
+        "name": "qwen-small",
+        "id": "Qwen/Qwen2.5-1.5B-Instruct",
+        "instanceType": "g6.12xlarge",
+        "replicas": 6,
+        "replicasPerHost": 4,
+        "maxModelLen": 8192,
+    }
+    run = run_stack("dev", models=[model])
+    tags = {i.parent: i.inputs["tags"] for i in of_type(run, INSTANCE)}
+    assert {host: t[SERVERS_TAG] for host, t in tags.items()} == {"qwen-small-0": "4", "qwen-small-1": "2"}
+    assert SERVERS_TAG == "vllm-aws:servers"
+    files = {u["file"]: u["content"] for u in named(run, "monitoring-prometheus").inputs["uploads"]}
+    config = yaml.safe_load(files["/etc/prometheus/prometheus.yml"])
+    [vllm] = [job for job in config["scrape_configs"] if job["job_name"] == "vllm"]
+    assert [sd["port"] for sd in vllm["ec2_sd_configs"]] == [8000, 8001, 8002, 8003]
+    vllm_rules = [r for r in of_type(run, INGRESS) if r.name.startswith("monitoring-scrape-vllm-")]
+    assert {(r.inputs["fromPort"], r.inputs["toPort"]) for r in vllm_rules} == {(8000, 8003)}
+
+
+def test_one_server_hosts_are_tagged_one_and_scraped_on_8000_only() -> None:
+    run = run_stack("prod")
+    assert {i.inputs["tags"][SERVERS_TAG] for i in of_type(run, INSTANCE) if i.parent != "monitoring"} == {"1"}
+    assert SERVERS_TAG not in named(run, "monitoring-instance").inputs["tags"]
+    files = {u["file"]: u["content"] for u in named(run, "monitoring-prometheus").inputs["uploads"]}
+    [vllm] = [
+        j for j in yaml.safe_load(files["/etc/prometheus/prometheus.yml"])["scrape_configs"] if j["job_name"] == "vllm"
+    ]
+    assert [sd["port"] for sd in vllm["ec2_sd_configs"]] == [8000]
+
+
+def test_dashboards_are_uploaded_outside_grafanas_persisted_data_dir() -> None:
+    grafana = named(run_stack("prod"), "monitoring-grafana")
+    [data] = grafana.inputs["mounts"]
+    assert data["type"] == "bind" and data["target"] == "/var/lib/grafana"
+    files = {u["file"]: u["content"] for u in grafana.inputs["uploads"]}
+    dashboards = {f: c for f, c in files.items() if f.endswith(".json")}
+    assert dashboards == {f"{GRAFANA_DASHBOARDS_DIR}/{name}": body for name, body in render_dashboards().items()}
+    assert not any(f.startswith(data["target"] + "/") for f in files)  # uploads under a bind mount hit the host
+    assert f"path: {GRAFANA_DASHBOARDS_DIR}" in files["/etc/grafana/provisioning/dashboards/vllm-aws.yml"]
 
 
 def test_monitoring_disabled_registers_nothing_of_it() -> None:
     run = run_stack("prod", monitoring={"enabled": False})
     assert not [r for r in run.resources if r.name.startswith("monitoring")]
-    assert of_type(run, INGRESS) == []
+    assert [r.parent for r in of_type(run, INGRESS) if r.parent != "endpoint"] == []
 
 
 def test_grafana_off_leaves_prometheus_only() -> None:

@@ -25,18 +25,23 @@ from tools import require_tool
 from components import observability
 from components.observability import (
     ALERT_RULES_FILE_NAME,
+    DCGM_COUNTERS_PATH,
     DCGM_EXPORTER_PORT,
     GRAFANA_DASHBOARDS_DIR,
+    MAX_SERVERS_PER_HOST,
     NODE_EXPORTER_PORT,
     PROMETHEUS_CONFIG_PATH,
     PROMETHEUS_DATASOURCE_UID,
     PROMETHEUS_RULES_DIR,
+    SERVERS_TAG,
     VLLM_METRIC_KINDS,
     VLLM_PORT,
     PrometheusSpec,
+    dcgm_counter_names,
     metric_names_in_expression,
     render_alert_rules,
     render_dashboards,
+    render_dcgm_counters,
     render_grafana_dashboard_provider,
     render_grafana_datasource,
     render_prometheus_config,
@@ -167,9 +172,9 @@ def relabel(configs: list[dict[str, Any]], labels: dict[str, str]) -> dict[str, 
     return {name: value for name, value in labels.items() if not name.startswith("__meta_")}
 
 
-# What EC2 discovery hands to relabelling for one GPU host (tag keys sanitised as Prometheus does).
+# What EC2 discovery hands to relabelling for one GPU host (tag keys sanitised as Prometheus does); EC2
+# discovery sets __address__ to <private ip>:<port of the sd config that found it>.
 DISCOVERED = {
-    "__address__": "10.0.1.23:8000",
     "__meta_ec2_private_ip": "10.0.1.23",
     "__meta_ec2_public_ip": "54.1.2.3",
     "__meta_ec2_instance_id": "i-0123456789abcdef0",
@@ -178,7 +183,12 @@ DISCOVERED = {
     "__meta_ec2_tag_vllm_aws_model": "llama-8b",
     "__meta_ec2_tag_vllm_aws_replica": "1",
     "__meta_ec2_tag_vllm_aws_stack": "prod",
+    "__meta_ec2_tag_vllm_aws_servers": "4",
 }
+
+
+def scrape_jobs(spec: PrometheusSpec = SPEC) -> dict[str, dict[str, Any]]:
+    return {job["job_name"]: job for job in yaml.safe_load(render_prometheus_config(spec))["scrape_configs"]}
 
 
 @pytest.mark.parametrize(
@@ -189,14 +199,74 @@ DISCOVERED = {
 def test_relabelling_targets_the_private_ip_and_labels_model_replica_zone(
     name_tag: dict[str, str], instance: str
 ) -> None:
-    jobs = {job["job_name"]: job for job in yaml.safe_load(render_prometheus_config(SPEC))["scrape_configs"]}
-    for job, port in {"vllm": 8000, "node": 9100, "dcgm": 9400}.items():
-        labels = relabel(jobs[job]["relabel_configs"], DISCOVERED | name_tag)
-        assert labels["__address__"] == f"10.0.1.23:{port}"
-        assert labels["instance"] == instance
-        assert labels["instance_id"] == "i-0123456789abcdef0"
-        assert (labels["model"], labels["replica"], labels["availability_zone"]) == ("llama-8b", "1", "eu-west-1b")
-        assert labels["instance_type"] == "g6e.xlarge"
+    jobs = scrape_jobs(PrometheusSpec(stack="prod", region="eu-west-1", max_servers_per_host=4))
+    scraped: dict[str, list[str]] = {}
+    for job, config in jobs.items():
+        for sd in config.get("ec2_sd_configs", []):
+            # The public address as __address__ too: relabelling must still take the private one.
+            for address in (f"10.0.1.23:{sd['port']}", f"54.1.2.3:{sd['port']}"):
+                labels = relabel(config["relabel_configs"], DISCOVERED | name_tag | {"__address__": address})
+                assert labels["__address__"] == f"10.0.1.23:{sd['port']}"
+                assert labels["instance"] == instance
+                assert labels["instance_id"] == "i-0123456789abcdef0"
+                assert (labels["model"], labels["replica"], labels["availability_zone"]) == (
+                    "llama-8b",
+                    "1",
+                    "eu-west-1b",
+                )
+                assert labels["instance_type"] == "g6e.xlarge"
+                # port tells apart the servers of one host; the exporters (one per host) do not need it.
+                assert labels.get("port") == (str(sd["port"]) if job == "vllm" else None)
+            scraped.setdefault(job, []).append(labels["__address__"])
+    assert scraped == {
+        "vllm": ["10.0.1.23:8000", "10.0.1.23:8001", "10.0.1.23:8002", "10.0.1.23:8003"],
+        "node": ["10.0.1.23:9100"],
+        "dcgm": ["10.0.1.23:9400"],
+    }
+
+
+def matches_filters(filters: list[dict[str, Any]], tags: dict[str, str]) -> bool:
+    """EC2 DescribeInstances filters: AND across filters, OR across one filter's values."""
+    for f in filters:
+        if f["name"] == "instance-state-name":
+            continue  # the hosts below are running
+        assert f["name"].startswith("tag:"), f
+        if tags.get(f["name"].removeprefix("tag:")) not in f["values"]:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("max_servers", [1, 3, MAX_SERVERS_PER_HOST])
+def test_vllm_job_scrapes_each_host_on_exactly_its_servers_ports(max_servers: int) -> None:
+    spec = PrometheusSpec(stack="prod", region="eu-west-1", max_servers_per_host=max_servers)
+    sds = scrape_jobs(spec)["vllm"]["ec2_sd_configs"]
+    assert [sd["port"] for sd in sds] == [VLLM_PORT + s for s in range(max_servers)]
+    for slot, sd in enumerate(sds):
+        filters = {f["name"]: f["values"] for f in sd["filters"]}
+        if slot == 0:  # every GPU host runs a server on 8000, tagged or not
+            assert f"tag:{SERVERS_TAG}" not in filters
+        else:
+            assert filters[f"tag:{SERVERS_TAG}"] == [str(n) for n in range(slot + 1, 9)]
+    base = {"vllm-aws:stack": "prod", "vllm-aws:role": "gpu-host"}
+    for servers in range(1, max_servers + 1):
+        tags = base | {SERVERS_TAG: str(servers)}
+        ports = [sd["port"] for sd in sds if matches_filters(sd["filters"], tags)]
+        assert ports == list(range(8000, 8000 + servers)), servers
+    # Another stack's host, or the monitoring host, is never scraped.
+    assert not any(matches_filters(sd["filters"], base | {"vllm-aws:stack": "dev"}) for sd in sds)
+    assert not any(matches_filters(sd["filters"], base | {"vllm-aws:role": "monitoring"}) for sd in sds)
+    assert SERVERS_TAG == "vllm-aws:servers" and MAX_SERVERS_PER_HOST == 8
+
+
+def test_multi_server_config_passes_promtool_check_config(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / ALERT_RULES_FILE_NAME).write_text(render_alert_rules())
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        render_prometheus_config(PrometheusSpec(stack="prod", region="eu-west-1", max_servers_per_host=8))
+    )
+    result = promtool("check", "config", config)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
@@ -207,6 +277,8 @@ def test_relabelling_targets_the_private_ip_and_labels_model_replica_zone(
         {"scrape_interval_seconds": 1},
         {"retention_days": 0},
         {"port": 1},
+        {"max_servers_per_host": 0},
+        {"max_servers_per_host": 9},
     ],
 )
 def test_prometheus_spec_rejects_bad_values(change: dict[str, Any]) -> None:
@@ -250,8 +322,22 @@ def test_every_alert_fires_and_stays_silent_as_promtool_test_rules_expects(tmp_p
         ("DCGM_FI_DEV_GPU_TEMP > 85", "DCGM_FI_DEV_GPU_TEMP > 95"),
         ('finished_reason=~"abort|error"', 'finished_reason="error"'),  # label value
         ("{{ $labels.model }} replica {{ $labels.replica }} is down", "{{ $labels.model_name }} is down"),  # template
+        # ReplicaDown without the "was up" guard fires during a cold start.
+        (' and on (instance, port) max_over_time(up{job="vllm"}[1h]) == 1', ""),
+        # NeverReady without the "discovered 30m ago" guard fires 5 minutes into a cold start.
+        (' and on (instance, port) up{job="vllm"} offset 30m', ""),
+        # Aggregating without port merges the servers of one host: a stalled one hides behind a busy one.
+        ("(model, instance, replica, port)", "(model, instance, replica)"),
     ],
-    ids=["kv-threshold", "temperature-threshold", "abort-label", "annotation-template"],
+    ids=[
+        "kv-threshold",
+        "temperature-threshold",
+        "abort-label",
+        "annotation-template",
+        "replica-down-on-cold-start",
+        "never-ready-without-age",
+        "servers-merged",
+    ],
 )
 def test_promtool_unit_tests_catch_a_broken_rule(tmp_path: Path, original: str, broken: str) -> None:
     rules_text = render_alert_rules()
@@ -288,7 +374,15 @@ def test_every_alert_has_a_severity_and_templated_annotations() -> None:
     by_name = {rule["alert"]: rule for rule in rules}
     assert "{{ $labels.model }}" in by_name["VllmQueueBuildingUp"]["annotations"]["summary"]
     assert by_name["VllmKvCacheSaturated"]["for"] == "10m"
-    assert by_name["VllmReplicaDown"]["expr"] == 'up{job="vllm"} == 0' and by_name["VllmReplicaDown"]["for"] == "5m"
+    assert by_name["VllmReplicaDown"]["expr"] == (
+        'up{job="vllm"} == 0 and on (instance, port) max_over_time(up{job="vllm"}[1h]) == 1'
+    )
+    assert (by_name["VllmReplicaDown"]["for"], by_name["VllmReplicaDown"]["labels"]["severity"]) == ("5m", "critical")
+    assert by_name["VllmReplicaNeverReady"]["expr"].startswith('max_over_time(up{job="vllm"}[30m]) == 0')
+    assert (by_name["VllmReplicaNeverReady"]["for"], by_name["VllmReplicaNeverReady"]["labels"]["severity"]) == (
+        "5m",
+        "warning",
+    )
     assert 'mountpoint="/opt/vllm-cache"' in by_name["ModelCacheDiskNearlyFull"]["expr"]
 
 
@@ -491,7 +585,71 @@ def test_grafana_dashboard_provider_points_at_the_dashboards_dir() -> None:
     document = yaml.safe_load(render_grafana_dashboard_provider())
     [provider] = document["providers"]
     assert provider["type"] == "file"
-    assert provider["options"]["path"] == GRAFANA_DASHBOARDS_DIR == "/var/lib/grafana/dashboards"
+    # Not under /var/lib/grafana, the data directory bind-mounted from the host's persisted data.
+    assert provider["options"]["path"] == GRAFANA_DASHBOARDS_DIR == "/etc/grafana/dashboards"
+
+
+# --- dcgm-exporter counters ------------------------------------------------------------------------------
+
+
+def parse_dcgm_counters(text: str) -> dict[str, str]:
+    """Field -> type, parsed as dcgm-exporter reads its -f file (CSV, '#' comments, 3 fields)."""
+    counters: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = [field.strip() for field in line.split(",")]
+        assert len(fields) == 3 and all(fields), line
+        name, kind, _help = fields
+        assert re.fullmatch(r"DCGM_FI_[A-Z0-9_]+", name), line
+        assert kind in {"gauge", "counter"}, line
+        assert name not in counters, f"{name} listed twice"
+        counters[name] = kind
+    return counters
+
+
+def test_dcgm_counters_file_parses_and_lists_the_required_fields() -> None:
+    counters = parse_dcgm_counters(render_dcgm_counters())
+    assert set(counters) == dcgm_counter_names()
+    required = {
+        "DCGM_FI_DEV_GPU_UTIL": "gauge",
+        "DCGM_FI_DEV_MEM_COPY_UTIL": "gauge",
+        "DCGM_FI_DEV_FB_USED": "gauge",
+        "DCGM_FI_DEV_FB_FREE": "gauge",
+        "DCGM_FI_DEV_GPU_TEMP": "gauge",
+        "DCGM_FI_DEV_POWER_USAGE": "gauge",
+        "DCGM_FI_DEV_SM_CLOCK": "gauge",
+        "DCGM_FI_DEV_XID_ERRORS": "gauge",  # the code of the last XID, not a count
+        "DCGM_FI_DEV_ECC_SBE_VOL_TOTAL": "counter",
+        "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL": "counter",
+    }
+    assert {name: counters.get(name) for name in required} == required
+    assert DCGM_COUNTERS_PATH.startswith("/etc/dcgm-exporter/") and DCGM_COUNTERS_PATH.endswith(".csv")
+
+
+def test_every_dcgm_metric_the_rules_and_dashboards_query_is_exported() -> None:
+    exprs = [rule["expr"] for rule in alert_rules()]
+    exprs += [target["expr"] for _, _, target in panel_targets()]
+    exprs += variable_queries()
+    used = {name for expr in exprs for name in metric_names_in_expression(expr) if name.startswith("DCGM_")}
+    assert {"DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "DCGM_FI_DEV_XID_ERRORS", "DCGM_FI_DEV_GPU_TEMP"} <= used
+    assert used <= set(parse_dcgm_counters(render_dcgm_counters())), used - dcgm_counter_names()
+
+
+def test_a_commented_out_counter_is_not_exported() -> None:
+    # What the image's default file does to the ECC count: the parser sees it as missing.
+    text = render_dcgm_counters().replace("DCGM_FI_DEV_ECC_DBE_VOL_TOTAL,", "# DCGM_FI_DEV_ECC_DBE_VOL_TOTAL,")
+    assert "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL" not in parse_dcgm_counters(text)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["DCGM_FI_DEV_GPU_UTIL, gauge", "DCGM_FI_DEV_GPU_UTIL, gauge, GPU, utilization", "DCGM_FI_DEV_GPU_UTIL, rate, x"],
+    ids=["two-fields", "comma-in-help", "bad-type"],
+)
+def test_dcgm_counters_parser_rejects_malformed_lines(line: str) -> None:
+    with pytest.raises(AssertionError):
+        parse_dcgm_counters(render_dcgm_counters() + line + "\n")
 
 
 # --- purity -------------------------------------------------------------------------------------------------

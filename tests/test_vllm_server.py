@@ -8,6 +8,7 @@ import pytest
 from stack_runs import PROJECT_DIR, of_type, run_stack, stack_raw
 
 from components.config import parse_stack_config
+from components.observability import DCGM_COUNTERS_PATH, render_dcgm_counters
 from components.sizing import plan_stack
 from components.vllm_args import render_args
 
@@ -124,3 +125,15 @@ def test_every_gpu_host_runs_node_and_dcgm_exporters() -> None:
     exporters = [c for c in of_type(run, CONTAINER) if c.inputs["name"] == "dcgm-exporter"]
     assert len(exporters) == 3
     assert json.dumps(exporters[0].inputs["ports"]).count("9400") == 2
+
+
+def test_dcgm_exporter_reads_the_uploaded_counters_file() -> None:
+    run = run_stack("prod")
+    exporters = [c for c in of_type(run, CONTAINER) if c.inputs["name"] == "dcgm-exporter"]
+    assert len(exporters) == 3
+    for exporter in exporters:
+        [upload] = exporter.inputs["uploads"]
+        assert upload["content"] == render_dcgm_counters()
+        assert "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL, counter" in upload["content"]
+        assert exporter.inputs["command"] == ["-f", upload["file"]]
+        assert upload["file"] == DCGM_COUNTERS_PATH == "/etc/dcgm-exporter/vllm-aws-counters.csv"

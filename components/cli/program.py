@@ -18,7 +18,7 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc, settings
 
-from components.cli.offline import OfflineAws
+from components.cli.offline import OFFLINE_ACCOUNT_ID, OfflineAws
 from components.config import SECRET_PLACEHOLDER, to_pulumi_config
 from components.errors import NAMESPACE
 
@@ -72,6 +72,12 @@ class _Recorder(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         outputs = dict(args.inputs)
         outputs.update(_OFFLINE_OUTPUTS.get(args.typ, {}))
+        if args.typ.startswith("aws:") and "arn" not in outputs:
+            # Resources refer to each other by ARN (listener -> load balancer, rule -> target group).
+            service = args.typ.split(":")[1].split("/")[0]
+            outputs["arn"] = f"arn:aws:{service}:{self.aws.region}:{OFFLINE_ACCOUNT_ID}:{args.name}"
+        if args.typ == "aws:lb/loadBalancer:LoadBalancer":
+            outputs["dnsName"] = f"{args.name}-0123456789.{self.aws.region}.elb.amazonaws.com"
         return offline_id(args.typ, args.name), outputs
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:

@@ -1,4 +1,5 @@
-"""Everything the monitoring host's Prometheus and Grafana read: scrape config, alert rules, provisioning, dashboards.
+"""Everything the monitoring host's Prometheus and Grafana read: scrape config, alert rules, provisioning, dashboards;
+and the counters file of the GPU hosts' dcgm-exporter (the fields those rules and dashboards query).
 
 Pure functions, no Pulumi: the monitoring component writes these texts into the containers' files. Each
 ``vllm:`` metric name they use is checked against the metric names of the pinned vLLM release
@@ -7,6 +8,7 @@ Pure functions, no Pulumi: the monitoring component writes these texts into the 
 
 from __future__ import annotations
 
+from components.observability.dcgm import DCGM_COUNTERS_PATH, dcgm_counter_names, render_dcgm_counters
 from components.observability.grafana import (
     DASHBOARD_FOLDER,
     GRAFANA_DASHBOARDS_DIR,
@@ -27,6 +29,7 @@ from components.observability.prometheus import (
     DCGM_EXPORTER_PORT,
     GPU_HOST_ROLE,
     GRAFANA_PORT,
+    MAX_SERVERS_PER_HOST,
     MODEL_TAG,
     NODE_EXPORTER_PORT,
     PROMETHEUS_CONFIG_PATH,
@@ -35,6 +38,7 @@ from components.observability.prometheus import (
     REPLICA_TAG,
     ROLE_TAG,
     RULE_FILES_GLOB,
+    SERVERS_TAG,
     STACK_TAG,
     VLLM_PORT,
     PrometheusSpec,
@@ -45,10 +49,12 @@ from components.observability.prometheus import (
 __all__ = [
     "ALERT_RULES_FILE_NAME",
     "DASHBOARD_FOLDER",
+    "DCGM_COUNTERS_PATH",
     "DCGM_EXPORTER_PORT",
     "GPU_HOST_ROLE",
     "GRAFANA_DASHBOARDS_DIR",
     "GRAFANA_PORT",
+    "MAX_SERVERS_PER_HOST",
     "MODEL_TAG",
     "NODE_EXPORTER_PORT",
     "PROMETHEUS_CONFIG_PATH",
@@ -58,14 +64,17 @@ __all__ = [
     "REPLICA_TAG",
     "ROLE_TAG",
     "RULE_FILES_GLOB",
+    "SERVERS_TAG",
     "STACK_TAG",
     "VLLM_METRIC_KINDS",
     "VLLM_PORT",
     "PrometheusSpec",
+    "dcgm_counter_names",
     "exposed_vllm_metric_names",
     "metric_names_in_expression",
     "render_alert_rules",
     "render_dashboards",
+    "render_dcgm_counters",
     "render_grafana_dashboard_provider",
     "render_grafana_datasource",
     "render_prometheus_config",

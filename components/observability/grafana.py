@@ -15,7 +15,9 @@ import yaml
 from components.bootstrap import CACHE_MOUNT
 
 PROMETHEUS_DATASOURCE_UID = "vllm-aws-prometheus"
-GRAFANA_DASHBOARDS_DIR = "/var/lib/grafana/dashboards"
+# Not under /var/lib/grafana: that is Grafana's data directory, a bind mount of the host's persisted data, so
+# dashboards uploaded there would land in (and outlive the deploy in) the data volume; here each container has its own.
+GRAFANA_DASHBOARDS_DIR = "/etc/grafana/dashboards"
 DASHBOARD_FOLDER = "vLLM"
 SCHEMA_VERSION = 39  # Grafana 10.4/11; newer Grafana migrates it on load
 

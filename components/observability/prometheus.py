@@ -4,6 +4,11 @@ Targets come from EC2 service discovery, not from a list rendered at deploy time
 tagged with this stack and the ``gpu-host`` role is scraped, so a new replica (or a replaced host) is
 monitored without redeploying Prometheus. The monitoring host's role therefore needs
 ``ec2:DescribeInstances`` and ``ec2:DescribeAvailabilityZones`` (which Prometheus' EC2 discovery calls).
+
+A host may run several vLLM servers, on ports 8000, 8001, ... (``replicasPerHost``); it carries the tag
+:data:`SERVERS_TAG` = how many. The ``vllm`` job discovers once per port, port 8000+s only on the hosts
+tagged with more than s servers, and labels each target with its ``port``: the servers of one host share
+``instance`` and ``replica`` and are told apart by ``port``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ STACK_TAG = "vllm-aws:stack"
 ROLE_TAG = "vllm-aws:role"
 MODEL_TAG = "vllm-aws:model"
 REPLICA_TAG = "vllm-aws:replica"
+SERVERS_TAG = "vllm-aws:servers"  # vLLM servers on the host, on ports VLLM_PORT .. VLLM_PORT + n - 1
+MAX_SERVERS_PER_HOST = 8  # the config's replicasPerHost limit
 GPU_HOST_ROLE = "gpu-host"
 
 # Where the container finds its files: the image's default --config.file, and the rules beside it.
@@ -45,6 +52,8 @@ TTFT_P95_THRESHOLD_SECONDS = 5.0
 ABORTED_FRACTION_THRESHOLD = 0.05  # of finished requests
 GPU_TEMPERATURE_THRESHOLD_CELSIUS = 85  # below the slowdown temperature of the L4/L40S/A10G/H100 class
 CACHE_FREE_FRACTION_THRESHOLD = 0.10
+REPLICA_UP_LOOKBACK = "1h"  # VllmReplicaDown: only a server up within this window
+NEVER_READY_AFTER = "30m"  # VllmReplicaNeverReady: never up for this long since discovered
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _STACK = re.compile(r"^[A-Za-z0-9_.-]+$")  # Pulumi stack names
@@ -60,6 +69,8 @@ class PrometheusSpec(BaseModel):
     scrape_interval_seconds: int = Field(default=15, ge=5, le=300)
     # Only documented in the rendered config: retention is the container's --storage.tsdb.retention.time flag.
     retention_days: int = Field(default=15, ge=1)
+    # The most vLLM servers any host runs (the largest replicasPerHost): the vllm job discovers that many ports.
+    max_servers_per_host: int = Field(default=1, ge=1, le=MAX_SERVERS_PER_HOST)
 
     @field_validator("stack")
     @classmethod
@@ -81,30 +92,47 @@ def _tag_label(tag: str) -> str:
     return "__meta_ec2_tag_" + re.sub(r"[^A-Za-z0-9_]", "_", tag)
 
 
-def _gpu_host_job(spec: PrometheusSpec, job: str, port: int) -> dict[str, Any]:
+def _gpu_host_sd(spec: PrometheusSpec, port: int, extra_filters: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "region": spec.region,
+        "port": port,
+        "refresh_interval": "60s",
+        "filters": [
+            {"name": f"tag:{STACK_TAG}", "values": [spec.stack]},
+            {"name": f"tag:{ROLE_TAG}", "values": [GPU_HOST_ROLE]},
+            # A stopped instance keeps its private IP; scraping it would only report it down.
+            {"name": "instance-state-name", "values": ["running"]},
+            *extra_filters,
+        ],
+    }
+
+
+def _vllm_sd_configs(spec: PrometheusSpec) -> list[dict[str, Any]]:
+    """One discovery per server slot s (port 8000+s), slot s >= 1 only on hosts tagged with more than s servers."""
+    configs = []
+    for slot in range(spec.max_servers_per_host):
+        # EC2 filters: the values of one filter are OR-ed, so "any count above slot".
+        counts = [str(n) for n in range(slot + 1, MAX_SERVERS_PER_HOST + 1)]
+        servers = [{"name": f"tag:{SERVERS_TAG}", "values": counts}] if slot else []
+        configs.append(_gpu_host_sd(spec, VLLM_PORT + slot, servers))
+    return configs
+
+
+def _gpu_host_job(
+    job: str, sd_configs: list[dict[str, Any]], extra_relabel: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {
         "job_name": job,
         "metrics_path": "/metrics",
-        "ec2_sd_configs": [
-            {
-                "region": spec.region,
-                "port": port,
-                "refresh_interval": "60s",
-                "filters": [
-                    {"name": f"tag:{STACK_TAG}", "values": [spec.stack]},
-                    {"name": f"tag:{ROLE_TAG}", "values": [GPU_HOST_ROLE]},
-                    # A stopped instance keeps its private IP; scraping it would only report it down.
-                    {"name": "instance-state-name", "values": ["running"]},
-                ],
-            }
-        ],
+        "ec2_sd_configs": sd_configs,
         "relabel_configs": [
-            # The monitoring host is in the VPC: scrape the private address, never a public one.
+            # The monitoring host is in the VPC: scrape the private address, never a public one, on the port
+            # of the discovery that found the target (__address__ is <ip>:<that port>).
             {
-                "source_labels": ["__meta_ec2_private_ip"],
-                "regex": "(.+)",
+                "source_labels": ["__meta_ec2_private_ip", "__address__"],
+                "regex": r"(.+);.*:(\d+)",
                 "target_label": "__address__",
-                "replacement": f"${{1}}:{port}",
+                "replacement": "${1}:${2}",
             },
             {"source_labels": ["__meta_ec2_instance_id"], "target_label": "instance_id"},
             # instance: the Name tag when there is one (readable, stable across jobs), else the instance id.
@@ -114,8 +142,13 @@ def _gpu_host_job(spec: PrometheusSpec, job: str, port: int) -> dict[str, Any]:
             {"source_labels": [_tag_label(REPLICA_TAG)], "target_label": "replica"},
             {"source_labels": ["__meta_ec2_availability_zone"], "target_label": "availability_zone"},
             {"source_labels": ["__meta_ec2_instance_type"], "target_label": "instance_type"},
+            *(extra_relabel or []),
         ],
     }
+
+
+# The servers of one host differ only by port: without it their series would collide.
+_PORT_LABEL = {"source_labels": ["__address__"], "regex": r".*:(\d+)", "target_label": "port"}
 
 
 def render_prometheus_config(spec: PrometheusSpec) -> str:
@@ -129,9 +162,9 @@ def render_prometheus_config(spec: PrometheusSpec) -> str:
         "rule_files": [RULE_FILES_GLOB],
         "scrape_configs": [
             # vLLM serves /metrics on the API port without the API key (only /v1 routes check it).
-            _gpu_host_job(spec, "vllm", VLLM_PORT),
-            _gpu_host_job(spec, "node", NODE_EXPORTER_PORT),
-            _gpu_host_job(spec, "dcgm", DCGM_EXPORTER_PORT),
+            _gpu_host_job("vllm", _vllm_sd_configs(spec), [_PORT_LABEL]),
+            _gpu_host_job("node", [_gpu_host_sd(spec, NODE_EXPORTER_PORT, [])]),
+            _gpu_host_job("dcgm", [_gpu_host_sd(spec, DCGM_EXPORTER_PORT, [])]),
             {"job_name": "prometheus", "static_configs": [{"targets": [f"localhost:{PROMETHEUS_PORT}"]}]},
         ],
     }
@@ -153,8 +186,9 @@ def _alert(name: str, expr: str, duration: str, severity: str, *, summary: str, 
     return rule
 
 
-# Per-replica aggregation: drops vLLM's own model_name/engine labels (one series per engine with data parallelism).
-_REPLICA = "model, instance, replica"
+# Per-server aggregation: drops vLLM's own model_name/engine labels (one series per engine with data parallelism);
+# keeps port, which tells apart the servers of one host (same instance and replica).
+_REPLICA = "model, instance, replica, port"
 
 
 def _vllm_alerts() -> list[dict[str, Any]]:
@@ -223,14 +257,33 @@ def _vllm_alerts() -> list[dict[str, Any]]:
             ),
         ),
         _alert(
+            # vLLM serves /metrics only once the model is loaded: a first start (10+ minutes for a 70B) is down
+            # from its first scrape. Only a server that was up within the hour is a replica going down.
             "VllmReplicaDown",
-            'up{job="vllm"} == 0',
+            'up{job="vllm"} == 0'
+            f' and on (instance, port) max_over_time(up{{job="vllm"}}[{REPLICA_UP_LOOKBACK}]) == 1',
             "5m",
             "critical",
             summary="{{ $labels.model }} replica {{ $labels.replica }} is down",
             description=(
                 "Prometheus cannot scrape vLLM on {{ $labels.instance }} ({{ $labels.availability_zone }}) for 5"
-                " minutes: the container is not running, still loading the model, or the host is unreachable."
+                f" minutes, after it served within the last {REPLICA_UP_LOOKBACK}: the container stopped or is"
+                " reloading the model, or the host is unreachable."
+            ),
+        ),
+        _alert(
+            # A cold start far past its budget. `offset` requires the target to have been discovered at least
+            # NEVER_READY_AFTER ago: a new target has no earlier sample, and its max_over_time is 0 at once.
+            "VllmReplicaNeverReady",
+            f'max_over_time(up{{job="vllm"}}[{NEVER_READY_AFTER}]) == 0'
+            f' and on (instance, port) up{{job="vllm"}} offset {NEVER_READY_AFTER}',
+            "5m",
+            "warning",
+            summary="{{ $labels.model }} replica {{ $labels.replica }} never became ready",
+            description=(
+                "vLLM on {{ $labels.instance }} ({{ $labels.availability_zone }}, port {{ $labels.port }}) has not"
+                f" served /metrics once in {NEVER_READY_AFTER}: the model download or load is stuck or failing."
+                " Read the container's log on the host."
             ),
         ),
         _alert(

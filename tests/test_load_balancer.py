@@ -1,0 +1,178 @@
+"""The front door as the real program registers it: listeners, rules, target groups, the security chain."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pulumi
+import pytest
+from stack_runs import named, of_type, run_stack, stack_raw
+
+from components import routing
+from components.cli.program import offline_id
+from components.cli.report import plan_json
+from components.config import parse_stack_config
+from components.sizing import plan_stack
+
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+RULE = "aws:lb/listenerRule:ListenerRule"
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-4567-89ef-0123-456789abcdef"
+GPU_HOSTS = ("llama-70b-0", "llama-8b-0", "llama-8b-1")
+
+
+def test_alb_defaults_are_safe() -> None:
+    run = run_stack("prod")
+    alb = named(run, "endpoint-alb")
+    assert alb.inputs["loadBalancerType"] == "application"
+    assert alb.inputs["internal"] is False
+    assert alb.inputs["dropInvalidHeaderFields"] is True
+    assert alb.inputs["idleTimeout"] == 600
+    assert alb.inputs["enableDeletionProtection"] is True  # on in the prod stack
+    assert len(alb.inputs["subnets"]) >= 2
+
+
+def test_https_listener_with_modern_tls_and_http_redirect() -> None:
+    run = run_stack("prod", loadBalancer={"certificateArn": CERT})
+    https = named(run, "endpoint-https")
+    assert (https.inputs["port"], https.inputs["protocol"]) == (443, "HTTPS")
+    assert https.inputs["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert https.inputs["certificateArn"] == CERT
+    assert https.inputs["defaultActions"][0]["fixedResponse"]["statusCode"] == "404"
+    redirect = named(run, "endpoint-http-redirect")
+    assert redirect.inputs["defaultActions"][0]["redirect"] == {
+        "protocol": "HTTPS",
+        "port": "443",
+        "statusCode": "HTTP_301",
+    }
+    for rule in of_type(run, RULE):
+        assert rule.inputs["listenerArn"].endswith(":endpoint-https")
+
+
+def test_without_a_certificate_http_only_and_a_loud_warning() -> None:
+    run = run_stack("prod")
+    assert named(run, "endpoint-http").inputs["port"] == 80
+    assert not [r for r in run.resources if r.name == "endpoint-https"]
+    raw, _ = stack_raw("prod")
+    document = plan_json("prod", plan_stack(parse_stack_config(raw)), run.resources)
+    assert any(w.startswith("INSECURE: loadBalancer.certificateArn") for w in document["warnings"])
+
+
+def test_only_v1_and_health_are_forwarded_everything_else_is_a_fixed_404() -> None:
+    run = run_stack("prod")
+    listener = named(run, "endpoint-http")
+    assert listener.inputs["defaultActions"] == [
+        {
+            "type": "fixedResponse" if False else "fixed-response",
+            "fixedResponse": {
+                "statusCode": "404",
+                "contentType": "application/json",
+                "messageBody": routing.NOT_FOUND_BODY,
+            },
+        }
+    ]
+    for rule in of_type(run, RULE):
+        (path,) = [c["pathPattern"]["values"] for c in rule.inputs["conditions"] if "pathPattern" in c]
+        for pattern in path:
+            assert pattern.endswith("/v1/*") or pattern.endswith("/health"), pattern
+        assert rule.inputs["actions"][0]["type"] == "forward"
+
+
+def test_rules_in_priority_order_with_prefix_rewrite_and_a_default_model() -> None:
+    run = run_stack("prod", loadBalancer={"domain": "llm.example.com"})
+    rules = sorted(of_type(run, RULE), key=lambda r: r.inputs["priority"])
+    keys = [r.name.removeprefix("endpoint-").removesuffix("-rule") for r in rules]
+    assert keys == ["llama-70b-prefix", "llama-8b-prefix", "llama-70b-host", "llama-8b-host", "default"]
+    prefix = rules[0]
+    assert prefix.inputs["conditions"] == [{"pathPattern": {"values": ["/llama-70b/v1/*", "/llama-70b/health"]}}]
+    assert prefix.inputs["transforms"] == [
+        {"type": "url-rewrite", "urlRewriteConfig": {"rewrite": {"regex": "^/llama\\-70b(/.*)$", "replace": "$1"}}}
+    ]
+    host = rules[3]
+    assert {"hostHeader": {"values": ["llama-8b.llm.example.com"]}} in host.inputs["conditions"]
+    default = rules[-1]
+    assert default.inputs["actions"][0]["targetGroupArn"].endswith(":endpoint-llama-70b-tg")  # the first model
+
+
+def test_target_groups_per_model_with_health_checks_that_fit_the_cold_start() -> None:
+    run = run_stack("prod")
+    groups = {g.name: g.inputs for g in of_type(run, "aws:lb/targetGroup:TargetGroup")}
+    assert set(groups) == {"endpoint-llama-70b-tg", "endpoint-llama-8b-tg"}
+    for group in groups.values():
+        assert group["loadBalancingAlgorithmType"] == "least_outstanding_requests"
+        assert group["deregistrationDelay"] == 600  # = idle timeout: in-flight generations finish
+        check = group["healthCheck"]
+        assert (check["path"], check["matcher"], check["port"]) == ("/health", "200", "traffic-port")
+        assert 5 <= check["interval"] <= 300 and check["timeout"] < check["interval"]
+
+
+def test_every_replica_is_a_target_on_its_own_port() -> None:
+    model = {
+        "name": "qwen-small",
+        "id": "Qwen/Qwen2.5-1.5B-Instruct",
+        "instanceType": "g6.12xlarge",
+        "replicas": 3,
+        "replicasPerHost": 2,
+        "maxModelLen": 8192,
+    }
+    run = run_stack("dev", models=[model])
+    attachments = of_type(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment")
+    assert sorted((a.name, a.inputs["port"]) for a in attachments) == [
+        ("endpoint-qwen-small-0-vllm-0-attach", 8000),
+        ("endpoint-qwen-small-0-vllm-1-attach", 8001),
+        ("endpoint-qwen-small-1-vllm-0-attach", 8000),
+    ]
+    assert {a.inputs["targetGroupArn"].rsplit(":", 1)[1] for a in attachments} == {"endpoint-qwen-small-tg"}
+
+
+def test_security_group_chain_internet_to_alb_to_hosts_only() -> None:
+    """No group admits 0.0.0.0/0 except the ALB's listener ports; hosts admit only the ALB and monitoring."""
+    run = run_stack("prod", loadBalancer={"certificateArn": CERT})
+    alb_sg = offline_id(SECURITY_GROUP, "endpoint-sg")
+    monitoring_sg = offline_id(SECURITY_GROUP, "monitoring-sg")
+    host_sgs = {offline_id(SECURITY_GROUP, f"{host}-sg") for host in GPU_HOSTS}
+    for rule in of_type(run, INGRESS):
+        cidr = rule.inputs.get("cidrIpv4") or rule.inputs.get("cidrIpv6")
+        if cidr is not None:
+            assert rule.inputs["securityGroupId"] == alb_sg, rule.name
+            assert rule.inputs["fromPort"] in (80, 443) and rule.inputs["fromPort"] == rule.inputs["toPort"]
+            continue
+        if rule.inputs["securityGroupId"] in host_sgs:
+            assert rule.inputs["referencedSecurityGroupId"] in {alb_sg, monitoring_sg}, rule.name
+            if rule.inputs["referencedSecurityGroupId"] == alb_sg:
+                assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (8000, 8000)
+    alb_egress = [r for r in of_type(run, EGRESS) if r.inputs["securityGroupId"] == alb_sg]
+    assert {r.inputs["referencedSecurityGroupId"] for r in alb_egress} == host_sgs
+    assert all("cidrIpv4" not in r.inputs for r in alb_egress)
+
+
+@pytest.mark.parametrize("cidrs", [["10.0.0.0/8"], ["10.0.0.0/8", "2001:db8::/32"]])
+def test_listener_ports_admit_exactly_the_allowed_cidrs(cidrs: list[str]) -> None:
+    run = run_stack("prod", network={"allowedCidrs": cidrs})
+    rules = [r for r in of_type(run, INGRESS) if r.parent == "endpoint" and r.name.startswith("endpoint-in-")]
+    sources = sorted(r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6") for r in rules)
+    assert sources == sorted(cidrs)
+    for rule in rules:
+        family = ipaddress.ip_network(rule.inputs.get("cidrIpv4") or rule.inputs["cidrIpv6"]).version
+        assert ("cidrIpv6" in rule.inputs) == (family == 6)
+
+
+def test_stack_outputs_give_endpoints_names_and_snippets() -> None:
+    run = run_stack("prod")
+    assert run.outputs["modelNames"] == ["llama-70b", "llama-8b"]
+    for key in ("baseUrl", "modelBaseUrls", "curlExample", "openaiExample"):
+        assert key in run.outputs
+
+
+def test_alb_subnets_in_a_single_zone_are_bad_input() -> None:
+    from components.cli.offline import OfflineAws
+
+    aws = OfflineAws()
+    network = {
+        "vpcId": "vpc-0123456789abcdef0",
+        "privateSubnetIds": [aws.subnet_id("us-east-1a")],
+        "publicSubnetIds": [aws.subnet_id("us-east-1b")],
+    }
+    with pytest.raises(pulumi.RunError, match=r"vllm-aws:network\.publicSubnetIds: covers 1 availability zone"):
+        run_stack("dev", aws=aws, network=network)
