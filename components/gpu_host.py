@@ -213,6 +213,9 @@ class GpuHost(pulumi.ComponentResource):
                 parent=self,
                 # A new DLAMI release must not replace a serving host; roll forward with `pulumi up --replace`.
                 ignore_changes=["ami"],
+                # A new GPU type is a new host, not a stop/start resize: that can fail for capacity halfway and
+                # the type may not exist in the old AZ. Replacement is what the plan diff then predicts.
+                replace_on_changes=["instanceType"],
                 # The old host goes first: its cache volume can only be attached to one instance, and a GPU
                 # quota rarely has room for two.
                 delete_before_replace=True,

@@ -48,6 +48,7 @@ def test_instances_require_imdsv2_encrypt_root_and_never_replace_on_a_new_ami() 
         assert instance.inputs["ami"] == OFFLINE_AMI_ID
         assert instance.options["ignoreChanges"] == ["ami"]
         assert instance.options["deleteBeforeReplace"] is True
+        assert instance.options["replaceOnChanges"] == ["instanceType"]
         assert instance.parent in {"llama-70b-0", "llama-8b-0", "llama-8b-1"}
         assert instance.name == f"{instance.parent}-instance"
         assert "instanceMarketOptions" not in instance.inputs

@@ -16,8 +16,15 @@ from typing import Any
 import pulumi
 
 from components.cli.program import run_program
-from components.cli.report import plan_json, render_markdown, render_table
+from components.cli.report import (
+    plan_json,
+    render_diff_markdown,
+    render_diff_text,
+    render_markdown,
+    render_table,
+)
 from components.config import parse_stack_config, raw_from_stack_file
+from components.diff import compare
 from components.errors import ConfigError
 from components.render import write_artifacts
 from components.sizing import StackPlan, plan_stack
@@ -51,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name == "plan":
             sub.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+            sub.add_argument(
+                "--compare",
+                type=Path,
+                metavar="OLD.json",
+                help="compare with a plan JSON (e.g. the base branch's): resources, cost, capacity, disruptions",
+            )
         else:
             sub.add_argument("--out", type=Path, required=True, help="directory to write the artifacts into")
     return parser
@@ -69,9 +82,19 @@ def _load(args: argparse.Namespace) -> tuple[str, dict[str, Any], list[str], Sta
 
 
 def _plan(args: argparse.Namespace) -> int:
+    old_document = _read_old_plan(args.compare) if args.compare else None
     stack, raw, secret_keys, plan = _load(args)
     run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack)
     document = plan_json(stack, plan, run.resources)
+    if old_document is not None:
+        diff = compare(old_document, document)
+        if args.format == "json":
+            print(json.dumps(diff, indent=2))
+        elif args.format == "markdown":
+            print(render_diff_markdown(diff))
+        else:
+            print(render_diff_text(diff))
+        return 0
     if args.format == "json":
         print(json.dumps(document, indent=2, sort_keys=False))
     elif args.format == "markdown":
@@ -79,6 +102,26 @@ def _plan(args: argparse.Namespace) -> int:
     else:
         print(render_table(document), end="")
     return 0
+
+
+def _read_old_plan(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError.single(
+            str(path),
+            None,
+            f"is not a readable plan JSON ({exc})",
+            "pass a file written by `python -m components plan --format json`",
+        ) from None
+    if not isinstance(document, dict) or "resources" not in document or "models" not in document:
+        raise ConfigError.single(
+            str(path),
+            None,
+            "is not a plan JSON (no models/resources)",
+            "pass a file written by `python -m components plan --format json`",
+        )
+    return document
 
 
 def _render(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ each resource's type, name, parent, inputs (secrets redacted) and options as the
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import runpy
 from collections.abc import Mapping
@@ -76,6 +77,10 @@ class _Recorder(mocks.Mocks):
             # Resources refer to each other by ARN (listener -> load balancer, rule -> target group).
             service = args.typ.split(":")[1].split("/")[0]
             outputs["arn"] = f"arn:aws:{service}:{self.aws.region}:{OFFLINE_ACCOUNT_ID}:{args.name}"
+        if args.typ == "docker:index/remoteImage:RemoteImage":
+            # The image id follows what is pulled or built, so a new tag changes the containers' image input.
+            source = json.dumps([args.inputs.get("name"), args.inputs.get("build")], sort_keys=True, default=str)
+            outputs["imageId"] = "sha256:" + hashlib.sha256(source.encode()).hexdigest()
         if args.typ == "aws:lb/loadBalancer:LoadBalancer":
             outputs["dnsName"] = f"{args.name}-0123456789.{self.aws.region}.elb.amazonaws.com"
         return offline_id(args.typ, args.name), outputs

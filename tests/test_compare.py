@@ -1,0 +1,189 @@
+"""`plan --compare`: classification of resource changes, cost and capacity deltas, the PR comment."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from stack_runs import PROGRAM, PROJECT_DIR, stack_raw
+
+from components.cli.program import run_program
+from components.cli.report import COMMENT_MARKER, plan_json, render_diff_markdown
+from components.config import parse_stack_config
+from components.diff import compare
+from components.sizing import plan_stack
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def document(stack: str, change: Any = None) -> dict[str, Any]:
+    raw, secret_keys = stack_raw(stack)
+    if change is not None:
+        change(raw)
+    run = run_program(PROGRAM, raw, secret_keys, stack)
+    return plan_json(stack, plan_stack(parse_stack_config(raw)), run.resources)
+
+
+def names(entries: list[dict[str, Any]], type_: str | None = None) -> set[str]:
+    return {e["name"] for e in entries if type_ is None or e["type"] == type_}
+
+
+@pytest.fixture(scope="module")
+def prod() -> dict[str, Any]:
+    return document("prod")
+
+
+def model_change(name: str, **changes: Any) -> Any:
+    def apply(raw: dict[str, Any]) -> None:
+        for model in raw["models"]:
+            if model["name"] == name:
+                model.update(changes)
+
+    return apply
+
+
+def test_no_change_is_an_empty_diff(prod: dict[str, Any]) -> None:
+    diff = compare(prod, copy.deepcopy(prod))
+    resources = diff["resources"]
+    assert resources["added"] == resources["removed"] == resources["replaced"] == resources["changed"] == []
+    assert diff["cost"]["delta"] == {"hourlyUsd": 0.0, "monthlyUsd": 0.0}
+    assert diff["disruptions"] == []
+    assert {c["status"] for c in diff["capacity"]} == {"same"}
+
+
+def test_scaling_replicas_adds_a_host_and_its_cost_without_touching_the_others(prod: dict[str, Any]) -> None:
+    diff = compare(prod, document("prod", model_change("llama-8b", replicas=3)))
+    resources = diff["resources"]
+    assert "llama-8b-2-instance" in names(resources["added"], "aws:ec2/instance:Instance")
+    assert "llama-8b-2-cache-volume" in names(resources["added"])
+    assert resources["removed"] == [] and resources["replaced"] == []
+    assert diff["disruptions"] == []
+    per_host = next(m for m in prod["models"] if m["name"] == "llama-8b")["cost"]["hourlyUsd"] / 2
+    assert diff["cost"]["delta"]["hourlyUsd"] == pytest.approx(per_host, abs=0.01)
+    (capacity,) = [c for c in diff["capacity"] if c["model"] == "llama-8b"]
+    assert capacity["status"] == "changed" and capacity["delta"]["replicas"] == 1 and capacity["delta"]["hosts"] == 1
+    assert capacity["delta"]["kvCacheTokens"] == 0
+
+
+def test_changing_the_instance_type_replaces_the_host_and_flags_the_cold_start(prod: dict[str, Any]) -> None:
+    new = document("prod", model_change("llama-70b", instanceType="p5.48xlarge"))
+    diff = compare(prod, new)
+    replaced = {e["name"]: e["reasons"] for e in diff["resources"]["replaced"]}
+    assert replaced["llama-70b-0-instance"] == ["instanceType"]
+    assert replaced["llama-70b-0-cache-attach"] == ["replaced with llama-70b-0-instance"]
+    assert "llama-70b-0-vllm-0-container" in replaced and "endpoint-llama-70b-0-vllm-0-attach" in replaced
+    assert "llama-70b-0-cache-volume" not in replaced  # the cache survives the new host
+    cold = next(m for m in new["models"] if m["name"] == "llama-70b")["coldStart"]["hostReplacementSeconds"]
+    assert diff["disruptions"] == [
+        {"kind": "host-replaced", "host": "llama-70b-0", "model": "llama-70b", "downtimeSeconds": cold}
+    ]
+    assert diff["cost"]["delta"]["hourlyUsd"] == pytest.approx(55.04 - 10.49, abs=0.5)
+    (capacity,) = [c for c in diff["capacity"] if c["model"] == "llama-70b"]
+    assert capacity["new"]["instanceType"] == "p5.48xlarge" and capacity["delta"]["kvCacheTokens"] > 0
+
+
+def test_changing_tp_restarts_the_server_but_keeps_the_host(prod: dict[str, Any]) -> None:
+    new = document("prod", model_change("llama-70b", tensorParallelSize=2, kvCacheDtype="fp8", maxModelLen=8192))
+    diff = compare(prod, new)
+    replaced = names(diff["resources"]["replaced"])
+    assert "llama-70b-0-vllm-0-container" in replaced
+    assert "llama-70b-0-instance" not in replaced
+    assert [d["kind"] for d in diff["disruptions"]] == ["server-restarted"]
+    (capacity,) = [c for c in diff["capacity"] if c["model"] == "llama-70b"]
+    assert (capacity["old"]["tensorParallelSize"], capacity["new"]["tensorParallelSize"]) == (4, 2)
+    assert capacity["delta"]["maxModelLen"] == 8192 - 32768
+    assert diff["cost"]["delta"]["hourlyUsd"] == 0.0
+
+
+def test_a_new_image_tag_replaces_images_and_servers_everywhere(prod: dict[str, Any]) -> None:
+    new = document("prod", lambda raw: raw.update(image="vllm/vllm-openai:v0.33.1"))
+    diff = compare(prod, new)
+    replaced = diff["resources"]["replaced"]
+    images = {e["name"] for e in replaced if e["type"] == "docker:index/remoteImage:RemoteImage"}
+    assert images == {"llama-70b-0-vllm-0-image", "llama-8b-0-vllm-0-image", "llama-8b-1-vllm-0-image"}
+    servers = names(replaced, "docker:index/container:Container")
+    assert {"llama-70b-0-vllm-0-container", "llama-8b-0-vllm-0-container", "llama-8b-1-vllm-0-container"} <= servers
+    assert not names(replaced, "aws:ec2/instance:Instance")
+    assert len(diff["disruptions"]) == 3 and {d["kind"] for d in diff["disruptions"]} == {"server-restarted"}
+
+
+def test_adding_a_model_adds_its_hosts_target_group_and_routes(prod: dict[str, Any]) -> None:
+    extra = {"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 8192}
+    diff = compare(prod, document("prod", lambda raw: raw["models"].append(extra)))
+    added = names(diff["resources"]["added"])
+    assert {"qwen-7b-0-instance", "endpoint-qwen-7b-tg", "endpoint-qwen-7b-prefix-rule"} <= added
+    assert diff["resources"]["removed"] == [] and diff["disruptions"] == []
+    (capacity,) = [c for c in diff["capacity"] if c["model"] == "qwen-7b"]
+    assert capacity["status"] == "added" and capacity["old"] is None
+    assert diff["cost"]["delta"]["hourlyUsd"] > 0.8
+
+
+def test_removing_a_model_removes_everything_of_it(prod: dict[str, Any]) -> None:
+    diff = compare(prod, document("prod", lambda raw: raw.update(models=raw["models"][:1])))
+    removed = names(diff["resources"]["removed"])
+    assert {"llama-8b-0-instance", "llama-8b-1-instance", "endpoint-llama-8b-tg"} <= removed
+    assert {"llama-8b-0-cache-volume", "llama-8b-1-cache-volume"} <= removed  # retained by retainOnDelete
+    (capacity,) = [c for c in diff["capacity"] if c["model"] == "llama-8b"]
+    assert capacity["status"] == "removed"
+    assert diff["cost"]["delta"]["hourlyUsd"] < -3.5
+
+
+def test_new_and_resolved_warnings(prod: dict[str, Any]) -> None:
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-4567-89ef-0123-456789abcdef"
+    diff = compare(prod, document("prod", lambda raw: raw.update(loadBalancer={"certificateArn": cert})))
+    assert any(w.startswith("INSECURE") for w in diff["warnings"]["resolved"])
+    assert diff["warnings"]["new"] == []
+
+
+def test_markdown_comment_is_stable(prod: dict[str, Any]) -> None:
+    new = document("prod", model_change("llama-70b", instanceType="p5.48xlarge"))
+    text = render_diff_markdown(compare(prod, new))
+    assert text.startswith(COMMENT_MARKER)
+    snapshot = SNAPSHOTS / "compare-prod-instance-type.md"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        snapshot.write_text(text)
+    assert text == snapshot.read_text(), "markdown changed: review it, then rerun with UPDATE_SNAPSHOTS=1"
+
+
+def test_cli_compare_json_and_bad_old_file(tmp_path: Path, prod: dict[str, Any]) -> None:
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(prod))
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_DIR)}
+    run = subprocess.run(
+        [sys.executable, "-m", "components", "plan", "--stack", "prod", "--compare", str(old), "--format", "json"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    diff = json.loads(run.stdout)
+    assert set(diff) == {
+        "schemaVersion",
+        "stack",
+        "resources",
+        "disruptions",
+        "cost",
+        "capacity",
+        "warnings",
+        "previewOnly",
+    }
+    assert diff["resources"]["replaced"] == []
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    run = subprocess.run(
+        [sys.executable, "-m", "components", "plan", "--stack", "prod", "--compare", str(bad)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert run.returncode == 2 and "is not a plan JSON" in run.stderr and "Traceback" not in run.stderr
