@@ -1,10 +1,106 @@
 """vllm-aws: Pulumi components that serve LLMs with vLLM on AWS GPU instances.
 
-The public API grows with each component; configuration, catalogs and the fit planner are here today.
+Public API (semantic versioning applies to these names; everything else is internal):
+
+- ``VllmDeployment``: one model served by N replicas with persistent caches, behind a given or new ALB.
+- The building blocks it composes: ``GpuHost``, ``ModelCache``, ``VllmServer``, ``HostExporters``,
+  ``ModelEndpoint``, ``LoadBalancer`` and ``Monitoring``, each with its pydantic ``...Args``.
+- Configuration and planning: ``StackConfig`` (and its sections), ``load_stack_config``,
+  ``parse_stack_config``, ``plan_stack``, ``ConfigError``.
+- Helpers the stack program uses: ``placement``, ``access``, ``observability``, ``examples``.
 """
 
-from components.config import StackConfig, load_stack_config
+from components import access, examples, observability, placement
+from components.access import SshAccess
+from components.config import (
+    AccessConfig,
+    ArchitectureConfig,
+    CacheConfig,
+    ImageBuildConfig,
+    LoadBalancerConfig,
+    ModelConfig,
+    MonitoringConfig,
+    NetworkConfig,
+    StackConfig,
+    load_stack_config,
+    parse_stack_config,
+    secret_output,
+)
+from components.containers import custom_image_tag
+from components.deployment import ExistingEndpoint, HostPlacement, HostSecrets, VllmDeployment, VllmDeploymentArgs
 from components.errors import ConfigError, ConfigIssue
-from components.sizing import StackPlan, plan_stack
+from components.gpu_host import DLAMI_SSM_PARAMETER, GpuHost, GpuHostArgs, IngressRule
+from components.host_exporters import HostExporters, HostExportersArgs
+from components.iam import parameter_arn
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.model_cache import ModelCache, ModelCacheArgs
+from components.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
+from components.monitoring import MONITORING_AMI_PARAMETER, MONITORING_SSH_USER, Monitoring, MonitoringArgs
+from components.sizing import (
+    HOURS_PER_MONTH,
+    MONITORING_ROOT_VOLUME_GIB,
+    MONITORING_VOLUME_GIB,
+    ModelPlan,
+    StackPlan,
+    hosts_for,
+    plan_stack,
+)
+from components.version import __version__
+from components.vllm_server import ImageBuild, VllmServer, VllmServerArgs
 
-__all__ = ["ConfigError", "ConfigIssue", "StackConfig", "StackPlan", "load_stack_config", "plan_stack"]
+__all__ = [
+    "DLAMI_SSM_PARAMETER",
+    "HOURS_PER_MONTH",
+    "MONITORING_AMI_PARAMETER",
+    "MONITORING_ROOT_VOLUME_GIB",
+    "MONITORING_SSH_USER",
+    "MONITORING_VOLUME_GIB",
+    "AccessConfig",
+    "ArchitectureConfig",
+    "CacheConfig",
+    "ConfigError",
+    "ConfigIssue",
+    "ExistingEndpoint",
+    "GpuHost",
+    "GpuHostArgs",
+    "HostExporters",
+    "HostExportersArgs",
+    "HostPlacement",
+    "HostSecrets",
+    "ImageBuild",
+    "ImageBuildConfig",
+    "IngressRule",
+    "LoadBalancer",
+    "LoadBalancerArgs",
+    "LoadBalancerConfig",
+    "ModelCache",
+    "ModelCacheArgs",
+    "ModelConfig",
+    "ModelEndpoint",
+    "ModelEndpointArgs",
+    "ModelPlan",
+    "Monitoring",
+    "MonitoringArgs",
+    "MonitoringConfig",
+    "NetworkConfig",
+    "SshAccess",
+    "StackConfig",
+    "StackPlan",
+    "Target",
+    "VllmDeployment",
+    "VllmDeploymentArgs",
+    "VllmServer",
+    "VllmServerArgs",
+    "__version__",
+    "access",
+    "custom_image_tag",
+    "examples",
+    "hosts_for",
+    "load_stack_config",
+    "observability",
+    "parameter_arn",
+    "parse_stack_config",
+    "placement",
+    "plan_stack",
+    "secret_output",
+]

@@ -7,11 +7,16 @@ AWS CLI with the session-manager-plugin).
 from __future__ import annotations
 
 import shlex
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import pulumi
+import pulumi_docker as docker
+from pydantic import BaseModel, ConfigDict, Field
 
 from components.bootstrap import BOOTSTRAP_LOG, READY_MARKER
+
+if TYPE_CHECKING:
+    from components.gpu_host import GpuHost
 
 AccessMode = Literal["ssm", "ssh"]
 SSH_USER = "ubuntu"
@@ -100,4 +105,33 @@ def port_forward_command(instance_id: pulumi.Input[str], region: str, port: int)
             f"--document-name AWS-StartPortForwardingSession "
             f"--parameters portNumber={port},localPortNumber={port}"
         )
+    )
+
+
+class SshAccess(BaseModel):
+    """The key pulumi-docker and the readiness gate use to reach the hosts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    public_key: str | pulumi.Output[str]
+    private_key: Annotated[pulumi.Output[str], Field(description="Secret.")]
+    key_file: Annotated[str, Field(description="Where the deploying machine keeps the private key (for ssh).")]
+    key_file_written: Annotated[
+        pulumi.Resource | None, Field(description="The resource writing key_file; providers wait for it.")
+    ] = None
+
+
+def docker_provider(
+    name: str, host: GpuHost, mode: AccessMode, region: str, ssh: SshAccess, *, parent: pulumi.Resource | None = None
+) -> docker.Provider:
+    """The explicit Docker provider of one host, over SSH (through SSM by default).
+
+    Previews from CI must not need SSH to every host, so the configure-time daemon ping is off (README).
+    """
+    return docker.Provider(
+        f"{name}-docker",
+        host=host.docker_host,
+        ssh_opts=ssh_options(mode, region, ssh.key_file),
+        disable_docker_daemon_check=True,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[ssh.key_file_written] if ssh.key_file_written else None),
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shlex
 
+from components import routing
+
 API_KEY_COMMAND = "pulumi stack output apiKey --show-secrets"
 
 
@@ -26,3 +28,8 @@ def openai_python(base_url: str, model: str) -> str:
         'messages=[{"role": "user", "content": "Hello!"}])\n'
         "print(reply.choices[0].message.content)\n"
     )
+
+
+def model_base_urls(scheme: str, alb_dns: str, models: list[str], domain: str | None) -> dict[str, str]:
+    """Per-model OpenAI base URLs (path-prefix routes, or host routes when a domain is set)."""
+    return routing.base_urls(scheme, alb_dns, models, domain)

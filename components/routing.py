@@ -40,42 +40,47 @@ class Route:
     description: str = field(default="", compare=False)
 
 
-def routes(models: Sequence[str], domain: str | None) -> list[Route]:
-    """Listener rules for the models in config order; the first model is also the default route."""
-    table: list[Route] = []
-    for index, name in enumerate(models):
+def model_routes(name: str, index: int, domain: str | None, default: bool) -> list[Route]:
+    """One model's listener rules; ``index`` is its position among the listener's models (priorities)."""
+    table = [
+        Route(
+            key="prefix",
+            priority=PREFIX_PRIORITY_BASE + index,
+            model=name,
+            paths=(f"/{name}/v1/*", f"/{name}/health"),
+            rewrite=(f"^/{re.escape(name)}(/.*)$", "$1"),
+            description=f"/{name}/v1/* -> {name} (prefix removed)",
+        )
+    ]
+    if domain:
         table.append(
             Route(
-                key=f"{name}-prefix",
-                priority=PREFIX_PRIORITY_BASE + index,
+                key="host",
+                priority=HOST_PRIORITY_BASE + index,
                 model=name,
-                paths=(f"/{name}/v1/*", f"/{name}/health"),
-                rewrite=(f"^/{re.escape(name)}(/.*)$", "$1"),
-                description=f"/{name}/v1/* -> {name} (prefix removed)",
+                paths=FORWARDED_PATHS,
+                host=f"{name}.{domain}",
+                description=f"{name}.{domain}/v1/* -> {name}",
             )
         )
-        if domain:
-            table.append(
-                Route(
-                    key=f"{name}-host",
-                    priority=HOST_PRIORITY_BASE + index,
-                    model=name,
-                    paths=FORWARDED_PATHS,
-                    host=f"{name}.{domain}",
-                    description=f"{name}.{domain}/v1/* -> {name}",
-                )
-            )
-    if models:
+    if default:
         table.append(
             Route(
                 key="default",
                 priority=DEFAULT_PRIORITY,
-                model=models[0],
+                model=name,
                 paths=FORWARDED_PATHS,
-                description=f"/v1/* -> {models[0]} (default model)",
+                description=f"/v1/* -> {name} (default model)",
             )
         )
     return table
+
+
+def routes(models: Sequence[str], domain: str | None) -> list[Route]:
+    """Every model's rules on one listener, in config order; the first model is also the default route."""
+    return [
+        route for index, name in enumerate(models) for route in model_routes(name, index, domain, default=index == 0)
+    ]
 
 
 def base_urls(scheme: str, alb_dns: str, models: Sequence[str], domain: str | None) -> dict[str, str]:

@@ -77,7 +77,7 @@ def test_changing_the_instance_type_replaces_the_host_and_flags_the_cold_start(p
     replaced = {e["name"]: e["reasons"] for e in diff["resources"]["replaced"]}
     assert replaced["llama-70b-0-instance"] == ["instanceType"]
     assert replaced["llama-70b-0-cache-attach"] == ["replaced with llama-70b-0-instance"]
-    assert "llama-70b-0-vllm-0-container" in replaced and "endpoint-llama-70b-0-vllm-0-attach" in replaced
+    assert "llama-70b-0-vllm-0-container" in replaced and "llama-70b-endpoint-llama-70b-0-vllm-0-attach" in replaced
     assert "llama-70b-0-cache-volume" not in replaced  # the cache survives the new host
     cold = next(m for m in new["models"] if m["name"] == "llama-70b")["coldStart"]["hostReplacementSeconds"]
     assert diff["disruptions"] == [
@@ -117,7 +117,7 @@ def test_adding_a_model_adds_its_hosts_target_group_and_routes(prod: dict[str, A
     extra = {"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 8192}
     diff = compare(prod, document("prod", lambda raw: raw["models"].append(extra)))
     added = names(diff["resources"]["added"])
-    assert {"qwen-7b-0-instance", "endpoint-qwen-7b-tg", "endpoint-qwen-7b-prefix-rule"} <= added
+    assert {"qwen-7b-0-instance", "qwen-7b-endpoint-tg", "qwen-7b-endpoint-prefix-rule"} <= added
     assert diff["resources"]["removed"] == [] and diff["disruptions"] == []
     (capacity,) = [c for c in diff["capacity"] if c["model"] == "qwen-7b"]
     assert capacity["status"] == "added" and capacity["old"] is None
@@ -127,7 +127,7 @@ def test_adding_a_model_adds_its_hosts_target_group_and_routes(prod: dict[str, A
 def test_removing_a_model_removes_everything_of_it(prod: dict[str, Any]) -> None:
     diff = compare(prod, document("prod", lambda raw: raw.update(models=raw["models"][:1])))
     removed = names(diff["resources"]["removed"])
-    assert {"llama-8b-0-instance", "llama-8b-1-instance", "endpoint-llama-8b-tg"} <= removed
+    assert {"llama-8b-0-instance", "llama-8b-1-instance", "llama-8b-endpoint-tg"} <= removed
     assert {"llama-8b-0-cache-volume", "llama-8b-1-cache-volume"} <= removed  # retained by retainOnDelete
     (capacity,) = [c for c in diff["capacity"] if c["model"] == "llama-8b"]
     assert capacity["status"] == "removed"

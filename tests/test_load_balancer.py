@@ -82,8 +82,14 @@ def test_only_v1_and_health_are_forwarded_everything_else_is_a_fixed_404() -> No
 def test_rules_in_priority_order_with_prefix_rewrite_and_a_default_model() -> None:
     run = run_stack("prod", loadBalancer={"domain": "llm.example.com"})
     rules = sorted(of_type(run, RULE), key=lambda r: r.inputs["priority"])
-    keys = [r.name.removeprefix("endpoint-").removesuffix("-rule") for r in rules]
-    assert keys == ["llama-70b-prefix", "llama-8b-prefix", "llama-70b-host", "llama-8b-host", "default"]
+    keys = [r.name.removesuffix("-rule") for r in rules]
+    assert keys == [
+        "llama-70b-endpoint-prefix",
+        "llama-8b-endpoint-prefix",
+        "llama-70b-endpoint-host",
+        "llama-8b-endpoint-host",
+        "llama-70b-endpoint-default",
+    ]
     prefix = rules[0]
     assert prefix.inputs["conditions"] == [{"pathPattern": {"values": ["/llama-70b/v1/*", "/llama-70b/health"]}}]
     assert prefix.inputs["transforms"] == [
@@ -92,13 +98,13 @@ def test_rules_in_priority_order_with_prefix_rewrite_and_a_default_model() -> No
     host = rules[3]
     assert {"hostHeader": {"values": ["llama-8b.llm.example.com"]}} in host.inputs["conditions"]
     default = rules[-1]
-    assert default.inputs["actions"][0]["targetGroupArn"].endswith(":endpoint-llama-70b-tg")  # the first model
+    assert default.inputs["actions"][0]["targetGroupArn"].endswith(":llama-70b-endpoint-tg")  # the first model
 
 
 def test_target_groups_per_model_with_health_checks_that_fit_the_cold_start() -> None:
     run = run_stack("prod")
     groups = {g.name: g.inputs for g in of_type(run, "aws:lb/targetGroup:TargetGroup")}
-    assert set(groups) == {"endpoint-llama-70b-tg", "endpoint-llama-8b-tg"}
+    assert set(groups) == {"llama-70b-endpoint-tg", "llama-8b-endpoint-tg"}
     for group in groups.values():
         assert group["loadBalancingAlgorithmType"] == "least_outstanding_requests"
         assert group["deregistrationDelay"] == 600  # = idle timeout: in-flight generations finish
@@ -119,11 +125,11 @@ def test_every_replica_is_a_target_on_its_own_port() -> None:
     run = run_stack("dev", models=[model])
     attachments = of_type(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment")
     assert sorted((a.name, a.inputs["port"]) for a in attachments) == [
-        ("endpoint-qwen-small-0-vllm-0-attach", 8000),
-        ("endpoint-qwen-small-0-vllm-1-attach", 8001),
-        ("endpoint-qwen-small-1-vllm-0-attach", 8000),
+        ("qwen-small-endpoint-qwen-small-0-vllm-0-attach", 8000),
+        ("qwen-small-endpoint-qwen-small-0-vllm-1-attach", 8001),
+        ("qwen-small-endpoint-qwen-small-1-vllm-0-attach", 8000),
     ]
-    assert {a.inputs["targetGroupArn"].rsplit(":", 1)[1] for a in attachments} == {"endpoint-qwen-small-tg"}
+    assert {a.inputs["targetGroupArn"].rsplit(":", 1)[1] for a in attachments} == {"qwen-small-endpoint-tg"}
 
 
 def test_security_group_chain_internet_to_alb_to_hosts_only() -> None:

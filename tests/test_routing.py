@@ -19,6 +19,7 @@ def test_priorities_are_unique_and_prefix_rules_win_over_the_default(models: lis
     assert len(set(priorities)) == len(priorities)
     assert all(1 <= p <= 50_000 for p in priorities)  # the ALB's priority range
     default = next(r for r in table if r.key == "default")
+    assert [r.key for r in table].count("default") == 1
     assert default.model == models[0]
     assert all(r.priority < default.priority for r in table if r.key != "default")
 

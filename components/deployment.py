@@ -1,0 +1,270 @@
+"""VllmDeployment: one model served by N replicas — hosts, caches, vLLM servers, exporters and its ALB routes."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Self
+
+import pulumi
+import pulumi_docker as docker
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from components import access, containers
+from components._naming import child_name, type_token
+from components.access import SshAccess
+from components.config import DEFAULT_IMAGE as DEFAULT_VLLM_IMAGE
+from components.config import AccessConfig, CacheConfig, ModelConfig, parse_stack_config
+from components.gpu_host import GpuHost, GpuHostArgs
+from components.host_exporters import HostExporters, HostExportersArgs
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.model_cache import ModelCache, ModelCacheArgs
+from components.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
+from components.sizing import ROOT_VOLUME_GIB, ModelPlan, plan_stack
+from components.vllm_args import render_args
+from components.vllm_server import ImageBuild, VllmServer, VllmServerArgs
+
+StrInput = str | pulumi.Output[str]
+SERVERS_TAG = "vllm-aws:servers"
+
+
+class HostPlacement(BaseModel):
+    """Where one replica host runs (see ``components.placement.place_model`` to compute these)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subnet_id: str
+    availability_zone: str
+
+
+class HostSecrets(BaseModel):
+    """SSM SecureString parameters the hosts read at boot (HF_TOKEN, VLLM_API_KEY)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    parameters: Annotated[dict[str, str], Field(description="Environment variable -> parameter name.")]
+    parameter_arns: tuple[StrInput, ...]
+
+
+class ExistingEndpoint(BaseModel):
+    """An ALB listener (this stack's or another's) to attach the model's routes to."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    listener_arn: StrInput
+    security_group_id: StrInput
+    route_index: Annotated[int, Field(ge=0, le=99, description="Unique per model on the listener.")] = 0
+    default_route: Annotated[bool, Field(description="Also serve the listener's plain /v1/*.")] = False
+    domain: str | None = None
+    idle_timeout_seconds: Annotated[int, Field(ge=1, le=4000)] = 600
+
+
+class VllmDeploymentArgs(BaseModel):
+    """Inputs of a :class:`VllmDeployment`. Defaults are the stack's: pinned image, gp3 caches, SSM access."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    model: Annotated[ModelConfig, Field(description="The model entry, as in the stack config's `models`.")]
+    region: str
+    vpc_id: StrInput
+    placements: Annotated[
+        tuple[HostPlacement, ...], Field(min_length=1, description="One per host: ⌈replicas / replicasPerHost⌉.")
+    ]
+    associate_public_ip: Annotated[bool, Field(description="True in subnets without NAT (default VPC).")] = False
+    ami_id: StrInput
+    image: Annotated[str, Field(description="Pinned vllm/vllm-openai image.")] = DEFAULT_VLLM_IMAGE
+    image_build: Annotated[ImageBuild | None, Field(description="Build a custom image on the hosts.")] = None
+    cache: CacheConfig = CacheConfig()
+    access: AccessConfig = AccessConfig()
+    ssh: SshAccess
+    secrets: HostSecrets
+    endpoint: Annotated[
+        ExistingEndpoint | None, Field(description="Attach to this listener. Default: a new ALB (new_load_balancer).")
+    ] = None
+    new_load_balancer: Annotated[LoadBalancerArgs | None, Field(description="Create an ALB for this model alone.")] = (
+        None
+    )
+    prometheus_discovery: Annotated[
+        bool, Field(description="Let the first host's role discover EC2 targets (colocated Prometheus).")
+    ] = False
+    tags: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _one_front_door(self) -> Self:
+        if (self.endpoint is None) == (self.new_load_balancer is None):
+            raise ValueError("give exactly one of endpoint (an existing listener) or new_load_balancer")
+        return self
+
+
+class VllmDeployment(pulumi.ComponentResource):
+    """A model behind an ALB: sized and checked by the planner, one GpuHost + ModelCache per host, one
+    VllmServer per replica, exporters on every host, and the model's target group and routes."""
+
+    plan: ModelPlan
+    """What the planner decided (instance, fit, cold start, cost)."""
+    hosts: dict[str, GpuHost]
+    """The replica hosts by name (``<model>-<n>``)."""
+    caches: dict[str, ModelCache]
+    """Their model caches, by host name."""
+    docker_providers: dict[str, docker.Provider]
+    """The Docker provider of each host (reuse it to run more containers there)."""
+    host_security_group_ids: pulumi.Output[dict[str, str]]
+    """Security group of each host (admit scrapers to them)."""
+    target_group_arn: pulumi.Output[str]
+    """The model's target group."""
+    base_url: pulumi.Output[str] | None
+    """OpenAI base URL when the deployment created its own ALB."""
+
+    def __init__(self, name: str, args: VllmDeploymentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(type_token("VllmDeployment"), name, None, opts)
+        self.plan = _plan(args)
+        model = self.plan.config
+        hosts_needed = math.ceil(model.replicas / model.replicas_per_host)
+        if len(args.placements) != hosts_needed:
+            raise ValueError(f"{name}: {hosts_needed} host placements needed, {len(args.placements)} given")
+
+        vllm_args = tuple(render_args(model, self.plan.memory.max_model_len))
+        start_period = containers.healthcheck_start_period_seconds(self.plan.cold_start.container_first_start_seconds)
+        self.hosts, self.caches, self.docker_providers = {}, {}, {}
+        targets: list[Target] = []
+        remaining = model.replicas
+        for index, placement in enumerate(args.placements):
+            host_name = child_name(name, str(index))
+            slots = containers.server_slots(
+                self.plan.settings.tensor_parallel_size,
+                min(model.replicas_per_host, remaining),
+                self.plan.instance.gpu_count,
+            )
+            remaining -= len(slots)
+            host_tags = {**args.tags, "vllm-aws:model": model.name, "vllm-aws:replica": str(index)}
+            cache = ModelCache(
+                f"{host_name}-cache",
+                ModelCacheArgs(
+                    availability_zone=placement.availability_zone,
+                    size_gib=self.plan.cache_size_gib,
+                    iops=args.cache.iops,
+                    throughput_mibps=args.cache.throughput_mibps,
+                    snapshot_id=args.cache.snapshot_id,
+                    retain_on_delete=args.cache.retain_on_delete,
+                    tags=host_tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            host = GpuHost(
+                host_name,
+                GpuHostArgs(
+                    instance_type=self.plan.instance.name,
+                    ami_id=args.ami_id,
+                    vpc_id=args.vpc_id,
+                    subnet_id=placement.subnet_id,
+                    availability_zone=placement.availability_zone,
+                    associate_public_ip=args.associate_public_ip,
+                    cache_volume_id=cache.volume_id,
+                    root_volume_gib=ROOT_VOLUME_GIB,
+                    region=args.region,
+                    secret_parameters=args.secrets.parameters,
+                    secret_parameter_arns=args.secrets.parameter_arns,
+                    ssh_public_key=args.ssh.public_key,
+                    ssh_private_key=args.ssh.private_key,
+                    access_mode=args.access.mode,
+                    ssh_cidrs=args.access.ssh_cidrs,
+                    spot=model.spot,
+                    ec2_discovery=args.prometheus_discovery and index == 0,
+                    tags={**host_tags, "vllm-aws:role": "gpu-host", SERVERS_TAG: str(len(slots))},
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            # The provider reaches this host's daemon; containers below use it explicitly.
+            provider = access.docker_provider(host_name, host, args.access.mode, args.region, args.ssh, parent=self)
+            on_host = pulumi.ResourceOptions(parent=self, provider=provider)
+            for slot in slots:
+                server_name = f"{host_name}-vllm-{slot.index}"
+                VllmServer(
+                    server_name,
+                    VllmServerArgs(
+                        model_name=model.name,
+                        image=args.image,
+                        build=args.image_build,
+                        vllm_args=vllm_args,
+                        slot=slot,
+                        warm_marker=containers.warm_marker(model.id, model.revision),
+                        start_period_seconds=start_period,
+                        host_instance=host.instance,
+                        host_ready=host.readiness,
+                        labels={"vllm-aws.model": model.name},
+                    ),
+                    opts=on_host,
+                )
+                targets.append(
+                    Target(
+                        key=server_name,
+                        instance_id=host.instance_id,
+                        port=slot.host_port,
+                        security_group_id=host.security_group_id,
+                        host_key=host_name,
+                    )
+                )
+            HostExporters(
+                f"{host_name}-exporters",
+                HostExportersArgs(host_instance=host.instance, host_ready=host.readiness),
+                opts=on_host,
+            )
+            self.hosts[host_name] = host
+            self.caches[host_name] = cache
+            self.docker_providers[host_name] = provider
+
+        self.base_url = None
+        endpoint = args.endpoint
+        if endpoint is None and args.new_load_balancer is not None:
+            load_balancer = LoadBalancer(
+                child_name(name, "alb"), args.new_load_balancer, opts=pulumi.ResourceOptions(parent=self)
+            )
+            endpoint = ExistingEndpoint(
+                listener_arn=load_balancer.listener_arn,
+                security_group_id=load_balancer.security_group_id,
+                default_route=True,
+                domain=args.new_load_balancer.domain,
+                idle_timeout_seconds=args.new_load_balancer.idle_timeout_seconds,
+            )
+            self.base_url = load_balancer.base_url
+        assert endpoint is not None  # guaranteed by VllmDeploymentArgs._one_front_door
+        routes = ModelEndpoint(
+            child_name(name, "endpoint"),
+            ModelEndpointArgs(
+                model_name=model.name,
+                vpc_id=args.vpc_id,
+                listener_arn=endpoint.listener_arn,
+                load_balancer_security_group_id=endpoint.security_group_id,
+                targets=tuple(targets),
+                route_index=endpoint.route_index,
+                default_route=endpoint.default_route,
+                domain=endpoint.domain,
+                warm_start_seconds=self.plan.cold_start.warm_cache_seconds,
+                idle_timeout_seconds=endpoint.idle_timeout_seconds,
+                tags=args.tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.target_group_arn = routes.target_group_arn
+        self.host_security_group_ids = pulumi.Output.all(
+            **{host_name: host.security_group_id for host_name, host in self.hosts.items()}
+        )
+        self.register_outputs(
+            {
+                "target_group_arn": self.target_group_arn,
+                "host_security_group_ids": self.host_security_group_ids,
+            }
+        )
+
+
+def _plan(args: VllmDeploymentArgs) -> ModelPlan:
+    """Size and check the model exactly as the stack does (raises ConfigError on bad input)."""
+    raw = {
+        "aws:region": args.region,
+        "image": args.image,
+        "models": [args.model.model_dump(by_alias=True, exclude_defaults=True)],
+        "cache": args.cache.model_dump(by_alias=True, exclude_defaults=True),
+        "access": args.access.model_dump(by_alias=True, exclude_defaults=True),
+        # Presence is what the gated-model check needs; the value stays in SSM.
+        **({"hfToken": SecretStr("in SSM")} if "HF_TOKEN" in args.secrets.parameters else {}),
+    }
+    return plan_stack(parse_stack_config(raw)).models[0]

@@ -1,0 +1,156 @@
+"""ModelEndpoint: one model's routes on an ALB listener — target group, targets, rules, security-group pair."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import BaseModel, ConfigDict, Field
+
+from components import routing
+from components._naming import child_name, type_token
+from components.vllm_args import VLLM_PORT
+
+StrInput = str | pulumi.Output[str]
+
+
+class Target(BaseModel):
+    """One vLLM server: the instance, its host port and the host's security group."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    key: Annotated[str, Field(description="Stable key, e.g. 'llama-8b-0-vllm-0'.")]
+    instance_id: pulumi.Output[str]
+    port: Annotated[int, Field(ge=1, le=65535)]
+    security_group_id: pulumi.Output[str]
+    host_key: Annotated[str, Field(description="The host's name: one rule pair per host security group.")]
+
+
+class ModelEndpointArgs(BaseModel):
+    """Inputs of a :class:`ModelEndpoint`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    model_name: str
+    vpc_id: StrInput
+    listener_arn: StrInput
+    load_balancer_security_group_id: StrInput
+    targets: Annotated[tuple[Target, ...], Field(min_length=1)]
+    route_index: Annotated[
+        int, Field(ge=0, le=99, description="Position among the listener's models; sets rule priorities.")
+    ] = 0
+    default_route: Annotated[bool, Field(description="Also serve the listener's plain /v1/*. Default: false.")] = False
+    domain: Annotated[str | None, Field(description="Also route <model>.<domain>. Default: path prefix only.")] = None
+    warm_start_seconds: Annotated[float, Field(ge=0, description="Predicted warm start, for the health check.")]
+    idle_timeout_seconds: Annotated[int, Field(ge=1, le=4000, description="The ALB's idle timeout.")] = 600
+    tags: dict[str, str] = {}
+
+
+class ModelEndpoint(pulumi.ComponentResource):
+    """Routes ``/<model>/v1/*`` (prefix rewritten away), ``<model>.<domain>`` and optionally ``/v1/*``."""
+
+    target_group_arn: pulumi.Output[str]
+    """The model's target group."""
+
+    def __init__(self, name: str, args: ModelEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(type_token("ModelEndpoint"), name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        # The ALB may reach the vLLM ports of these hosts, and the hosts admit those ports from the ALB only.
+        host_ports: dict[str, tuple[pulumi.Output[str], list[int]]] = {}
+        for target in args.targets:
+            host_ports.setdefault(target.host_key, (target.security_group_id, []))[1].append(target.port)
+        for host_key, (group_id, ports) in sorted(host_ports.items()):
+            aws.vpc.SecurityGroupEgressRule(
+                child_name(name, f"out-{host_key}"),
+                security_group_id=args.load_balancer_security_group_id,
+                ip_protocol="tcp",
+                from_port=min(ports),
+                to_port=max(ports),
+                referenced_security_group_id=group_id,
+                description=f"vLLM on {host_key}",
+                opts=child,
+            )
+            aws.vpc.SecurityGroupIngressRule(
+                child_name(name, f"in-{host_key}"),
+                security_group_id=group_id,
+                ip_protocol="tcp",
+                from_port=min(ports),
+                to_port=max(ports),
+                referenced_security_group_id=args.load_balancer_security_group_id,
+                description="vLLM from the load balancer",
+                opts=child,
+            )
+
+        check = routing.health_check(args.warm_start_seconds)
+        self.target_group = aws.lb.TargetGroup(
+            child_name(name, "tg"),
+            vpc_id=args.vpc_id,
+            target_type="instance",
+            protocol="HTTP",
+            port=VLLM_PORT,
+            # LLM requests last from milliseconds to minutes: count open requests, not turns.
+            load_balancing_algorithm_type="least_outstanding_requests",
+            deregistration_delay=routing.deregistration_delay_seconds(args.idle_timeout_seconds),
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True,
+                protocol="HTTP",
+                path=routing.HEALTH_CHECK_PATH,
+                port="traffic-port",
+                matcher="200",
+                interval=check.interval_seconds,
+                timeout=check.timeout_seconds,
+                healthy_threshold=check.healthy_threshold,
+                unhealthy_threshold=check.unhealthy_threshold,
+            ),
+            tags={**args.tags, "vllm-aws:model": args.model_name},
+            opts=child,
+        )
+        for target in args.targets:
+            aws.lb.TargetGroupAttachment(
+                child_name(name, f"{target.key}-attach"),
+                target_group_arn=self.target_group.arn,
+                target_id=target.instance_id,
+                port=target.port,
+                opts=child,
+            )
+
+        for route in routing.model_routes(args.model_name, args.route_index, args.domain, args.default_route):
+            conditions = [
+                aws.lb.ListenerRuleConditionArgs(
+                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(route.paths))
+                )
+            ]
+            if route.host:
+                conditions.append(
+                    aws.lb.ListenerRuleConditionArgs(
+                        host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=[route.host])
+                    )
+                )
+            transforms = (
+                [
+                    aws.lb.ListenerRuleTransformArgs(
+                        type="url-rewrite",
+                        url_rewrite_config=aws.lb.ListenerRuleTransformUrlRewriteConfigArgs(
+                            rewrite=aws.lb.ListenerRuleTransformUrlRewriteConfigRewriteArgs(
+                                regex=route.rewrite[0], replace=route.rewrite[1]
+                            )
+                        ),
+                    )
+                ]
+                if route.rewrite
+                else None
+            )
+            aws.lb.ListenerRule(
+                child_name(name, f"{route.key}-rule"),
+                listener_arn=args.listener_arn,
+                priority=route.priority,
+                conditions=conditions,
+                actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.target_group.arn)],
+                transforms=transforms,
+                tags={**args.tags, "Name": route.description},
+                opts=child,
+            )
+        self.target_group_arn = self.target_group.arn
+        self.register_outputs({"target_group_arn": self.target_group_arn})
