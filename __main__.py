@@ -279,6 +279,26 @@ pulumi.export(
 pulumi.export("modelNames", model_names)
 pulumi.export("curlExample", load_balancer.base_url.apply(lambda url: examples.curl(url, model_names[0])))
 pulumi.export("openaiExample", load_balancer.base_url.apply(lambda url: examples.openai_python(url, model_names[0])))
+# What another stack needs to serve more models behind this ALB (examples/extra-model reads these).
+pulumi.export(
+    "loadBalancer",
+    {
+        "listenerArn": load_balancer.listener_arn,
+        "securityGroupId": load_balancer.security_group_id,
+        "dnsName": load_balancer.dns_name,
+        "scheme": load_balancer.scheme,
+        "routesInUse": len(plan.models),
+    },
+)
+pulumi.export(
+    "network",
+    {
+        "vpcId": network.vpc_id,
+        "hostSubnets": dict(network.host_subnets),
+        "hostsNeedPublicIp": network.hosts_need_public_ip,
+    },
+)
+pulumi.export("secretParameters", secret_parameters)
 pulumi.export("apiKey", pulumi.Output.secret(api_key))
 pulumi.export("sshPrivateKey", ssh_key.private_key_openssh)
 pulumi.export("sshOptions", access.ssh_options(config.access.mode, config.region, key_file))

@@ -134,7 +134,7 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
             "unchanged": len(set(old_resources) & set(new_resources)) - len(replaced) - len(changed),
         },
         "disruptions": disruptions,
-        "cost": _cost(old.get("cost", {}), new.get("cost", {})),
+        "cost": _cost(old.get("cost") or {}, new.get("cost") or {}),
         "capacity": [_capacity(name, old_models.get(name), new_models.get(name)) for name in all_models],
         "warnings": {
             "new": [w for w in new.get("warnings", []) if w not in set(old.get("warnings", []))],

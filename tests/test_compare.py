@@ -187,3 +187,9 @@ def test_cli_compare_json_and_bad_old_file(tmp_path: Path, prod: dict[str, Any])
         env=env,
     )
     assert run.returncode == 2 and "is not a plan JSON" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_an_old_plan_without_costs_compares_with_unknown_deltas(prod: dict[str, Any]) -> None:
+    old = {**copy.deepcopy(prod), "cost": None}
+    diff = compare(old, prod)
+    assert diff["cost"]["delta"] == {"hourlyUsd": None, "monthlyUsd": None}
