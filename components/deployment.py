@@ -1,7 +1,5 @@
 """VllmDeployment: one model served by N replicas — hosts, caches, vLLM servers, exporters and its ALB routes."""
 
-from __future__ import annotations
-
 import math
 from typing import Annotated, Self
 
@@ -97,26 +95,23 @@ class VllmDeploymentArgs(BaseModel):
 
 class VllmDeployment(pulumi.ComponentResource):
     """A model behind an ALB: sized and checked by the planner, one GpuHost + ModelCache per host, one
-    VllmServer per replica, exporters on every host, and the model's target group and routes."""
+    VllmServer per replica, exporters on every host, and the model's target group and routes.
 
-    plan: ModelPlan
-    """What the planner decided (instance, fit, cold start, cost)."""
-    hosts: dict[str, GpuHost]
-    """The replica hosts by name (``<model>-<n>``)."""
-    caches: dict[str, ModelCache]
-    """Their model caches, by host name."""
-    docker_providers: dict[str, docker.Provider]
-    """The Docker provider of each host (reuse it to run more containers there)."""
+    Python callers also get ``plan`` (the planner's decision: instance, fit, cold start, cost), ``hosts`` and
+    ``caches`` (by host name ``<model>-<n>``) and ``docker_providers`` (one per host, to run more containers
+    there). Only the Output attributes below are part of the cross-language schema.
+    """
+
     host_security_group_ids: pulumi.Output[dict[str, str]]
     """Security group of each host (admit scrapers to them)."""
     target_group_arn: pulumi.Output[str]
     """The model's target group."""
     base_url: pulumi.Output[str] | None
-    """OpenAI base URL when the deployment created its own ALB."""
+    """OpenAI base URL when the deployment created its own ALB (else unset)."""
 
     def __init__(self, name: str, args: VllmDeploymentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("VllmDeployment"), name, None, opts)
-        self.plan = _plan(args)
+        self.plan: ModelPlan = _plan(args)
         model = self.plan.config
         hosts_needed = math.ceil(model.replicas / model.replicas_per_host)
         if len(args.placements) != hosts_needed:
@@ -124,7 +119,9 @@ class VllmDeployment(pulumi.ComponentResource):
 
         vllm_args = tuple(render_args(model, self.plan.memory.max_model_len))
         start_period = containers.healthcheck_start_period_seconds(self.plan.cold_start.container_first_start_seconds)
-        self.hosts, self.caches, self.docker_providers = {}, {}, {}
+        self.hosts: dict[str, GpuHost] = {}
+        self.caches: dict[str, ModelCache] = {}
+        self.docker_providers: dict[str, docker.Provider] = {}
         targets: list[Target] = []
         remaining = model.replicas
         for index, placement in enumerate(args.placements):
