@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components import aws_ids
 from components.errors import NAMESPACE, ConfigError, ConfigIssue, did_you_mean, key_path
 
 DEFAULT_IMAGE = "vllm/vllm-openai:v0.33.0"
@@ -44,9 +45,6 @@ _IMAGE = re.compile(
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
 _ACM_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
-_SNAPSHOT_ID = re.compile(r"^snap-[0-9a-f]{8,17}$")
-_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 
 # Secrets are Pulumi secrets on the `pulumi up` path and pydantic SecretStr when read from a plain file;
 # either way their value never reaches a repr, a log or the plan output.
@@ -205,7 +203,7 @@ class CacheConfig(_ConfigModel):
     @field_validator("snapshot_id")
     @classmethod
     def _snapshot_shape(cls, value: str | None) -> str | None:
-        if value is not None and not _SNAPSHOT_ID.match(value):
+        if value is not None and not aws_ids.SNAPSHOT_ID.match(value):
             raise ValueError("is not an EBS snapshot id. Fix: use an id like 'snap-0123456789abcdef0'")
         return value
 
@@ -243,7 +241,7 @@ class NetworkConfig(_ConfigModel):
     @field_validator("vpc_id")
     @classmethod
     def _vpc_shape(cls, value: str | None) -> str | None:
-        if value is not None and not _VPC_ID.match(value):
+        if value is not None and not aws_ids.VPC_ID.match(value):
             raise ValueError("is not a VPC id. Fix: use an id like 'vpc-0123456789abcdef0'")
         return value
 
@@ -251,7 +249,7 @@ class NetworkConfig(_ConfigModel):
     @classmethod
     def _subnet_shape(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
         for subnet in value or ():
-            if not _SUBNET_ID.match(subnet):
+            if not aws_ids.SUBNET_ID.match(subnet):
                 raise ValueError(f"{subnet!r} is not a subnet id. Fix: use ids like 'subnet-0123456789abcdef0'")
         return value
 
@@ -371,14 +369,14 @@ class StackConfig(_ConfigModel):
     @field_validator("ami_id")
     @classmethod
     def _ami_shape(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^ami-[0-9a-f]{8,17}$", value):
+        if value is not None and not aws_ids.AMI_ID.match(value):
             raise ValueError("is not an AMI id. Fix: use an id like 'ami-0123456789abcdef0'")
         return value
 
     @field_validator("region")
     @classmethod
     def _region_shape(cls, value: str) -> str:
-        if not re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", value):
+        if not aws_ids.REGION.match(value):
             raise ValueError("is not an AWS region. Fix: e.g. `pulumi config set aws:region us-east-1`")
         return value
 

@@ -658,13 +658,21 @@ def test_dcgm_counters_parser_rejects_malformed_lines(line: str) -> None:
 def test_observability_package_imports_no_pulumi() -> None:
     # `components` itself imports Pulumi (config), so check the package's own imports and those it pulls in.
     package_dir = Path(observability.__file__).parent
-    sources = [*package_dir.glob("*.py"), package_dir.parent / "bootstrap" / "__init__.py"]
+    pure = ("components.observability", "components.bootstrap", "components.aws_ids")
+    sources = [
+        *package_dir.glob("*.py"),
+        package_dir.parent / "bootstrap" / "__init__.py",
+        package_dir.parent / "aws_ids.py",
+    ]
     for source in sources:
         for node in ast.walk(ast.parse(source.read_text())):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom) and node.module:
-                modules = [node.module]
+                # `from components import aws_ids` names the submodule it imports
+                modules = (
+                    [f"{node.module}.{a.name}" for a in node.names] if node.module == "components" else [node.module]
+                )
             for module in modules:
                 assert not module.startswith("pulumi"), (source, module)
                 if module.startswith("components"):
-                    assert module.startswith(("components.observability", "components.bootstrap")), (source, module)
+                    assert module.startswith(pure), (source, module)

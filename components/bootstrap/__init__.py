@@ -29,6 +29,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from components import aws_ids
+
 CACHE_MOUNT = "/opt/vllm-cache"  # where the EBS model cache is mounted
 HF_HOME_DIR = "/opt/vllm-cache/huggingface"  # container HF_HOME
 VLLM_CACHE_DIR = "/opt/vllm-cache/vllm"  # container VLLM_CACHE_ROOT (torch.compile cache etc.)
@@ -49,8 +51,6 @@ USER_DATA_LIMIT_BYTES = 16 * 1024
 # Seconds the mount script waits for the asynchronous EBS attachment before failing the bootstrap.
 DEVICE_WAIT_SECONDS = 600
 
-_VOLUME_ID = re.compile(r"^vol-[0-9a-f]{8,17}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 # SSM parameter names: letters, digits, `_.-`, `/` between hierarchy levels (AWS "Parameter name requirements").
 _PARAMETER_NAME = re.compile(r"^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
@@ -76,19 +76,8 @@ class BootstrapSpec(BaseModel):
     gpu: bool = True  # False on the dedicated monitoring host: no NVIDIA checks
     packages: tuple[str, ...] = ()  # distribution packages to install first (Docker on a plain AMI)
 
-    @field_validator("cache_volume_id")
-    @classmethod
-    def _volume_id(cls, value: str) -> str:
-        if not _VOLUME_ID.fullmatch(value):
-            raise ValueError(f"not an EBS volume id like 'vol-0123456789abcdef0' (got {value!r})")
-        return value
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        if not _REGION.fullmatch(value):
-            raise ValueError(f"not an AWS region like 'us-east-1' (got {value!r})")
-        return value
+    _volume_id = field_validator("cache_volume_id")(aws_ids.check_volume_id)
+    _region = field_validator("region")(aws_ids.check_region)
 
     @field_validator("ssh_public_key")
     @classmethod
@@ -128,8 +117,7 @@ class BootstrapSpec(BaseModel):
 
 def cache_device_path(volume_id: str) -> str:
     """The stable device path of an attached EBS volume on Nitro instances (NVMe serial = id without '-')."""
-    if not _VOLUME_ID.fullmatch(volume_id):
-        raise ValueError(f"not an EBS volume id like 'vol-0123456789abcdef0' (got {volume_id!r})")
+    aws_ids.check_volume_id(volume_id)
     return f"/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_{volume_id.replace('-', '')}"
 
 

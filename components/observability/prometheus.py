@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from components import aws_ids
 from components.bootstrap import CACHE_MOUNT
 
 VLLM_PORT = 8000
@@ -55,7 +56,6 @@ CACHE_FREE_FRACTION_THRESHOLD = 0.10
 REPLICA_UP_LOOKBACK = "1h"  # VllmReplicaDown: only a server up within this window
 NEVER_READY_AFTER = "30m"  # VllmReplicaNeverReady: never up for this long since discovered
 
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _STACK = re.compile(r"^[A-Za-z0-9_.-]+$")  # Pulumi stack names
 
 
@@ -79,12 +79,7 @@ class PrometheusSpec(BaseModel):
             raise ValueError(f"not a Pulumi stack name (letters, digits, '-', '_', '.') (got {value!r})")
         return value
 
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        if not _REGION.fullmatch(value):
-            raise ValueError(f"not an AWS region like 'us-east-1' (got {value!r})")
-        return value
+    _region = field_validator("region")(aws_ids.check_region)
 
 
 def _tag_label(tag: str) -> str:
