@@ -17,8 +17,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
         ["mypy", "components", "__main__.py"],
+        # Separately: provider/__main__.py and ./__main__.py would be two modules named __main__ in one run.
+        # provider/venv is what `pulumi package add ./provider` installs the plugin into.
+        ["mypy", "provider", "--exclude", "^provider/venv/"],
     ],
-    ids=["ruff-check", "ruff-format", "mypy-strict"],
+    ids=["ruff-check", "ruff-format", "mypy-strict", "mypy-provider"],
 )
 def test_tool_is_clean(command: list[str]) -> None:
     result = subprocess.run(
