@@ -18,11 +18,14 @@ from typing import Any
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
 
 from components.cli.offline import OFFLINE_ACCOUNT_ID, OfflineAws
 from components.config import SECRET_PLACEHOLDER, to_pulumi_config
 from components.errors import NAMESPACE
 
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 _SECRET_SIG = rpc._special_sig_key
 _SECRET_VALUE = rpc._special_secret_sig
 
@@ -69,8 +72,19 @@ class _Recorder(mocks.Mocks):
 
     aws: OfflineAws
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    stack_outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            # A read of another stack: answer with the outputs given for that stack name.
+            stack_name = str(args.inputs.get("name") or args.resource_id)
+            if stack_name not in self.stack_outputs:
+                raise KeyError(f"no outputs given for the referenced stack {stack_name!r}")
+            return stack_name, {
+                "name": stack_name,
+                "outputs": dict(self.stack_outputs[stack_name]),
+                "secretOutputNames": [],
+            }
         outputs = dict(args.inputs)
         outputs.update(_OFFLINE_OUTPUTS.get(args.typ, {}))
         if args.typ.startswith("aws:") and "arn" not in outputs:
@@ -168,22 +182,45 @@ class ProgramRun:
 
 
 def run_program(
-    program: Path, raw_config: Mapping[str, Any], secret_keys: list[str], stack: str, aws: OfflineAws | None = None
+    program: Path,
+    raw_config: Mapping[str, Any],
+    secret_keys: list[str],
+    stack: str,
+    aws: OfflineAws | None = None,
+    *,
+    project: str = NAMESPACE,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ProgramRun:
-    """Run ``program`` (the stack's ``__main__.py``) under mocks; ``aws`` answers its lookups."""
-    recorder = _Recorder(aws=aws or OfflineAws(region=str(raw_config.get("aws:region", "us-east-1"))))
+    """Run ``program`` (the stack's ``__main__.py``) under mocks; ``aws`` answers its lookups.
+
+    ``project`` names the Pulumi project (the namespace of ``pulumi.Config()``); ``stack_outputs`` answers
+    ``pulumi.StackReference`` reads, by referenced stack name. Programs may use ``pulumi.run(async_main)``.
+    """
+    recorder = _Recorder(
+        aws=aws or OfflineAws(region=str(raw_config.get("aws:region", "us-east-1"))),
+        stack_outputs=stack_outputs or {},
+    )
     monitor = RecordingMonitor(recorder)
     settings.ROOT.set(None)  # a fresh root stack: exports from an earlier run must not leak in
     # The planner already reports warnings; the program's pulumi.log calls would only echo them.
     quiet = logging.getLogger("vllm-aws.mock-engine")
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
-    pulumi.runtime.set_mocks(recorder, project=NAMESPACE, stack=stack, preview=False, monitor=monitor, logger=quiet)
-    pulumi.runtime.set_all_config(to_pulumi_config(raw_config), [f"{NAMESPACE}:{key}" for key in secret_keys])
+    pulumi.runtime.set_mocks(recorder, project=project, stack=stack, preview=False, monitor=monitor, logger=quiet)
+    pulumi.runtime.set_all_config(
+        to_pulumi_config(raw_config), [key if ":" in key else f"{NAMESPACE}:{key}" for key in secret_keys]
+    )
+    # As the language host runs a program: a new root stack, the module, then any pulumi.run entrypoint.
+    settings.ROOT.set(None)
+    roots: list[Any] = []
+
+    def module() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+        roots.append(settings.get_root_resource())
+
     try:
-        pulumi.runtime.test(lambda: runpy.run_path(str(program), run_name="__main__"))()  # type: ignore[no-untyped-call]
-        root = settings.get_root_resource()
-        outputs = dict(getattr(root, "outputs", None) or {})
+        _sync_await(run_in_stack(module))
+        outputs = dict(getattr(roots[0], "outputs", None) or {}) if roots else {}
     finally:
         pulumi.runtime.set_all_config({}, [])
     return ProgramRun(resources=monitor.recorded, invokes=recorder.invokes, outputs=outputs)

@@ -1,0 +1,171 @@
+"""examples/extra-model: one more model behind an existing vllm-aws stack's ALB, run under mocks.
+
+The referenced stack's outputs are the real exports of the prod stack (run under mocks first), so a change to
+what ``__main__.py`` exports that the example depends on fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime.sync_await import _sync_await
+from stack_runs import PROJECT_DIR, of_type, run_stack
+
+import components
+from components.cli.program import ProgramRun, run_program
+
+EXAMPLE_DIR = PROJECT_DIR / "examples" / "extra-model"
+PROJECT = "vllm-aws-extra-model"
+REFERENCE = "acme/vllm-aws/prod"
+MODEL = {
+    "name": "qwen-7b",
+    "id": "Qwen/Qwen2.5-7B-Instruct-AWQ",
+    "instanceType": "g6.xlarge",
+    "replicas": 2,
+    "maxModelLen": 8192,
+}
+READ_OUTPUTS = ("loadBalancer", "network", "secretParameters", "modelNames")
+
+
+@cache
+def _main_stack_outputs() -> dict[str, Any]:
+    run = run_stack("prod")
+    return {key: _sync_await(pulumi.Output.from_input(run.outputs[key]).future()) for key in READ_OUTPUTS}
+
+
+def main_stack_outputs() -> dict[str, Any]:
+    return json.loads(json.dumps(_main_stack_outputs()))  # a fresh copy per test
+
+
+def run_example(outputs: dict[str, Any] | None = None, **config: Any) -> ProgramRun:
+    raw = {
+        "aws:region": "us-east-1",
+        f"{PROJECT}:stackReference": REFERENCE,
+        f"{PROJECT}:model": MODEL,
+        **{f"{PROJECT}:{key}": value for key, value in config.items()},
+    }
+    return run_program(
+        EXAMPLE_DIR / "__main__.py",
+        raw,
+        [],
+        "extra",
+        project=PROJECT,
+        stack_outputs={REFERENCE: outputs or main_stack_outputs()},
+    )
+
+
+@pytest.fixture(scope="module")
+def run() -> ProgramRun:
+    return run_example()
+
+
+def test_example_is_a_python_pulumi_project() -> None:
+    import yaml
+
+    project = yaml.safe_load((EXAMPLE_DIR / "Pulumi.yaml").read_text())
+    assert project["name"] == PROJECT
+    assert project["runtime"]["name"] == "python"
+    example = yaml.safe_load((EXAMPLE_DIR / "Pulumi.example.yaml").read_text())["config"]
+    assert set(example) - {"aws:region"} <= set(project["config"])
+    requirements = (EXAMPLE_DIR / "requirements.txt").read_text()
+    assert "vllm-aws @ git+https://" in requirements
+    assert "-e ../.." in requirements
+
+
+def test_example_uses_only_the_public_api() -> None:
+    tree = ast.parse((EXAMPLE_DIR / "__main__.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("components"):
+            assert node.module == "components", f"imports the internal module {node.module}"
+            assert {alias.name for alias in node.names} <= set(components.__all__)
+        if isinstance(node, ast.Import):
+            assert not any(alias.name.startswith("components.") for alias in node.names)
+
+
+def test_one_deployment_with_hosts_caches_and_servers_spread_over_zones(run: ProgramRun) -> None:
+    (deployment,) = of_type(run, "vllm-aws:index:VllmDeployment")
+    assert deployment.name == "qwen-7b"
+    hosts = of_type(run, "vllm-aws:index:GpuHost")
+    assert sorted(h.name for h in hosts) == ["qwen-7b-0", "qwen-7b-1"]
+    assert {h.parent for h in hosts} == {"qwen-7b"}
+    assert sorted(c.name for c in of_type(run, "vllm-aws:index:ModelCache")) == ["qwen-7b-0-cache", "qwen-7b-1-cache"]
+    assert sorted(s.name for s in of_type(run, "vllm-aws:index:VllmServer")) == ["qwen-7b-0-vllm-0", "qwen-7b-1-vllm-0"]
+    network = main_stack_outputs()["network"]
+    instances = of_type(run, "aws:ec2/instance:Instance")
+    assert {i.inputs["instanceType"] for i in instances} == {"g6.xlarge"}
+    placed = {(i.inputs["subnetId"], i.inputs["availabilityZone"]) for i in instances}
+    assert len(placed) == 2  # one replica per zone
+    assert all(network["hostSubnets"][subnet] == zone for subnet, zone in placed)
+    # This stack creates no load balancer, listener or monitoring of its own.
+    for type_ in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/listener:Listener", "vllm-aws:index:Monitoring"):
+        assert not of_type(run, type_)
+
+
+def test_routes_attach_to_the_referenced_listener_after_its_models(run: ProgramRun) -> None:
+    load_balancer = main_stack_outputs()["loadBalancer"]
+    (target_group,) = of_type(run, "aws:lb/targetGroup:TargetGroup")
+    assert target_group.inputs["vpcId"] == main_stack_outputs()["network"]["vpcId"]
+    assert len(of_type(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment")) == 2
+    rules = of_type(run, "aws:lb/listenerRule:ListenerRule")
+    assert {r.inputs["listenerArn"] for r in rules} == {load_balancer["listenerArn"]}
+    # routesInUse models already own priorities 100, 101, ...; no default (/v1/*) rule is taken over.
+    assert sorted(r.inputs["priority"] for r in rules) == [100 + load_balancer["routesInUse"]]
+    (rule,) = rules
+    assert rule.inputs["conditions"][0]["pathPattern"]["values"] == ["/qwen-7b/v1/*", "/qwen-7b/health"]
+    assert run.outputs["routeIndex"] == load_balancer["routesInUse"]
+
+
+def test_hosts_admit_the_referenced_alb_security_group_only(run: ProgramRun) -> None:
+    alb_group = main_stack_outputs()["loadBalancer"]["securityGroupId"]
+    ingress = of_type(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert ingress
+    assert {r.inputs["referencedSecurityGroupId"] for r in ingress} == {alb_group}
+    egress = [r for r in of_type(run, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") if "-out-" in r.name]
+    assert {r.inputs["securityGroupId"] for r in egress} == {alb_group}
+
+
+def test_hosts_read_the_referenced_stacks_secret_parameters(run: ProgramRun) -> None:
+    parameters = main_stack_outputs()["secretParameters"]
+    for policy in of_type(run, "aws:iam/rolePolicy:RolePolicy"):
+        document = json.loads(policy.inputs["policy"])
+        resources = {r for statement in document["Statement"] for r in _as_list(statement.get("Resource"))}
+        assert {f"arn:aws:ssm:us-east-1:123456789012:parameter{name}" for name in parameters.values()} <= resources
+
+
+def test_own_ssh_key_and_key_file(run: ProgramRun) -> None:
+    (key,) = of_type(run, "tls:index/privateKey:PrivateKey")
+    assert key.inputs["algorithm"] == "ED25519"
+    (key_file,) = [c for c in of_type(run, "command:local:Command") if c.name == "ssh-key-file"]
+    assert f"{PROJECT}-extra.key" in key_file.inputs["create"]
+
+
+def test_route_offset_moves_the_priority_for_a_second_extra_stack() -> None:
+    run = run_example(routeOffset=1)
+    (rule,) = of_type(run, "aws:lb/listenerRule:ListenerRule")
+    assert rule.inputs["priority"] == 100 + main_stack_outputs()["loadBalancer"]["routesInUse"] + 1
+
+
+def test_a_model_name_the_referenced_stack_serves_is_rejected() -> None:
+    outputs = main_stack_outputs()
+    outputs["modelNames"].append("qwen-7b")
+    with pytest.raises(pulumi.RunError, match=rf"{PROJECT}:model\.name: .*already served by the referenced stack"):
+        run_example(outputs)
+
+
+def test_bad_model_config_names_this_projects_key() -> None:
+    with pytest.raises(pulumi.RunError, match=rf"{PROJECT}:model\.tensorParallelSize: does not divide"):
+        run_example(model={**MODEL, "tensorParallelSize": 3})
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_example_readme_exists() -> None:
+    assert Path(EXAMPLE_DIR / "README.md").is_file()
