@@ -6,9 +6,7 @@ serve fails `pulumi preview` with a message naming the config key instead of fai
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_command as command
 import pulumi_random as random
-import pulumi_tls as tls
 
 from components import (
     DLAMI_SSM_PARAMETER,
@@ -30,7 +28,6 @@ from components import (
     ModelCacheArgs,
     Monitoring,
     MonitoringArgs,
-    SshAccess,
     VllmDeployment,
     VllmDeploymentArgs,
     access,
@@ -100,24 +97,8 @@ host_secrets = HostSecrets(
     parameter_arns=tuple(parameter_arn(config.region, account_id, name) for name in secret_parameters.values()),
 )
 
-# One key pair per stack for pulumi-docker's SSH; the private half is a secret output only. ssh reads keys from
-# files, so the deploying machine gets a copy readable by its user alone.
-ssh_key = tls.PrivateKey("ssh-key", algorithm="ED25519")
-key_file = access.key_file_path(pulumi.get_project(), stack)
-key_on_disk = command.local.Command(
-    "ssh-key-file",
-    create=access.write_key_script(key_file),
-    delete=access.remove_key_script(key_file),
-    interpreter=["/bin/bash", "-c"],
-    environment={"VLLM_AWS_SSH_KEY": ssh_key.private_key_openssh},
-    triggers=[ssh_key.id],
-)
-ssh = SshAccess(
-    public_key=ssh_key.public_key_openssh,
-    private_key=ssh_key.private_key_openssh,
-    key_file=key_file,
-    key_file_written=key_on_disk,
-)
+# One key pair per stack for pulumi-docker's SSH: a secret in state, and a private copy on the deploying machine.
+ssh = access.create_ssh_access(pulumi.get_project(), stack)
 
 # --- the front door: one ALB; each model attaches its routes (only /v1/* and /health are forwarded) ------------
 lb_config = config.load_balancer
@@ -300,8 +281,8 @@ pulumi.export(
 )
 pulumi.export("secretParameters", secret_parameters)
 pulumi.export("apiKey", pulumi.Output.secret(api_key))
-pulumi.export("sshPrivateKey", ssh_key.private_key_openssh)
-pulumi.export("sshOptions", access.ssh_options(config.access.mode, config.region, key_file))
+pulumi.export("sshPrivateKey", ssh.private_key)
+pulumi.export("sshOptions", access.ssh_options(config.access.mode, config.region, ssh.key_file))
 pulumi.export(
     "hosts",
     {

@@ -10,7 +10,9 @@ import shlex
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import pulumi
+import pulumi_command as command
 import pulumi_docker as docker
+import pulumi_tls as tls
 from pydantic import BaseModel, ConfigDict, Field
 
 from components.bootstrap import BOOTSTRAP_LOG, READY_MARKER
@@ -134,4 +136,28 @@ def docker_provider(
         ssh_opts=ssh_options(mode, region, ssh.key_file),
         disable_docker_daemon_check=True,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[ssh.key_file_written] if ssh.key_file_written else None),
+    )
+
+
+def create_ssh_access(project: str, stack: str) -> SshAccess:
+    """One ED25519 key pair per stack (pulumi-tls) and its copy on the deploying machine.
+
+    ssh (which pulumi-docker runs) reads keys from files, so the private key is written to
+    :func:`key_file_path`, readable by the deploying user alone; the key itself is a secret in state.
+    """
+    key = tls.PrivateKey("ssh-key", algorithm="ED25519")
+    key_file = key_file_path(project, stack)
+    written = command.local.Command(
+        "ssh-key-file",
+        create=write_key_script(key_file),
+        delete=remove_key_script(key_file),
+        interpreter=["/bin/bash", "-c"],
+        environment={"VLLM_AWS_SSH_KEY": key.private_key_openssh},
+        triggers=[key.id],
+    )
+    return SshAccess(
+        public_key=key.public_key_openssh,
+        private_key=key.private_key_openssh,
+        key_file=key_file,
+        key_file_written=written,
     )

@@ -261,3 +261,20 @@ class GpuHost(pulumi.ComponentResource):
                 "ready": self.ready,
             }
         )
+
+
+def on_host_options(
+    parent: pulumi.Resource, host_instance: pulumi.Resource, host_ready: pulumi.Resource
+) -> pulumi.ResourceOptions:
+    """Options for anything running on a host's Docker daemon.
+
+    Nothing may touch the daemon before the host is ready; a new instance means new containers (the provider's
+    SSM host URI does not change with the instance, so say it explicitly); and a terminated host takes its
+    containers along, so a destroy never hangs trying to reach it.
+    """
+    return pulumi.ResourceOptions(
+        parent=parent,
+        depends_on=[host_ready],
+        replacement_trigger=host_instance.id,  # type: ignore[attr-defined]
+        deleted_with=host_instance,
+    )

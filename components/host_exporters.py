@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from components._naming import child_name, type_token
 from components.bootstrap import CACHE_MOUNT
+from components.gpu_host import on_host_options
 from components.observability import (
     DCGM_COUNTERS_PATH,
     DCGM_EXPORTER_PORT,
@@ -37,12 +38,7 @@ class HostExporters(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: HostExportersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("HostExporters"), name, None, opts)
-        on_host = pulumi.ResourceOptions(
-            parent=self,
-            depends_on=[args.host_ready],
-            replacement_trigger=args.host_instance.id,  # type: ignore[attr-defined]
-            deleted_with=args.host_instance,
-        )
+        on_host = on_host_options(self, args.host_instance, args.host_ready)
         logs = {"max-size": "20m", "max-file": "3"}
         node_image = docker.RemoteImage(
             child_name(name, "node-exporter-image"), name=NODE_EXPORTER_IMAGE, keep_locally=True, opts=on_host

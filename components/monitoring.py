@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from components._naming import child_name, type_token
 from components.bootstrap import CACHE_MOUNT
+from components.gpu_host import on_host_options
 from components.observability import (
     DCGM_EXPORTER_PORT,
     GRAFANA_DASHBOARDS_DIR,
@@ -88,12 +89,7 @@ class Monitoring(pulumi.ComponentResource):
                     opts=child,
                 )
 
-        on_host = pulumi.ResourceOptions(
-            parent=self,
-            depends_on=[args.host_ready],
-            replacement_trigger=args.host_instance.id,  # type: ignore[attr-defined]
-            deleted_with=args.host_instance,
-        )
+        on_host = on_host_options(self, args.host_instance, args.host_ready)
         network = docker.Network(child_name(name, "network"), name="vllm-aws-monitoring", opts=on_host)
         logs = {"max-size": "20m", "max-file": "3"}
         prometheus_image = docker.RemoteImage(

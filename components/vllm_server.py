@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from components import containers
 from components._naming import child_name, type_token
+from components.gpu_host import on_host_options
 from components.vllm_args import VLLM_PORT
 
 
@@ -50,14 +51,7 @@ class VllmServer(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: VllmServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("VllmServer"), name, None, opts)
-        # Nothing may touch the daemon before the host is ready, and a new host means new containers (the
-        # provider's host URI is the same instance-independent form for SSM, so say it explicitly).
-        on_host = pulumi.ResourceOptions(
-            parent=self,
-            depends_on=[args.host_ready],
-            replacement_trigger=args.host_instance.id,  # type: ignore[attr-defined]
-            deleted_with=args.host_instance,  # a terminated host takes its containers along: no hung destroy
-        )
+        on_host = on_host_options(self, args.host_instance, args.host_ready)
         if args.build is None:
             image = docker.RemoteImage(child_name(name, "image"), name=args.image, keep_locally=True, opts=on_host)
         else:

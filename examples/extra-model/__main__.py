@@ -12,8 +12,6 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_command as command
-import pulumi_tls as tls
 
 from components import (
     DLAMI_SSM_PARAMETER,
@@ -21,7 +19,6 @@ from components import (
     ExistingEndpoint,
     HostPlacement,
     HostSecrets,
-    SshAccess,
     VllmDeployment,
     VllmDeploymentArgs,
     access,
@@ -98,16 +95,7 @@ async def main() -> dict[str, Any]:
     )
 
     # --- this stack's own SSH key (pulumi-docker reaches the hosts' Docker daemons with it) ---------------------
-    ssh_key = tls.PrivateKey("ssh-key", algorithm="ED25519")
-    key_file = access.key_file_path(project, stack)
-    key_on_disk = command.local.Command(
-        "ssh-key-file",
-        create=access.write_key_script(key_file),
-        delete=access.remove_key_script(key_file),
-        interpreter=["/bin/bash", "-c"],
-        environment={"VLLM_AWS_SSH_KEY": ssh_key.private_key_openssh},
-        triggers=[ssh_key.id],
-    )
+    ssh = access.create_ssh_access(project, stack)
 
     # --- the hosts read the referenced stack's SSM parameters (API key, HF token) at boot -------------------
     account_id = aws.get_caller_identity().account_id
@@ -124,12 +112,7 @@ async def main() -> dict[str, Any]:
             image=stack_config.image,
             cache=stack_config.cache,
             access=stack_config.access,
-            ssh=SshAccess(
-                public_key=ssh_key.public_key_openssh,
-                private_key=ssh_key.private_key_openssh,
-                key_file=key_file,
-                key_file_written=key_on_disk,
-            ),
+            ssh=ssh,
             secrets=HostSecrets(
                 parameters=secret_parameters,
                 parameter_arns=tuple(parameter_arn(region, account_id, name) for name in secret_parameters.values()),
@@ -152,7 +135,7 @@ async def main() -> dict[str, Any]:
         "targetGroupArn": deployment.target_group_arn,
         "instanceType": plan.instance.name,
         "hosts": {name: host.instance_id for name, host in deployment.hosts.items()},
-        "sshPrivateKey": ssh_key.private_key_openssh,
+        "sshPrivateKey": ssh.private_key,
     }
 
 
