@@ -17,12 +17,12 @@ from components.host_exporters import HostExporters, HostExportersArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.model_cache import ModelCache, ModelCacheArgs
 from components.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
+from components.observability import GPU_HOST_ROLE, MODEL_TAG, REPLICA_TAG, ROLE_TAG, SERVERS_TAG
 from components.sizing import ROOT_VOLUME_GIB, ModelPlan, plan_stack
 from components.vllm_args import render_args
 from components.vllm_server import ImageBuild, VllmServer, VllmServerArgs
 
 StrInput = str | pulumi.Output[str]
-SERVERS_TAG = "vllm-aws:servers"
 
 
 class HostPlacement(BaseModel):
@@ -132,7 +132,8 @@ class VllmDeployment(pulumi.ComponentResource):
                 self.plan.instance.gpu_count,
             )
             remaining -= len(slots)
-            host_tags = {**args.tags, "vllm-aws:model": model.name, "vllm-aws:replica": str(index)}
+            # Prometheus discovers and labels hosts by these tags (components.observability).
+            host_tags = {**args.tags, MODEL_TAG: model.name, REPLICA_TAG: str(index)}
             cache = ModelCache(
                 f"{host_name}-cache",
                 ModelCacheArgs(
@@ -166,7 +167,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     ssh_cidrs=args.access.ssh_cidrs,
                     spot=model.spot,
                     ec2_discovery=args.prometheus_discovery and index == 0,
-                    tags={**host_tags, "vllm-aws:role": "gpu-host", SERVERS_TAG: str(len(slots))},
+                    tags={**host_tags, ROLE_TAG: GPU_HOST_ROLE, SERVERS_TAG: str(len(slots))},
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

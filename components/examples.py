@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
-
-from components import routing
+from collections.abc import Sequence
 
 API_KEY_COMMAND = "pulumi stack output apiKey --show-secrets"
 
@@ -30,6 +29,6 @@ def openai_python(base_url: str, model: str) -> str:
     )
 
 
-def model_base_urls(scheme: str, alb_dns: str, models: list[str], domain: str | None) -> dict[str, str]:
-    """Per-model OpenAI base URLs (path-prefix routes, or host routes when a domain is set)."""
-    return routing.base_urls(scheme, alb_dns, models, domain)
+def model_base_urls(scheme: str, alb_dns: str, models: Sequence[str], domain: str | None) -> dict[str, str]:
+    """A base URL per model for an OpenAI client: the host route when a domain is set, else the path prefix."""
+    return {name: f"{scheme}://{name}.{domain}/v1" if domain else f"{scheme}://{alb_dns}/{name}/v1" for name in models}

@@ -83,11 +83,6 @@ def routes(models: Sequence[str], domain: str | None) -> list[Route]:
     ]
 
 
-def base_urls(scheme: str, alb_dns: str, models: Sequence[str], domain: str | None) -> dict[str, str]:
-    """A base URL per model for an OpenAI client: the host route when a domain is set, else the prefix."""
-    return {name: f"{scheme}://{name}.{domain}/v1" if domain else f"{scheme}://{alb_dns}/{name}/v1" for name in models}
-
-
 @dataclass(frozen=True)
 class HealthCheck:
     interval_seconds: int

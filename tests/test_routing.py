@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import routing
+from components import examples, routing
 
 NAMES = st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True), min_size=1, max_size=8, unique=True)
 
@@ -43,11 +43,13 @@ def test_the_prefix_rewrite_turns_a_model_route_into_vllms_own_path(models: list
 
 
 def test_base_urls_use_host_routes_when_a_domain_is_set() -> None:
-    assert routing.base_urls("https", "alb.example", ["a", "b"], None) == {
+    assert examples.model_base_urls("https", "alb.example", ["a", "b"], None) == {
         "a": "https://alb.example/a/v1",
         "b": "https://alb.example/b/v1",
     }
-    assert routing.base_urls("https", "alb.example", ["a"], "llm.example.com") == {"a": "https://a.llm.example.com/v1"}
+    assert examples.model_base_urls("https", "alb.example", ["a"], "llm.example.com") == {
+        "a": "https://a.llm.example.com/v1"
+    }
 
 
 def test_health_check_relaxes_for_slow_starting_models_within_alb_limits() -> None:
