@@ -20,7 +20,7 @@ class Target(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    key: Annotated[str, Field(description="Stable key, e.g. 'llama-8b-0-vllm-0'.")]
+    key: Annotated[str, Field(description="Stable key, e.g. 'qwen-8b-0-vllm-0'.")]
     instance_id: pulumi.Output[str]
     port: Annotated[int, Field(ge=1, le=65535)]
     security_group_id: pulumi.Output[str]

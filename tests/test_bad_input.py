@@ -28,7 +28,7 @@ GATED_BASE: Raw = {
     "hfToken": "hf_test",
     "models": [
         {
-            "name": "llama-8b",
+            "name": "qwen-8b",
             "id": "meta-llama/Llama-3.1-8B-Instruct",
             "instanceType": "g6e.xlarge",
             "maxModelLen": 16384,
@@ -101,7 +101,7 @@ def second_model_fits_nowhere() -> Raw:
     raw = copy.deepcopy(GATED_BASE)
     raw["models"].append(
         {
-            "name": "llama-70b",
+            "name": "qwen-72b",
             "id": "meta-llama/Llama-3.1-70B-Instruct",
             "gpuMemoryUtilization": 0.5,
             "maxModelLen": 8192,

@@ -89,7 +89,7 @@ def test_secret_values_never_appear_in_plan_output(tmp_path: Path) -> None:
     config = tmp_path / "Pulumi.offline.yaml"
     config.write_text(
         "config:\n"
-        "  vllm-aws:models: [{name: llama-8b, id: meta-llama/Llama-3.1-8B-Instruct, maxModelLen: 8192}]\n"
+        "  vllm-aws:models: [{name: qwen-8b, id: meta-llama/Llama-3.1-8B-Instruct, maxModelLen: 8192}]\n"
         "  vllm-aws:hfToken: hf_do_not_print_me\n"
         "  vllm-aws:apiKey: sk_do_not_print_me\n"
     )
@@ -147,7 +147,7 @@ def test_rendered_user_data_of_every_host_passes_cloud_init_schema(stack: str, t
 def test_render_writes_the_vllm_arguments_of_every_model(tmp_path: Path) -> None:
     result = cli("render", "--stack", "prod", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    args = json.loads((tmp_path / "vllm" / "llama-70b.args.json").read_text())
-    assert args[0] == "meta-llama/Llama-3.1-70B-Instruct"
+    args = json.loads((tmp_path / "vllm" / "qwen-72b.args.json").read_text())
+    assert args[0] == "Qwen/Qwen2.5-72B-Instruct"
     assert args[args.index("--tensor-parallel-size") + 1] == "4"
-    assert (tmp_path / "vllm" / "llama-8b.args.sh").read_text().startswith("vllm serve meta-llama/")
+    assert (tmp_path / "vllm" / "qwen-8b.args.sh").read_text().startswith("vllm serve Qwen/")

@@ -58,44 +58,44 @@ def test_no_change_is_an_empty_diff(prod: dict[str, Any]) -> None:
 
 
 def test_scaling_replicas_adds_a_host_and_its_cost_without_touching_the_others(prod: dict[str, Any]) -> None:
-    diff = compare(prod, document("prod", model_change("llama-8b", replicas=3)))
+    diff = compare(prod, document("prod", model_change("qwen-8b", replicas=3)))
     resources = diff["resources"]
-    assert "llama-8b-2-instance" in names(resources["added"], "aws:ec2/instance:Instance")
-    assert "llama-8b-2-cache-volume" in names(resources["added"])
+    assert "qwen-8b-2-instance" in names(resources["added"], "aws:ec2/instance:Instance")
+    assert "qwen-8b-2-cache-volume" in names(resources["added"])
     assert resources["removed"] == [] and resources["replaced"] == []
     assert diff["disruptions"] == []
-    per_host = next(m for m in prod["models"] if m["name"] == "llama-8b")["cost"]["hourlyUsd"] / 2
+    per_host = next(m for m in prod["models"] if m["name"] == "qwen-8b")["cost"]["hourlyUsd"] / 2
     assert diff["cost"]["delta"]["hourlyUsd"] == pytest.approx(per_host, abs=0.01)
-    (capacity,) = [c for c in diff["capacity"] if c["model"] == "llama-8b"]
+    (capacity,) = [c for c in diff["capacity"] if c["model"] == "qwen-8b"]
     assert capacity["status"] == "changed" and capacity["delta"]["replicas"] == 1 and capacity["delta"]["hosts"] == 1
     assert capacity["delta"]["kvCacheTokens"] == 0
 
 
 def test_changing_the_instance_type_replaces_the_host_and_flags_the_cold_start(prod: dict[str, Any]) -> None:
-    new = document("prod", model_change("llama-70b", instanceType="p5.48xlarge"))
+    new = document("prod", model_change("qwen-72b", instanceType="p5.48xlarge"))
     diff = compare(prod, new)
     replaced = {e["name"]: e["reasons"] for e in diff["resources"]["replaced"]}
-    assert replaced["llama-70b-0-instance"] == ["instanceType"]
-    assert replaced["llama-70b-0-cache-attach"] == ["replaced with llama-70b-0-instance"]
-    assert "llama-70b-0-vllm-0-container" in replaced and "llama-70b-endpoint-llama-70b-0-vllm-0-attach" in replaced
-    assert "llama-70b-0-cache-volume" not in replaced  # the cache survives the new host
-    cold = next(m for m in new["models"] if m["name"] == "llama-70b")["coldStart"]["hostReplacementSeconds"]
+    assert replaced["qwen-72b-0-instance"] == ["instanceType"]
+    assert replaced["qwen-72b-0-cache-attach"] == ["replaced with qwen-72b-0-instance"]
+    assert "qwen-72b-0-vllm-0-container" in replaced and "qwen-72b-endpoint-qwen-72b-0-vllm-0-attach" in replaced
+    assert "qwen-72b-0-cache-volume" not in replaced  # the cache survives the new host
+    cold = next(m for m in new["models"] if m["name"] == "qwen-72b")["coldStart"]["hostReplacementSeconds"]
     assert diff["disruptions"] == [
-        {"kind": "host-replaced", "host": "llama-70b-0", "model": "llama-70b", "downtimeSeconds": cold}
+        {"kind": "host-replaced", "host": "qwen-72b-0", "model": "qwen-72b", "downtimeSeconds": cold}
     ]
     assert diff["cost"]["delta"]["hourlyUsd"] == pytest.approx(55.04 - 10.49, abs=0.5)
-    (capacity,) = [c for c in diff["capacity"] if c["model"] == "llama-70b"]
+    (capacity,) = [c for c in diff["capacity"] if c["model"] == "qwen-72b"]
     assert capacity["new"]["instanceType"] == "p5.48xlarge" and capacity["delta"]["kvCacheTokens"] > 0
 
 
 def test_changing_tp_restarts_the_server_but_keeps_the_host(prod: dict[str, Any]) -> None:
-    new = document("prod", model_change("llama-70b", tensorParallelSize=2, kvCacheDtype="fp8", maxModelLen=8192))
+    new = document("prod", model_change("qwen-72b", tensorParallelSize=2, kvCacheDtype="fp8", maxModelLen=8192))
     diff = compare(prod, new)
     replaced = names(diff["resources"]["replaced"])
-    assert "llama-70b-0-vllm-0-container" in replaced
-    assert "llama-70b-0-instance" not in replaced
+    assert "qwen-72b-0-vllm-0-container" in replaced
+    assert "qwen-72b-0-instance" not in replaced
     assert [d["kind"] for d in diff["disruptions"]] == ["server-restarted"]
-    (capacity,) = [c for c in diff["capacity"] if c["model"] == "llama-70b"]
+    (capacity,) = [c for c in diff["capacity"] if c["model"] == "qwen-72b"]
     assert (capacity["old"]["tensorParallelSize"], capacity["new"]["tensorParallelSize"]) == (4, 2)
     assert capacity["delta"]["maxModelLen"] == 8192 - 32768
     assert diff["cost"]["delta"]["hourlyUsd"] == 0.0
@@ -106,9 +106,9 @@ def test_a_new_image_tag_replaces_images_and_servers_everywhere(prod: dict[str, 
     diff = compare(prod, new)
     replaced = diff["resources"]["replaced"]
     images = {e["name"] for e in replaced if e["type"] == "docker:index/remoteImage:RemoteImage"}
-    assert images == {"llama-70b-0-vllm-0-image", "llama-8b-0-vllm-0-image", "llama-8b-1-vllm-0-image"}
+    assert images == {"qwen-72b-0-vllm-0-image", "qwen-8b-0-vllm-0-image", "qwen-8b-1-vllm-0-image"}
     servers = names(replaced, "docker:index/container:Container")
-    assert {"llama-70b-0-vllm-0-container", "llama-8b-0-vllm-0-container", "llama-8b-1-vllm-0-container"} <= servers
+    assert {"qwen-72b-0-vllm-0-container", "qwen-8b-0-vllm-0-container", "qwen-8b-1-vllm-0-container"} <= servers
     assert not names(replaced, "aws:ec2/instance:Instance")
     assert len(diff["disruptions"]) == 3 and {d["kind"] for d in diff["disruptions"]} == {"server-restarted"}
 
@@ -127,9 +127,9 @@ def test_adding_a_model_adds_its_hosts_target_group_and_routes(prod: dict[str, A
 def test_removing_a_model_removes_everything_of_it(prod: dict[str, Any]) -> None:
     diff = compare(prod, document("prod", lambda raw: raw.update(models=raw["models"][:1])))
     removed = names(diff["resources"]["removed"])
-    assert {"llama-8b-0-instance", "llama-8b-1-instance", "llama-8b-endpoint-tg"} <= removed
-    assert {"llama-8b-0-cache-volume", "llama-8b-1-cache-volume"} <= removed  # retained by retainOnDelete
-    (capacity,) = [c for c in diff["capacity"] if c["model"] == "llama-8b"]
+    assert {"qwen-8b-0-instance", "qwen-8b-1-instance", "qwen-8b-endpoint-tg"} <= removed
+    assert {"qwen-8b-0-cache-volume", "qwen-8b-1-cache-volume"} <= removed  # retained by retainOnDelete
+    (capacity,) = [c for c in diff["capacity"] if c["model"] == "qwen-8b"]
     assert capacity["status"] == "removed"
     assert diff["cost"]["delta"]["hourlyUsd"] < -3.5
 
@@ -142,7 +142,7 @@ def test_new_and_resolved_warnings(prod: dict[str, Any]) -> None:
 
 
 def test_markdown_comment_is_stable(prod: dict[str, Any]) -> None:
-    new = document("prod", model_change("llama-70b", instanceType="p5.48xlarge"))
+    new = document("prod", model_change("qwen-72b", instanceType="p5.48xlarge"))
     text = render_diff_markdown(compare(prod, new))
     assert text.startswith(COMMENT_MARKER)
     snapshot = SNAPSHOTS / "compare-prod-instance-type.md"

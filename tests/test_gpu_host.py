@@ -49,7 +49,7 @@ def test_instances_require_imdsv2_encrypt_root_and_never_replace_on_a_new_ami() 
         assert instance.options["ignoreChanges"] == ["ami"]
         assert instance.options["deleteBeforeReplace"] is True
         assert instance.options["replaceOnChanges"] == ["instanceType"]
-        assert instance.parent in {"llama-70b-0", "llama-8b-0", "llama-8b-1"}
+        assert instance.parent in {"qwen-72b-0", "qwen-8b-0", "qwen-8b-1"}
         assert instance.name == f"{instance.parent}-instance"
         assert "instanceMarketOptions" not in instance.inputs
 
@@ -75,7 +75,7 @@ def test_cache_volumes_are_encrypted_gp3_retained_and_never_replaced_by_config()
         assert volume.parent is not None and volume.parent.endswith("-cache")
         assert volume.inputs["tags"]["vllm-aws:role"] == "model-cache"
     sizes = {v.parent: v.inputs["size"] for v in of_type(run, VOLUME)}
-    assert sizes["llama-70b-0-cache"] > sizes["llama-8b-0-cache"] >= 100
+    assert sizes["qwen-72b-0-cache"] > sizes["qwen-8b-0-cache"] >= 100
 
 
 def test_retain_on_delete_and_snapshot_follow_config() -> None:
@@ -88,7 +88,7 @@ def test_retain_on_delete_and_snapshot_follow_config() -> None:
 def test_replicas_spread_across_zones_and_each_cache_shares_its_hosts_zone() -> None:
     run = run_stack("prod")
     zones = {i.parent: i.inputs["availabilityZone"] for i in of_type(run, INSTANCE)}
-    assert zones["llama-8b-0"] != zones["llama-8b-1"]
+    assert zones["qwen-8b-0"] != zones["qwen-8b-1"]
     for volume in of_type(run, VOLUME):
         assert volume.inputs["availabilityZone"] == zones[volume.parent.removesuffix("-cache")]
     offered_in_one = run_stack("prod", aws=OfflineAws(offered_zones={"g6e.xlarge": ["us-east-1b"]}))
@@ -110,7 +110,7 @@ def test_cache_attachment_detaches_safely_and_gates_readiness() -> None:
 
 def test_ssm_mode_opens_no_inbound_port_at_all() -> None:
     run = run_stack("prod", monitoring={"enabled": False})
-    host_rules = [r for r in of_type(run, INGRESS) if r.parent in {"llama-70b-0", "llama-8b-0", "llama-8b-1"}]
+    host_rules = [r for r in of_type(run, INGRESS) if r.parent in {"qwen-72b-0", "qwen-8b-0", "qwen-8b-1"}]
     assert host_rules == []  # the hosts' own rules; the load balancer adds only its vLLM-port rules
     assert {r.inputs["fromPort"] for r in of_type(run, INGRESS) if not r.parent.endswith("endpoint")} == set()
     assert all(
@@ -135,17 +135,17 @@ def test_ssh_mode_admits_port_22_from_the_listed_cidrs_only() -> None:
 
 
 def test_iam_role_is_ec2_only_with_ssm_core_and_exactly_this_stacks_parameters() -> None:
-    run = run_stack("prod", apiKey="sk-test")
-    (role, *_) = [r for r in of_type(run, "aws:iam/role:Role") if r.parent == "llama-8b-0"]
+    run = run_stack("prod", apiKey="sk-test", hfToken="hf_test")
+    (role, *_) = [r for r in of_type(run, "aws:iam/role:Role") if r.parent == "qwen-8b-0"]
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert trust["Statement"] == [
         {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ]
     attachments = [
-        r for r in of_type(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if r.parent == "llama-8b-0"
+        r for r in of_type(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if r.parent == "qwen-8b-0"
     ]
     assert [a.inputs["policyArn"] for a in attachments] == [iam.SSM_CORE_POLICY_ARN]
-    (policy,) = [r for r in of_type(run, "aws:iam/rolePolicy:RolePolicy") if r.parent == "llama-8b-0"]
+    (policy,) = [r for r in of_type(run, "aws:iam/rolePolicy:RolePolicy") if r.parent == "qwen-8b-0"]
     document = json.loads(policy.inputs["policy"])
     (statement,) = document["Statement"]
     assert statement["Action"] == ["ssm:GetParameter", "ssm:GetParameters"]

@@ -19,7 +19,7 @@ EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 RULE = "aws:lb/listenerRule:ListenerRule"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-4567-89ef-0123-456789abcdef"
-GPU_HOSTS = ("llama-70b-0", "llama-8b-0", "llama-8b-1")
+GPU_HOSTS = ("qwen-72b-0", "qwen-8b-0", "qwen-8b-1")
 
 
 def test_alb_defaults_are_safe() -> None:
@@ -84,27 +84,27 @@ def test_rules_in_priority_order_with_prefix_rewrite_and_a_default_model() -> No
     rules = sorted(of_type(run, RULE), key=lambda r: r.inputs["priority"])
     keys = [r.name.removesuffix("-rule") for r in rules]
     assert keys == [
-        "llama-70b-endpoint-prefix",
-        "llama-8b-endpoint-prefix",
-        "llama-70b-endpoint-host",
-        "llama-8b-endpoint-host",
-        "llama-70b-endpoint-default",
+        "qwen-72b-endpoint-prefix",
+        "qwen-8b-endpoint-prefix",
+        "qwen-72b-endpoint-host",
+        "qwen-8b-endpoint-host",
+        "qwen-72b-endpoint-default",
     ]
     prefix = rules[0]
-    assert prefix.inputs["conditions"] == [{"pathPattern": {"values": ["/llama-70b/v1/*", "/llama-70b/health"]}}]
+    assert prefix.inputs["conditions"] == [{"pathPattern": {"values": ["/qwen-72b/v1/*", "/qwen-72b/health"]}}]
     assert prefix.inputs["transforms"] == [
-        {"type": "url-rewrite", "urlRewriteConfig": {"rewrite": {"regex": "^/llama\\-70b(/.*)$", "replace": "$1"}}}
+        {"type": "url-rewrite", "urlRewriteConfig": {"rewrite": {"regex": "^/qwen\\-72b(/.*)$", "replace": "$1"}}}
     ]
     host = rules[3]
-    assert {"hostHeader": {"values": ["llama-8b.llm.example.com"]}} in host.inputs["conditions"]
+    assert {"hostHeader": {"values": ["qwen-8b.llm.example.com"]}} in host.inputs["conditions"]
     default = rules[-1]
-    assert default.inputs["actions"][0]["targetGroupArn"].endswith(":llama-70b-endpoint-tg")  # the first model
+    assert default.inputs["actions"][0]["targetGroupArn"].endswith(":qwen-72b-endpoint-tg")  # the first model
 
 
 def test_target_groups_per_model_with_health_checks_that_fit_the_cold_start() -> None:
     run = run_stack("prod")
     groups = {g.name: g.inputs for g in of_type(run, "aws:lb/targetGroup:TargetGroup")}
-    assert set(groups) == {"llama-70b-endpoint-tg", "llama-8b-endpoint-tg"}
+    assert set(groups) == {"qwen-72b-endpoint-tg", "qwen-8b-endpoint-tg"}
     for group in groups.values():
         assert group["loadBalancingAlgorithmType"] == "least_outstanding_requests"
         assert group["deregistrationDelay"] == 600  # = idle timeout: in-flight generations finish
@@ -166,7 +166,7 @@ def test_listener_ports_admit_exactly_the_allowed_cidrs(cidrs: list[str]) -> Non
 
 def test_stack_outputs_give_endpoints_names_and_snippets() -> None:
     run = run_stack("prod")
-    assert run.outputs["modelNames"] == ["llama-70b", "llama-8b"]
+    assert run.outputs["modelNames"] == ["qwen-72b", "qwen-8b"]
     for key in ("baseUrl", "modelBaseUrls", "curlExample", "openaiExample"):
         assert key in run.outputs
 

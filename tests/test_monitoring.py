@@ -46,7 +46,7 @@ def test_gpu_hosts_admit_only_the_scrape_ports_and_only_from_the_monitoring_grou
     ports = {(r.inputs["fromPort"], r.inputs["toPort"]) for r in rules}
     assert ports == {(8000, 8000), (9100, 9100), (9400, 9400)}
     targets = {r.inputs["securityGroupId"] for r in rules}
-    assert targets == {offline_id(SECURITY_GROUP, f"{host}-sg") for host in ("llama-70b-0", "llama-8b-0", "llama-8b-1")}
+    assert targets == {offline_id(SECURITY_GROUP, f"{host}-sg") for host in ("qwen-72b-0", "qwen-8b-0", "qwen-8b-1")}
 
 
 def test_uis_listen_on_loopback_only_and_the_grafana_password_is_secret() -> None:

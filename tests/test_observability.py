@@ -92,7 +92,7 @@ def unknown_in_rules(rules_text: str) -> set[str]:
 
 def substitute_grafana_variables(expr: str) -> str:
     expr = re.sub(r"\$__(rate_interval|interval|range)\b", "5m", expr)
-    expr = re.sub(r"\$\{?(\w+)\}?", "llama-8b", expr)
+    expr = re.sub(r"\$\{?(\w+)\}?", "qwen-8b", expr)
     assert "$" not in expr, expr
     return expr
 
@@ -180,7 +180,7 @@ DISCOVERED = {
     "__meta_ec2_instance_id": "i-0123456789abcdef0",
     "__meta_ec2_availability_zone": "eu-west-1b",
     "__meta_ec2_instance_type": "g6e.xlarge",
-    "__meta_ec2_tag_vllm_aws_model": "llama-8b",
+    "__meta_ec2_tag_vllm_aws_model": "qwen-8b",
     "__meta_ec2_tag_vllm_aws_replica": "1",
     "__meta_ec2_tag_vllm_aws_stack": "prod",
     "__meta_ec2_tag_vllm_aws_servers": "4",
@@ -193,7 +193,7 @@ def scrape_jobs(spec: PrometheusSpec = SPEC) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize(
     ("name_tag", "instance"),
-    [({"__meta_ec2_tag_Name": "vllm-aws-prod-llama-8b-1"}, "vllm-aws-prod-llama-8b-1"), ({}, "i-0123456789abcdef0")],
+    [({"__meta_ec2_tag_Name": "vllm-aws-prod-qwen-8b-1"}, "vllm-aws-prod-qwen-8b-1"), ({}, "i-0123456789abcdef0")],
     ids=["name-tag", "instance-id"],
 )
 def test_relabelling_targets_the_private_ip_and_labels_model_replica_zone(
@@ -210,7 +210,7 @@ def test_relabelling_targets_the_private_ip_and_labels_model_replica_zone(
                 assert labels["instance"] == instance
                 assert labels["instance_id"] == "i-0123456789abcdef0"
                 assert (labels["model"], labels["replica"], labels["availability_zone"]) == (
-                    "llama-8b",
+                    "qwen-8b",
                     "1",
                     "eu-west-1b",
                 )

@@ -88,7 +88,7 @@ def test_planner_picks_the_cheapest_type_that_fits_and_says_why() -> None:
 
 
 def test_planner_skips_types_where_the_model_does_not_fit() -> None:
-    result = plan({"name": "llama-8b", "id": LLAMA_8B, "maxModelLen": 32768})
+    result = plan({"name": "qwen-8b", "id": LLAMA_8B, "maxModelLen": 32768})
     chosen = result.models[0]
     assert chosen.memory.fits
     cheaper = [
@@ -105,7 +105,7 @@ def test_no_fit_at_tp1_suggests_the_tp_size_that_fits() -> None:
     with pytest.raises(ConfigError) as caught:
         plan(
             {"name": "small", "id": "Qwen/Qwen2.5-1.5B-Instruct", "maxModelLen": 8192},
-            {"name": "llama-70b", "id": "meta-llama/Llama-3.1-70B-Instruct", "maxModelLen": 131072},
+            {"name": "qwen-72b", "id": "meta-llama/Llama-3.1-70B-Instruct", "maxModelLen": 131072},
         )
     issue = caught.value.issues[0]
     assert issue.path == "vllm-aws:models[1].tensorParallelSize"

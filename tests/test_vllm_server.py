@@ -36,7 +36,7 @@ def test_every_replica_runs_one_server_with_the_planned_arguments(stack: str, co
 
 def test_server_container_shape() -> None:
     run = run_stack("prod")
-    (server,) = [c for c in vllm_containers(run) if c.parent == "llama-70b-0-vllm-0"]
+    (server,) = [c for c in vllm_containers(run) if c.parent == "qwen-72b-0-vllm-0"]
     inputs = server.inputs
     assert inputs["deviceRequests"] == [{"driver": "nvidia", "capabilities": ["gpu"], "count": -1}]
     assert inputs["ipcMode"] == "host"
