@@ -39,6 +39,7 @@ from components import (
     parameter_arn,
     placement,
     plan_stack,
+    routing,
     secret_output,
 )
 
@@ -129,6 +130,8 @@ image_build = (
     if config.image_build
     else None
 )
+# Rule priorities follow model names, never list positions (components.routing: day-2 safety).
+rule_priorities = routing.stack_priorities([m.config.name for m in plan.models], lb_config.rule_priorities)
 deployments: dict[str, VllmDeployment] = {}
 for index, model in enumerate(plan.models):
     deployments[model.config.name] = VllmDeployment(
@@ -152,8 +155,7 @@ for index, model in enumerate(plan.models):
             endpoint=ExistingEndpoint(
                 listener_arn=load_balancer.listener_arn,
                 security_group_id=load_balancer.security_group_id,
-                route_index=index,
-                default_route=index == 0,
+                rule_priority=rule_priorities[model.config.name],
                 domain=lb_config.domain,
                 idle_timeout_seconds=lb_config.idle_timeout_seconds,
             ),
@@ -161,6 +163,9 @@ for index, model in enumerate(plan.models):
             tags=base_tags,
         ),
     )
+# The listener's plain /v1/* serves the first model: one rule whichever model that is.
+default_model = plan.models[0].config.name
+load_balancer.serve_default_model(default_model, deployments[default_model].target_group_arn)
 all_hosts = {name: host for deployment in deployments.values() for name, host in deployment.hosts.items()}
 
 # --- monitoring: Prometheus + Grafana, dedicated or on the first GPU host ---------------------------------------
@@ -268,7 +273,6 @@ pulumi.export(
         "securityGroupId": load_balancer.security_group_id,
         "dnsName": load_balancer.dns_name,
         "scheme": load_balancer.scheme,
-        "routesInUse": len(plan.models),
     },
 )
 pulumi.export(

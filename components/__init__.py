@@ -7,10 +7,10 @@ Public API (semantic versioning applies to these names; everything else is inter
   ``ModelEndpoint``, ``LoadBalancer`` and ``Monitoring``, each with its pydantic ``...Args``.
 - Configuration and planning: ``StackConfig`` (and its sections), ``load_stack_config``,
   ``parse_stack_config``, ``plan_stack``, ``ConfigError``.
-- Helpers the stack program uses: ``placement``, ``access``, ``observability``, ``examples``.
+- Helpers the stack program uses: ``placement``, ``access``, ``observability``, ``examples``, ``routing``.
 """
 
-from components import access, examples, observability, placement
+from components import access, examples, observability, placement, routing
 from components.access import SshAccess
 from components.config import (
     AccessConfig,
@@ -102,5 +102,6 @@ __all__ = [
     "parse_stack_config",
     "placement",
     "plan_stack",
+    "routing",
     "secret_output",
 ]

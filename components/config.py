@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components import aws_ids
+from components import aws_ids, routing
 from components.errors import NAMESPACE, ConfigError, ConfigIssue, did_you_mean, key_path
 
 DEFAULT_IMAGE = "vllm/vllm-openai:v0.33.0"
@@ -292,6 +292,13 @@ class LoadBalancerConfig(_ConfigModel):
     internal: bool = False
     deletion_protection: bool = False
     domain: Annotated[str | None, Field(description="Routes <model>.<domain> by host header when set.")] = None
+    rule_priorities: Annotated[
+        dict[str, Annotated[int, Field(ge=routing.STACK_PRIORITIES.start, le=routing.STACK_PRIORITIES.stop - 1)]],
+        Field(
+            description="Listener-rule priority of a model's path rule, by model name (its host rule: +25000). "
+            "Default: derived from the name (components.routing)."
+        ),
+    ] = {}
     access_logs_bucket: Annotated[
         str | None, Field(description="S3 bucket for ALB access logs (its policy must allow ELB). Default: off.")
     ] = None
@@ -392,6 +399,7 @@ class StackConfig(_ConfigModel):
                     "give every model a distinct name",
                 )
             seen[model.name] = index
+        self._check_rule_priorities(seen)
         arn = self.load_balancer.certificate_arn
         arn_match = _ACM_ARN.match(arn) if arn else None
         if arn_match and arn_match.group("region") != self.region:
@@ -403,6 +411,35 @@ class StackConfig(_ConfigModel):
                 f"request or import the certificate in {self.region}",
             )
         return self
+
+    def _check_rule_priorities(self, model_indexes: Mapping[str, int]) -> None:
+        """Two rules cannot share a priority on one listener (CreateRule ``PriorityInUse``, botocore elbv2)."""
+        pinned = self.load_balancer.rule_priorities
+        for name, priority in pinned.items():
+            if name not in model_indexes:
+                hint = did_you_mean(name, model_indexes)
+                raise _LocatedError(
+                    ("loadBalancer", "rulePriorities", name),
+                    priority,
+                    "names no model in `models`",
+                    f"did you mean '{hint}'?" if hint else f"use one of: {', '.join(model_indexes)}",
+                )
+        priorities = routing.stack_priorities(list(model_indexes), pinned)
+        for holder, other in routing.priority_clashes(priorities):
+            priority = priorities[other]
+            free = routing.free_priority(set(priorities.values()), priority)
+            loc: tuple[str | int, ...] = (
+                ("loadBalancer", "rulePriorities", other)
+                if other in pinned
+                else ("models", model_indexes[other], "name")
+            )
+            raise _LocatedError(
+                loc,
+                pinned.get(other, other),
+                f"gives the listener rule of '{other}' priority {priority}, which models[{model_indexes[holder]}] "
+                f"('{holder}') already holds; rule priorities must be unique on a listener",
+                f"pin another priority: `loadBalancer.rulePriorities: {{{other}: {free}}}` (1-10000)",
+            )
 
 
 class _LocatedError(ValueError):

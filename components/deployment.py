@@ -4,10 +4,11 @@ import math
 from typing import Annotated, Self
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_docker as docker
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from components import access, containers
+from components import access, containers, routing
 from components._naming import child_name, type_token
 from components.access import SshAccess
 from components.config import DEFAULT_IMAGE as DEFAULT_VLLM_IMAGE
@@ -50,8 +51,16 @@ class ExistingEndpoint(BaseModel):
 
     listener_arn: StrInput
     security_group_id: StrInput
-    route_index: Annotated[int, Field(ge=0, le=99, description="Unique per model on the listener.")] = 0
-    default_route: Annotated[bool, Field(description="Also serve the listener's plain /v1/*.")] = False
+    rule_priority: Annotated[
+        int | None,
+        Field(
+            ge=routing.STACK_PRIORITIES.start,
+            le=routing.ATTACHED_PRIORITIES.stop - 1,
+            description="Priority of the model's path rule, unique on the listener (its host rule: +25000). "
+            "Default: derived from the model name in 10001-20000, the range vllm-aws keeps for models attached "
+            "from other stacks (a vllm-aws stack's own models use 1-10000).",
+        ),
+    ] = None
     domain: str | None = None
     idle_timeout_seconds: Annotated[int, Field(ge=1, le=4000)] = 600
 
@@ -123,6 +132,16 @@ class VllmDeployment(pulumi.ComponentResource):
         self.caches: dict[str, ModelCache] = {}
         self.docker_providers: dict[str, docker.Provider] = {}
         targets: list[Target] = []
+        # Every host joins this group, which the model's endpoint admits the ALB to: one rule pair per model
+        # instead of one per host (security groups hold 60 rules per direction by default).
+        targets_group_name = child_name(name, "targets-sg")
+        targets_group = aws.ec2.SecurityGroup(
+            targets_group_name,
+            vpc_id=args.vpc_id,
+            description=f"vllm-aws model {model.name}: its vLLM servers, reached by the load balancer only",
+            tags={**args.tags, "Name": targets_group_name},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         remaining = model.replicas
         for index, placement in enumerate(args.placements):
             host_name = child_name(name, str(index))
@@ -165,6 +184,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     ssh_private_key=args.ssh.private_key,
                     access_mode=args.access.mode,
                     ssh_cidrs=args.access.ssh_cidrs,
+                    extra_security_group_ids=(targets_group.id,),
                     spot=model.spot,
                     ec2_discovery=args.prometheus_discovery and index == 0,
                     tags={**host_tags, ROLE_TAG: GPU_HOST_ROLE, SERVERS_TAG: str(len(slots))},
@@ -192,15 +212,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     ),
                     opts=on_host,
                 )
-                targets.append(
-                    Target(
-                        key=server_name,
-                        instance_id=host.instance_id,
-                        port=slot.host_port,
-                        security_group_id=host.security_group_id,
-                        host_key=host_name,
-                    )
-                )
+                targets.append(Target(key=server_name, instance_id=host.instance_id, port=slot.host_port))
             HostExporters(
                 f"{host_name}-exporters",
                 HostExportersArgs(host_instance=host.instance, host_ready=host.readiness),
@@ -212,18 +224,19 @@ class VllmDeployment(pulumi.ComponentResource):
 
         self.base_url = None
         endpoint = args.endpoint
+        own_load_balancer = None
         if endpoint is None and args.new_load_balancer is not None:
-            load_balancer = LoadBalancer(
+            own_load_balancer = LoadBalancer(
                 child_name(name, "alb"), args.new_load_balancer, opts=pulumi.ResourceOptions(parent=self)
             )
             endpoint = ExistingEndpoint(
-                listener_arn=load_balancer.listener_arn,
-                security_group_id=load_balancer.security_group_id,
-                default_route=True,
+                listener_arn=own_load_balancer.listener_arn,
+                security_group_id=own_load_balancer.security_group_id,
+                rule_priority=routing.derived_priority(model.name),
                 domain=args.new_load_balancer.domain,
                 idle_timeout_seconds=args.new_load_balancer.idle_timeout_seconds,
             )
-            self.base_url = load_balancer.base_url
+            self.base_url = own_load_balancer.base_url
         assert endpoint is not None  # guaranteed by VllmDeploymentArgs._one_front_door
         routes = ModelEndpoint(
             child_name(name, "endpoint"),
@@ -232,9 +245,9 @@ class VllmDeployment(pulumi.ComponentResource):
                 vpc_id=args.vpc_id,
                 listener_arn=endpoint.listener_arn,
                 load_balancer_security_group_id=endpoint.security_group_id,
+                targets_security_group_id=targets_group.id,
                 targets=tuple(targets),
-                route_index=endpoint.route_index,
-                default_route=endpoint.default_route,
+                rule_priority=endpoint.rule_priority or routing.derived_priority(model.name, attached=True),
                 domain=endpoint.domain,
                 warm_start_seconds=self.plan.cold_start.warm_cache_seconds,
                 idle_timeout_seconds=endpoint.idle_timeout_seconds,
@@ -242,6 +255,8 @@ class VllmDeployment(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        if own_load_balancer is not None:
+            own_load_balancer.serve_default_model(model.name, routes.target_group_arn)
         self.target_group_arn = routes.target_group_arn
         self.host_security_group_ids = pulumi.Output.all(
             **{host_name: host.security_group_id for host_name, host in self.hosts.items()}

@@ -60,6 +60,10 @@ class GpuHostArgs(BaseModel):
     ingress: Annotated[
         tuple[IngressRule, ...], Field(description="Inbound rules. Default: none (nothing can connect in).")
     ] = ()
+    extra_security_group_ids: Annotated[
+        tuple[StrInput, ...],
+        Field(description="More groups the instance is a member of (e.g. its model's targets group). Default: none."),
+    ] = ()
     spot: Annotated[bool, Field(description="One-time spot instance. Default: on-demand.")] = False
     gpu: Annotated[bool, Field(description="Verify the NVIDIA stack at boot. False for the monitoring host.")] = True
     ssh_user: Annotated[str, Field(description="The AMI's default user; pulumi-docker connects as it.")] = "ubuntu"
@@ -196,7 +200,7 @@ class GpuHost(pulumi.ComponentResource):
             subnet_id=args.subnet_id,
             availability_zone=args.availability_zone,
             associate_public_ip_address=args.associate_public_ip,
-            vpc_security_group_ids=[self.security_group.id],
+            vpc_security_group_ids=[self.security_group.id, *args.extra_security_group_ids],
             iam_instance_profile=profile.name,
             user_data=user_data,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(

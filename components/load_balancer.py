@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from components import routing
 from components._naming import child_name, type_token
+from components.model_endpoint import listener_rule
+from components.routing import HTTP_PORT, HTTPS_PORT
 
 StrInput = str | pulumi.Output[str]
-HTTP_PORT = 80
-HTTPS_PORT = 443
 # TLS 1.3 with TLS 1.2 fallback (AWS's recommended policy for ALBs).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
@@ -41,13 +41,17 @@ class LoadBalancer(pulumi.ComponentResource):
 
     Models attach with a :class:`~components.model_endpoint.ModelEndpoint` (``VllmDeployment`` does this):
     a target group, listener rules for ``/v1/*`` and ``/health`` only, and the security-group pair that lets
-    this ALB, and nothing else, reach their vLLM ports.
+    this ALB, and nothing else, reach their vLLM ports. ``serve_default_model`` adds the plain ``/v1/*``.
+
+    Day 2: the port-80 listener is ``<name>-http`` whether it serves or, with a certificate, redirects (a
+    listener renamed per mode would be created while the old one still holds the port: ``DuplicateListener``),
+    and the security group's description never changes (it is force-new: a new one would replace the group).
     """
 
     dns_name: pulumi.Output[str]
     """The ALB's DNS name."""
     base_url: pulumi.Output[str]
-    """OpenAI base URL of the default route (the first model attached as default)."""
+    """OpenAI base URL of the default route (the model given to ``serve_default_model``)."""
     listener_arn: pulumi.Output[str]
     """The listener model routes attach to (HTTPS when a certificate is set)."""
     security_group_id: pulumi.Output[str]
@@ -56,6 +60,9 @@ class LoadBalancer(pulumi.ComponentResource):
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("LoadBalancer"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self._name = name
+        self._tags = args.tags
+        self._default_rule: aws.lb.ListenerRule | None = None
         https = args.certificate_arn is not None
         listener_ports = [HTTPS_PORT, HTTP_PORT] if https else [HTTP_PORT]
 
@@ -63,25 +70,29 @@ class LoadBalancer(pulumi.ComponentResource):
         self.security_group = aws.ec2.SecurityGroup(
             sg_name,
             vpc_id=args.vpc_id,
-            description=f"vllm-aws load balancer {name}: {'HTTPS' if https else 'HTTP'} from allowedCidrs",
+            # The same with or without HTTPS: the description is force-new (hashicorp/terraform-provider-aws
+            # internal/service/ec2/vpc_security_group.go @0160692, `ForceNew: true`).
+            description=f"vllm-aws load balancer {name}: listener ports from allowedCidrs",
             tags={**args.tags, "Name": sg_name},
             opts=child,
         )
         for port in listener_ports:
-            for index, cidr in enumerate(args.allowed_cidrs):
-                ipv6 = ipaddress.ip_network(cidr).version == 6
+            for network in _distinct_networks(args.allowed_cidrs):
+                # Keyed by the CIDR, not its list position: removing one entry must not turn the next rule into
+                # a copy of one still in place (InvalidPermission.Duplicate) or switch its address family
+                # (force-new).
                 aws.vpc.SecurityGroupIngressRule(
-                    child_name(name, f"in-{port}-{index}"),
+                    child_name(name, f"in-{port}-{_cidr_key(network)}"),
                     security_group_id=self.security_group.id,
                     ip_protocol="tcp",
                     from_port=port,
                     to_port=port,
-                    cidr_ipv4=None if ipv6 else cidr,
-                    cidr_ipv6=cidr if ipv6 else None,
+                    cidr_ipv4=network.compressed if network.version == 4 else None,
+                    cidr_ipv6=network.compressed if network.version == 6 else None,
                     description="Clients" if port == HTTPS_PORT or not https else "Clients (redirected to HTTPS)",
                     opts=child,
                 )
-        # Egress (to the hosts' vLLM ports only) is added by each ModelEndpoint, which knows the hosts.
+        # Egress (to the models' vLLM ports only) is added by each ModelEndpoint, one rule per model.
         self.load_balancer = aws.lb.LoadBalancer(
             child_name(name, "alb"),
             load_balancer_type="application",
@@ -104,8 +115,25 @@ class LoadBalancer(pulumi.ComponentResource):
                 status_code="404", content_type="application/json", message_body=routing.NOT_FOUND_BODY
             ),
         )
+        redirect = aws.lb.ListenerDefaultActionArgs(
+            type="redirect",
+            redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                protocol="HTTPS", port=str(HTTPS_PORT), status_code="HTTP_301"
+            ),
+        )
+        # One logical name per port: adding a certificate changes this listener's default action in place
+        # (ModifyListener); only the HTTPS listener is new.
+        http_listener = aws.lb.Listener(
+            child_name(name, "http"),
+            load_balancer_arn=self.load_balancer.arn,
+            port=HTTP_PORT,
+            protocol="HTTP",
+            default_actions=[redirect if https else not_found],
+            opts=child,
+        )
+        self.listener = http_listener
         if https:
-            listener = aws.lb.Listener(
+            self.listener = aws.lb.Listener(
                 child_name(name, "https"),
                 load_balancer_arn=self.load_balancer.arn,
                 port=HTTPS_PORT,
@@ -115,33 +143,8 @@ class LoadBalancer(pulumi.ComponentResource):
                 default_actions=[not_found],
                 opts=child,
             )
-            aws.lb.Listener(
-                child_name(name, "http-redirect"),
-                load_balancer_arn=self.load_balancer.arn,
-                port=HTTP_PORT,
-                protocol="HTTP",
-                default_actions=[
-                    aws.lb.ListenerDefaultActionArgs(
-                        type="redirect",
-                        redirect=aws.lb.ListenerDefaultActionRedirectArgs(
-                            protocol="HTTPS", port=str(HTTPS_PORT), status_code="HTTP_301"
-                        ),
-                    )
-                ],
-                opts=child,
-            )
-        else:
-            listener = aws.lb.Listener(
-                child_name(name, "http"),
-                load_balancer_arn=self.load_balancer.arn,
-                port=HTTP_PORT,
-                protocol="HTTP",
-                default_actions=[not_found],
-                opts=child,
-            )
 
-        self.listener = listener
-        self.listener_arn = listener.arn
+        self.listener_arn = self.listener.arn
         self.scheme = "https" if https else "http"
         self.dns_name = self.load_balancer.dns_name
         scheme = self.scheme
@@ -155,3 +158,31 @@ class LoadBalancer(pulumi.ComponentResource):
                 "security_group_id": self.security_group_id,
             }
         )
+
+    def serve_default_model(self, model_name: str, target_group_arn: StrInput) -> aws.lb.ListenerRule:
+        """Forward the listener's plain ``/v1/*`` and ``/health`` to one model's target group; call it once.
+
+        The rule is ``<name>-default-rule`` whichever model it serves, so choosing another default model
+        changes its forward action in place (ModifyRule) instead of creating a second rule at its priority.
+        """
+        if self._default_rule is not None:
+            raise ValueError(f"{self._name}: the default model is already set; a listener has one /v1/* route")
+        self._default_rule = listener_rule(
+            self._name,
+            routing.default_route(model_name),
+            listener_arn=self.listener_arn,
+            target_group_arn=target_group_arn,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return self._default_rule
+
+
+def _distinct_networks(cidrs: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The CIDRs as networks, each once (``2001:DB8::/32`` and ``2001:db8::/32`` are one rule to AWS)."""
+    return list(dict.fromkeys(ipaddress.ip_network(cidr) for cidr in cidrs))
+
+
+def _cidr_key(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
+    """A CIDR as part of a logical name: ``10.0.0.0-8``, ``2001-db8---32`` (no ``:``, which URNs reserve)."""
+    return network.compressed.replace("/", "-").replace(":", "-")

@@ -16,15 +16,13 @@ StrInput = str | pulumi.Output[str]
 
 
 class Target(BaseModel):
-    """One vLLM server: the instance, its host port and the host's security group."""
+    """One vLLM server: the instance and its host port."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     key: Annotated[str, Field(description="Stable key, e.g. 'qwen-8b-0-vllm-0'.")]
     instance_id: pulumi.Output[str]
     port: Annotated[int, Field(ge=1, le=65535)]
-    security_group_id: pulumi.Output[str]
-    host_key: Annotated[str, Field(description="The host's name: one rule pair per host security group.")]
 
 
 class ModelEndpointArgs(BaseModel):
@@ -36,11 +34,20 @@ class ModelEndpointArgs(BaseModel):
     vpc_id: StrInput
     listener_arn: StrInput
     load_balancer_security_group_id: StrInput
+    targets_security_group_id: Annotated[
+        StrInput,
+        Field(description="The group every target host is a member of; it admits the vLLM ports from the ALB only."),
+    ]
     targets: Annotated[tuple[Target, ...], Field(min_length=1)]
-    route_index: Annotated[
-        int, Field(ge=0, le=99, description="Position among the listener's models; sets rule priorities.")
-    ] = 0
-    default_route: Annotated[bool, Field(description="Also serve the listener's plain /v1/*. Default: false.")] = False
+    rule_priority: Annotated[
+        int,
+        Field(
+            ge=routing.STACK_PRIORITIES.start,
+            le=routing.MAX_PATH_PRIORITY,
+            description="Priority of the path rule, unique on the listener; the host rule gets "
+            f"+{routing.HOST_RULE_OFFSET} (components.routing).",
+        ),
+    ]
     domain: Annotated[str | None, Field(description="Also route <model>.<domain>. Default: path prefix only.")] = None
     warm_start_seconds: Annotated[float, Field(ge=0, description="Predicted warm start, for the health check.")]
     idle_timeout_seconds: Annotated[int, Field(ge=1, le=4000, description="The ALB's idle timeout.")] = 600
@@ -48,7 +55,14 @@ class ModelEndpointArgs(BaseModel):
 
 
 class ModelEndpoint(pulumi.ComponentResource):
-    """Routes ``/<model>/v1/*`` (prefix rewritten away), ``<model>.<domain>`` and optionally ``/v1/*``."""
+    """Routes ``/<model>/v1/*`` (prefix rewritten away) and ``<model>.<domain>`` to the model's target group.
+
+    The ALB reaches the targets through one rule pair whatever the number of hosts: egress from the ALB's group
+    to the targets' group, ingress on the targets' group from the ALB's. A security group holds at most 60
+    inbound and 60 outbound rules by default (Amazon VPC quotas, "Inbound or outbound rules per security
+    group"; a rule that references a group counts as one, "Security group size"), so one rule per host would
+    stop a stack at 60 hosts with ``RulesPerSecurityGroupLimitExceeded``.
+    """
 
     target_group_arn: pulumi.Output[str]
     """The model's target group."""
@@ -57,31 +71,27 @@ class ModelEndpoint(pulumi.ComponentResource):
         super().__init__(type_token("ModelEndpoint"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        # The ALB may reach the vLLM ports of these hosts, and the hosts admit those ports from the ALB only.
-        host_ports: dict[str, tuple[pulumi.Output[str], list[int]]] = {}
-        for target in args.targets:
-            host_ports.setdefault(target.host_key, (target.security_group_id, []))[1].append(target.port)
-        for host_key, (group_id, ports) in sorted(host_ports.items()):
-            aws.vpc.SecurityGroupEgressRule(
-                child_name(name, f"out-{host_key}"),
-                security_group_id=args.load_balancer_security_group_id,
-                ip_protocol="tcp",
-                from_port=min(ports),
-                to_port=max(ports),
-                referenced_security_group_id=group_id,
-                description=f"vLLM on {host_key}",
-                opts=child,
-            )
-            aws.vpc.SecurityGroupIngressRule(
-                child_name(name, f"in-{host_key}"),
-                security_group_id=group_id,
-                ip_protocol="tcp",
-                from_port=min(ports),
-                to_port=max(ports),
-                referenced_security_group_id=args.load_balancer_security_group_id,
-                description="vLLM from the load balancer",
-                opts=child,
-            )
+        ports = [target.port for target in args.targets]
+        aws.vpc.SecurityGroupEgressRule(
+            child_name(name, "out"),
+            security_group_id=args.load_balancer_security_group_id,
+            ip_protocol="tcp",
+            from_port=min(ports),
+            to_port=max(ports),
+            referenced_security_group_id=args.targets_security_group_id,
+            description=f"vLLM of {args.model_name}",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            child_name(name, "in"),
+            security_group_id=args.targets_security_group_id,
+            ip_protocol="tcp",
+            from_port=min(ports),
+            to_port=max(ports),
+            referenced_security_group_id=args.load_balancer_security_group_id,
+            description="vLLM from the load balancer",
+            opts=child,
+        )
 
         check = routing.health_check(args.warm_start_seconds)
         self.target_group = aws.lb.TargetGroup(
@@ -116,41 +126,61 @@ class ModelEndpoint(pulumi.ComponentResource):
                 opts=child,
             )
 
-        for route in routing.model_routes(args.model_name, args.route_index, args.domain, args.default_route):
-            conditions = [
-                aws.lb.ListenerRuleConditionArgs(
-                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(route.paths))
-                )
-            ]
-            if route.host:
-                conditions.append(
-                    aws.lb.ListenerRuleConditionArgs(
-                        host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=[route.host])
-                    )
-                )
-            transforms = (
-                [
-                    aws.lb.ListenerRuleTransformArgs(
-                        type="url-rewrite",
-                        url_rewrite_config=aws.lb.ListenerRuleTransformUrlRewriteConfigArgs(
-                            rewrite=aws.lb.ListenerRuleTransformUrlRewriteConfigRewriteArgs(
-                                regex=route.rewrite[0], replace=route.rewrite[1]
-                            )
-                        ),
-                    )
-                ]
-                if route.rewrite
-                else None
-            )
-            aws.lb.ListenerRule(
-                child_name(name, f"{route.key}-rule"),
+        for route in routing.model_routes(args.model_name, args.rule_priority, args.domain):
+            listener_rule(
+                name,
+                route,
                 listener_arn=args.listener_arn,
-                priority=route.priority,
-                conditions=conditions,
-                actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.target_group.arn)],
-                transforms=transforms,
-                tags={**args.tags, "Name": route.description},
+                target_group_arn=self.target_group.arn,
+                tags=args.tags,
                 opts=child,
             )
         self.target_group_arn = self.target_group.arn
         self.register_outputs({"target_group_arn": self.target_group_arn})
+
+
+def listener_rule(
+    owner: str,
+    route: routing.Route,
+    *,
+    listener_arn: StrInput,
+    target_group_arn: StrInput,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.lb.ListenerRule:
+    """The ALB rule for ``route``, named ``<owner>-<route.key>-rule`` (never after a position or a priority)."""
+    conditions = [
+        aws.lb.ListenerRuleConditionArgs(
+            path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(route.paths))
+        )
+    ]
+    if route.host:
+        conditions.append(
+            aws.lb.ListenerRuleConditionArgs(
+                host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=[route.host])
+            )
+        )
+    transforms = (
+        [
+            aws.lb.ListenerRuleTransformArgs(
+                type="url-rewrite",
+                url_rewrite_config=aws.lb.ListenerRuleTransformUrlRewriteConfigArgs(
+                    rewrite=aws.lb.ListenerRuleTransformUrlRewriteConfigRewriteArgs(
+                        regex=route.rewrite[0], replace=route.rewrite[1]
+                    )
+                ),
+            )
+        ]
+        if route.rewrite
+        else None
+    )
+    return aws.lb.ListenerRule(
+        child_name(owner, f"{route.key}-rule"),
+        listener_arn=listener_arn,
+        priority=route.priority,
+        conditions=conditions,
+        actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group_arn)],
+        transforms=transforms,
+        tags={**tags, "Name": route.description},
+        opts=opts,
+    )

@@ -5,26 +5,50 @@ routes a stock OpenAI client can use as ``base_url``:
 
 - ``https://<alb>/<name>/v1`` — path prefix, rewritten to ``/v1/...`` before it reaches vLLM;
 - ``https://<name>.<domain>/v1`` — host header, when ``loadBalancer.domain`` is set (DNS is yours);
-- ``https://<alb>/v1`` — the first model, also the default.
+- ``https://<alb>/v1`` — the default model (the stack's first), through one rule of the listener's own.
 
 Only ``/v1/*`` and ``/health`` are forwarded (vLLM's API key protects ``/v1/*`` only; ``/metrics``,
 ``/invocations``, ``/tokenize``, ``/pause`` ... must stay internal). Everything else gets a fixed 404.
+
+Rule priorities are a day-2 contract. ALB allows one rule per priority on a listener (CreateRule and
+SetRulePriorities fail with ``PriorityInUse``, botocore elbv2 2015-12-01), and Pulumi creates a new rule
+before it deletes an old one (pulumi/pulumi pkg/resource/deploy: creates run as the program registers
+resources, deletes only after it ends, step_generator.go GenerateDeletes, deployment_executor.go
+performPostSteps). So a priority must never follow a model's list position (removing or
+reordering a model would move a rule onto a priority its neighbour still holds); it follows the model's
+name instead, in ranges that never overlap:
+
+- ``STACK_PRIORITIES``: the path rules of the listener owner's models (derived from the name, or pinned
+  with ``loadBalancer.rulePriorities``);
+- ``ATTACHED_PRIORITIES``: the path rules of models that other stacks attach to the listener
+  (``ExistingEndpoint``, examples/extra-model, the component provider), so they never meet the owner's;
+- a model's host rule sits ``HOST_RULE_OFFSET`` above its path rule;
+- ``DEFAULT_PRIORITY``: the one ``/v1/*`` rule, last (only host rules overlap with it, and they must win).
+
+Model rules never overlap each other (``/<a>/v1/*`` and ``/<b>/v1/*`` are disjoint, as are host names), so
+among them priorities need only be distinct, not ordered.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 FORWARDED_PATHS = ("/v1/*", "/health")
 NOT_FOUND_BODY = '{"error": {"message": "not found", "type": "not_found"}}'
-# Priorities leave room between kinds so a model added later never renumbers the others' rules.
-PREFIX_PRIORITY_BASE = 100
-HOST_PRIORITY_BASE = 10_000
-DEFAULT_PRIORITY = 40_000
 HEALTH_CHECK_PATH = "/health"
+HTTP_PORT = 80
+HTTPS_PORT = 443
+# ALB rule priorities are 1-50000 (botocore elbv2 2015-12-01 shape RulePriority).
+STACK_PRIORITIES = range(1, 10_001)
+ATTACHED_PRIORITIES = range(10_001, 20_001)
+HOST_RULE_OFFSET = 25_000
+DEFAULT_PRIORITY = 50_000
+# The highest path-rule priority whose host rule still comes before the default rule.
+MAX_PATH_PRIORITY = DEFAULT_PRIORITY - HOST_RULE_OFFSET - 1
 
 
 @dataclass(frozen=True)
@@ -40,12 +64,49 @@ class Route:
     description: str = field(default="", compare=False)
 
 
-def model_routes(name: str, index: int, domain: str | None, default: bool) -> list[Route]:
-    """One model's listener rules; ``index`` is its position among the listener's models (priorities)."""
+def derived_priority(name: str, attached: bool = False) -> int:
+    """The path-rule priority a model gets from its name alone: in ``STACK_PRIORITIES``, or ``ATTACHED_PRIORITIES``.
+
+    The same name gives the same priority on every run and machine (SHA-256, not Python's salted ``hash``).
+    Changing this function would move every rule at once: treat it as part of the contract.
+    """
+    space = ATTACHED_PRIORITIES if attached else STACK_PRIORITIES
+    digest = hashlib.sha256(name.encode()).digest()
+    return space.start + int.from_bytes(digest[:8], "big") % len(space)
+
+
+def stack_priorities(models: Sequence[str], pinned: Mapping[str, int]) -> dict[str, int]:
+    """Path-rule priority of each of the listener owner's models: pinned, else derived from the name."""
+    return {name: pinned.get(name, derived_priority(name)) for name in models}
+
+
+def priority_clashes(priorities: Mapping[str, int]) -> list[tuple[str, str]]:
+    """``(holder, other)`` for each model whose priority an earlier model (in the mapping's order) holds."""
+    holders: dict[int, str] = {}
+    clashes: list[tuple[str, str]] = []
+    for name, priority in priorities.items():
+        if priority in holders:
+            clashes.append((holders[priority], name))
+        else:
+            holders[priority] = name
+    return clashes
+
+
+def free_priority(taken: Collection[int], near: int, space: range = STACK_PRIORITIES) -> int:
+    """The first priority at or after ``near`` (wrapping within ``space``) that is not taken."""
+    for offset in range(len(space)):
+        candidate = space.start + (near - space.start + offset) % len(space)
+        if candidate not in taken:
+            return candidate
+    raise ValueError(f"every priority in {space.start}-{space.stop - 1} is taken")
+
+
+def model_routes(name: str, priority: int, domain: str | None) -> list[Route]:
+    """One model's own listener rules: its path prefix at ``priority`` and, with a domain, its host name."""
     table = [
         Route(
             key="prefix",
-            priority=PREFIX_PRIORITY_BASE + index,
+            priority=priority,
             model=name,
             paths=(f"/{name}/v1/*", f"/{name}/health"),
             rewrite=(f"^/{re.escape(name)}(/.*)$", "$1"),
@@ -56,31 +117,31 @@ def model_routes(name: str, index: int, domain: str | None, default: bool) -> li
         table.append(
             Route(
                 key="host",
-                priority=HOST_PRIORITY_BASE + index,
+                priority=priority + HOST_RULE_OFFSET,
                 model=name,
                 paths=FORWARDED_PATHS,
                 host=f"{name}.{domain}",
                 description=f"{name}.{domain}/v1/* -> {name}",
             )
         )
-    if default:
-        table.append(
-            Route(
-                key="default",
-                priority=DEFAULT_PRIORITY,
-                model=name,
-                paths=FORWARDED_PATHS,
-                description=f"/v1/* -> {name} (default model)",
-            )
-        )
     return table
 
 
-def routes(models: Sequence[str], domain: str | None) -> list[Route]:
-    """Every model's rules on one listener, in config order; the first model is also the default route."""
-    return [
-        route for index, name in enumerate(models) for route in model_routes(name, index, domain, default=index == 0)
-    ]
+def default_route(name: str) -> Route:
+    """The listener's plain ``/v1/*``: one rule whichever model it serves, so a new default is an in-place change."""
+    return Route(
+        key="default",
+        priority=DEFAULT_PRIORITY,
+        model=name,
+        paths=FORWARDED_PATHS,
+        description=f"/v1/* -> {name} (default model)",
+    )
+
+
+def routes(priorities: Mapping[str, int], domain: str | None, default_model: str) -> list[Route]:
+    """Every rule on the owner's listener: each model's own rules, then the default route."""
+    table = [route for name, priority in priorities.items() for route in model_routes(name, priority, domain)]
+    return [*table, default_route(default_model)]
 
 
 @dataclass(frozen=True)

@@ -113,10 +113,8 @@ class Endpoint(TypedDict):
     """The listener's ARN."""
     security_group_id: pulumi.Input[str]
     """The load balancer's security group (admitted to the hosts' serving ports)."""
-    route_index: NotRequired[int]
-    """Unique per model on the listener (0-99): orders the listener rules. Default: 0."""
-    default_route: NotRequired[bool]
-    """Also serve the listener's plain /v1/*. Default: false."""
+    rule_priority: NotRequired[int]
+    """Priority of the path rule, unique on the listener (1-20000). Default: from the model name, in 10001-20000."""
     domain: NotRequired[str]
     """Route <model>.<domain> by host header. Default: path routes only."""
     idle_timeout_seconds: NotRequired[int]
@@ -361,7 +359,7 @@ _RENAMED = {
 
 
 def _schema_path(loc: tuple[str | int, ...]) -> str:
-    """``("endpoint", "route_index")`` -> ``endpoint.routeIndex``; ``placements[1]`` -> ``subnetIds[1]``."""
+    """``("endpoint", "rule_priority")`` -> ``endpoint.rulePriority``; ``placements[1]`` -> ``subnetIds[1]``."""
     path = ""
     for part in loc:
         if isinstance(part, int):

@@ -94,11 +94,10 @@ CONFIG_ANCHOR = "#configuration"
 # Where a model field has no description of its own (the models' descriptions also feed the provider schema).
 FALLBACK = {
     "ExistingEndpoint.security_group_id": "The ALB's security group (the hosts admit the vLLM ports from it).",
-    "Target.security_group_id": "The host's security group.",
     "IngressRule.description": "Description of the security group rule.",
     "cache_volume_id": "The model cache volume (`ModelCache.volume_id`); the bootstrap mounts it by id.",
     "source_security_group_id": "The security group allowed in.",
-    "targets": "The model's vLLM servers (instance, host port, host security group).",
+    "targets": "The model's vLLM servers (instance and host port).",
     "access_mode": "`ssm` (SSH through Session Manager, no inbound port) or `ssh`.",
     "allowed_cidrs": "Who may reach the load balancer.",
     "alert_rules": "Prometheus rules file (`observability.render_alert_rules()`).",
@@ -119,7 +118,7 @@ FALLBACK = {
     "iops": "gp3 IOPS.",
     "labels": "Docker labels of the container.",
     "listener_arn": "The ALB listener to add the rules to.",
-    "load_balancer_security_group_id": "The ALB's security group (paired with the hosts' groups).",
+    "load_balancer_security_group_id": "The ALB's security group (paired with the targets group).",
     "model_name": "The model's name (served name, route, resource key).",
     "parameter_arns": "ARNs of those parameters (the hosts' IAM policy).",
     "port": "Host port.",

@@ -44,6 +44,7 @@ def test_readme_python_snippet_runs_under_mocks(tmp_path: Path) -> None:
     """The "Use it from your own stack" snippet is a working program."""
     from stack_runs import of_type
 
+    from components import routing
     from components.cli.program import run_program
 
     readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
@@ -53,6 +54,7 @@ def test_readme_python_snippet_runs_under_mocks(tmp_path: Path) -> None:
     program.write_text(snippet[: snippet.index("```")], encoding="utf-8")
     run = run_program(program, {"aws:region": "us-east-1"}, [], "mine", project="my-stack")
     (rule,) = of_type(run, "aws:lb/listenerRule:ListenerRule")
-    assert rule.inputs["priority"] == 102
+    # Another stack's listener: the priority comes from the range its own models never use.
+    assert rule.inputs["priority"] == routing.derived_priority("qwen-7b", attached=True)
     assert rule.inputs["listenerArn"].startswith("arn:aws:elasticloadbalancing:")
     assert [h.name for h in of_type(run, "vllm-aws:index:GpuHost")] == ["qwen-7b-0"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from components import routing
 from components.config import parse_stack_config
 from components.errors import ConfigError
 from components.sizing import plan_stack
@@ -443,6 +444,35 @@ CASES = [
         top(loadBalancer={"domain": "LLM.Example.com"}),
         p("loadBalancer.domain"),
         "llm.example.com",
+    ),
+    # Two rules cannot share a priority on a listener (botocore elbv2 CreateRule: PriorityInUse); these two
+    # names derive the same one (components.routing.derived_priority).
+    Case(
+        "rule-priorities-of-two-names-clash",
+        top(models=[{**BASE["models"][0], "name": "model-45"}, {**BASE["models"][0], "name": "model-74"}]),
+        p("models[1].name"),
+        "loadBalancer.rulePriorities: {model-74: 491}",
+    ),
+    Case(
+        "rule-priority-pinned-onto-another-model",
+        top(
+            models=[BASE["models"][0], {**BASE["models"][0], "name": "qwen-7b-b"}],
+            loadBalancer={"rulePriorities": {"qwen-7b-b": routing.derived_priority("qwen-7b")}},
+        ),
+        p("loadBalancer.rulePriorities.qwen-7b-b"),
+        "pin another priority",
+    ),
+    Case(
+        "rule-priority-for-no-model",
+        top(loadBalancer={"rulePriorities": {"qwen-7": 12}}),
+        p("loadBalancer.rulePriorities.qwen-7"),
+        "did you mean 'qwen-7b'?",
+    ),
+    Case(
+        "rule-priority-in-the-attached-range",
+        top(loadBalancer={"rulePriorities": {"qwen-7b": 10_001}}),
+        p("loadBalancer.rulePriorities.qwen-7b"),
+        "at most 10000",
     ),
 ]
 

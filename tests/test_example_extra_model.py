@@ -18,6 +18,7 @@ from pulumi.runtime.sync_await import _sync_await
 from stack_runs import PROJECT_DIR, of_type, run_stack
 
 import components
+from components import routing
 from components.cli.program import ProgramRun, run_program
 
 EXAMPLE_DIR = PROJECT_DIR / "examples" / "extra-model"
@@ -107,18 +108,28 @@ def test_one_deployment_with_hosts_caches_and_servers_spread_over_zones(run: Pro
         assert not of_type(run, type_)
 
 
-def test_routes_attach_to_the_referenced_listener_after_its_models(run: ProgramRun) -> None:
+def test_routes_attach_to_the_referenced_listener_in_the_attached_range(run: ProgramRun) -> None:
     load_balancer = main_stack_outputs()["loadBalancer"]
     (target_group,) = of_type(run, "aws:lb/targetGroup:TargetGroup")
     assert target_group.inputs["vpcId"] == main_stack_outputs()["network"]["vpcId"]
     assert len(of_type(run, "aws:lb/targetGroupAttachment:TargetGroupAttachment")) == 2
     rules = of_type(run, "aws:lb/listenerRule:ListenerRule")
     assert {r.inputs["listenerArn"] for r in rules} == {load_balancer["listenerArn"]}
-    # routesInUse models already own priorities 100, 101, ...; no default (/v1/*) rule is taken over.
-    assert sorted(r.inputs["priority"] for r in rules) == [100 + load_balancer["routesInUse"]]
+    # The referenced stack's models hold 1-10000 (and their host rules, the default rule above): an attached
+    # model's priority comes from 10001-20000, so neither side can ever take the other's. No /v1/* rule either.
     (rule,) = rules
+    assert rule.name == "qwen-7b-endpoint-prefix-rule"
+    assert rule.inputs["priority"] == routing.derived_priority("qwen-7b", attached=True)
+    assert rule.inputs["priority"] in routing.ATTACHED_PRIORITIES
     assert rule.inputs["conditions"][0]["pathPattern"]["values"] == ["/qwen-7b/v1/*", "/qwen-7b/health"]
-    assert run.outputs["routeIndex"] == load_balancer["routesInUse"]
+    assert run.outputs["rulePriority"] == rule.inputs["priority"]
+
+
+def test_main_stack_priorities_stay_clear_of_attached_models() -> None:
+    main = run_stack("prod", loadBalancer={"domain": "llm.example.com"})
+    for rule in of_type(main, "aws:lb/listenerRule:ListenerRule"):
+        assert rule.inputs["priority"] not in routing.ATTACHED_PRIORITIES, rule.name
+        assert rule.inputs["priority"] - routing.HOST_RULE_OFFSET not in routing.ATTACHED_PRIORITIES, rule.name
 
 
 def test_hosts_admit_the_referenced_alb_security_group_only(run: ProgramRun) -> None:
@@ -126,8 +137,10 @@ def test_hosts_admit_the_referenced_alb_security_group_only(run: ProgramRun) -> 
     ingress = of_type(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     assert ingress
     assert {r.inputs["referencedSecurityGroupId"] for r in ingress} == {alb_group}
-    egress = [r for r in of_type(run, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") if "-out-" in r.name]
-    assert {r.inputs["securityGroupId"] for r in egress} == {alb_group}
+    egress = [
+        r for r in of_type(run, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") if r.name.endswith("-out")
+    ]
+    assert [r.inputs["securityGroupId"] for r in egress] == [alb_group]  # one rule on the shared group, any host count
 
 
 def test_hosts_read_the_referenced_stacks_secret_parameters(run: ProgramRun) -> None:
@@ -145,10 +158,16 @@ def test_own_ssh_key_and_key_file(run: ProgramRun) -> None:
     assert f"{PROJECT}-extra.key" in key_file.inputs["create"]
 
 
-def test_route_offset_moves_the_priority_for_a_second_extra_stack() -> None:
-    run = run_example(routeOffset=1)
+def test_a_pinned_rule_priority_for_a_second_extra_stack() -> None:
+    run = run_example(rulePriority=12_345)
     (rule,) = of_type(run, "aws:lb/listenerRule:ListenerRule")
-    assert rule.inputs["priority"] == 100 + main_stack_outputs()["loadBalancer"]["routesInUse"] + 1
+    assert rule.inputs["priority"] == 12_345
+
+
+@pytest.mark.parametrize("priority", [100, 20_001])
+def test_a_rule_priority_outside_the_attached_range_is_rejected(priority: int) -> None:
+    with pytest.raises(pulumi.RunError, match=rf"{PROJECT}:rulePriority: .*Fix: choose one in 10001-20000"):
+        run_example(rulePriority=priority)
 
 
 def test_a_model_name_the_referenced_stack_serves_is_rejected() -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pulumi
 import pytest
 from stack_runs import named, of_type, run_stack, stack_raw
 
-from components import routing
-from components.cli.program import offline_id
+from components import LoadBalancer, LoadBalancerArgs, routing
+from components.cli.program import offline_id, run_program
 from components.cli.report import plan_json
 from components.config import parse_stack_config
 from components.sizing import plan_stack
@@ -40,7 +41,8 @@ def test_https_listener_with_modern_tls_and_http_redirect() -> None:
     assert https.inputs["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert https.inputs["certificateArn"] == CERT
     assert https.inputs["defaultActions"][0]["fixedResponse"]["statusCode"] == "404"
-    redirect = named(run, "endpoint-http-redirect")
+    redirect = named(run, "endpoint-http")
+    assert redirect.inputs["port"] == 80
     assert redirect.inputs["defaultActions"][0]["redirect"] == {
         "protocol": "HTTPS",
         "port": "443",
@@ -79,26 +81,30 @@ def test_only_v1_and_health_are_forwarded_everything_else_is_a_fixed_404() -> No
         assert rule.inputs["actions"][0]["type"] == "forward"
 
 
-def test_rules_in_priority_order_with_prefix_rewrite_and_a_default_model() -> None:
+def test_rules_with_prefix_rewrite_host_names_and_one_default_rule_last() -> None:
     run = run_stack("prod", loadBalancer={"domain": "llm.example.com"})
-    rules = sorted(of_type(run, RULE), key=lambda r: r.inputs["priority"])
-    keys = [r.name.removesuffix("-rule") for r in rules]
-    assert keys == [
-        "qwen-72b-endpoint-prefix",
-        "qwen-8b-endpoint-prefix",
-        "qwen-72b-endpoint-host",
-        "qwen-8b-endpoint-host",
-        "qwen-72b-endpoint-default",
-    ]
-    prefix = rules[0]
+    rules = {r.name: r for r in of_type(run, RULE)}
+    priority = {name: routing.derived_priority(name) for name in ("qwen-72b", "qwen-8b")}
+    assert {name: r.inputs["priority"] for name, r in rules.items()} == {
+        "qwen-72b-endpoint-prefix-rule": priority["qwen-72b"],
+        "qwen-8b-endpoint-prefix-rule": priority["qwen-8b"],
+        "qwen-72b-endpoint-host-rule": priority["qwen-72b"] + routing.HOST_RULE_OFFSET,
+        "qwen-8b-endpoint-host-rule": priority["qwen-8b"] + routing.HOST_RULE_OFFSET,
+        "endpoint-default-rule": routing.DEFAULT_PRIORITY,
+    }
+    prefix = rules["qwen-72b-endpoint-prefix-rule"]
     assert prefix.inputs["conditions"] == [{"pathPattern": {"values": ["/qwen-72b/v1/*", "/qwen-72b/health"]}}]
     assert prefix.inputs["transforms"] == [
         {"type": "url-rewrite", "urlRewriteConfig": {"rewrite": {"regex": "^/qwen\\-72b(/.*)$", "replace": "$1"}}}
     ]
-    host = rules[3]
+    host = rules["qwen-8b-endpoint-host-rule"]
     assert {"hostHeader": {"values": ["qwen-8b.llm.example.com"]}} in host.inputs["conditions"]
-    default = rules[-1]
+    # The plain /v1/* belongs to the load balancer, not to a model: its identity never depends on the default.
+    default = rules["endpoint-default-rule"]
+    assert default.parent == "endpoint"
+    assert default.inputs["conditions"] == [{"pathPattern": {"values": ["/v1/*", "/health"]}}]
     assert default.inputs["actions"][0]["targetGroupArn"].endswith(":qwen-72b-endpoint-tg")  # the first model
+    assert max(r.inputs["priority"] for r in rules.values()) == default.inputs["priority"]
 
 
 def test_target_groups_per_model_with_health_checks_that_fit_the_cold_start() -> None:
@@ -138,6 +144,7 @@ def test_security_group_chain_internet_to_alb_to_hosts_only() -> None:
     alb_sg = offline_id(SECURITY_GROUP, "endpoint-sg")
     monitoring_sg = offline_id(SECURITY_GROUP, "monitoring-sg")
     host_sgs = {offline_id(SECURITY_GROUP, f"{host}-sg") for host in GPU_HOSTS}
+    targets_sgs = {model: offline_id(SECURITY_GROUP, f"{model}-targets-sg") for model in ("qwen-72b", "qwen-8b")}
     for rule in of_type(run, INGRESS):
         cidr = rule.inputs.get("cidrIpv4") or rule.inputs.get("cidrIpv6")
         if cidr is not None:
@@ -145,12 +152,23 @@ def test_security_group_chain_internet_to_alb_to_hosts_only() -> None:
             assert rule.inputs["fromPort"] in (80, 443) and rule.inputs["fromPort"] == rule.inputs["toPort"]
             continue
         if rule.inputs["securityGroupId"] in host_sgs:
-            assert rule.inputs["referencedSecurityGroupId"] in {alb_sg, monitoring_sg}, rule.name
-            if rule.inputs["referencedSecurityGroupId"] == alb_sg:
-                assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (8000, 8000)
+            assert rule.inputs["referencedSecurityGroupId"] == monitoring_sg, rule.name
+        if rule.inputs["securityGroupId"] in targets_sgs.values():
+            assert rule.inputs["referencedSecurityGroupId"] == alb_sg, rule.name
+            assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (8000, 8000)
     alb_egress = [r for r in of_type(run, EGRESS) if r.inputs["securityGroupId"] == alb_sg]
-    assert {r.inputs["referencedSecurityGroupId"] for r in alb_egress} == host_sgs
+    assert {r.inputs["referencedSecurityGroupId"] for r in alb_egress} == set(targets_sgs.values())
     assert all("cidrIpv4" not in r.inputs for r in alb_egress)
+    # The targets groups hold no rule but the ALB's, and only the model's own hosts are members.
+    assert not [r for r in of_type(run, EGRESS) if r.inputs["securityGroupId"] in targets_sgs.values()]
+    for instance in of_type(run, "aws:ec2/instance:Instance"):
+        host = instance.name.removesuffix("-instance")
+        if host in GPU_HOSTS:
+            model = host.rsplit("-", 1)[0]
+            assert instance.inputs["vpcSecurityGroupIds"] == [
+                offline_id(SECURITY_GROUP, f"{host}-sg"),
+                targets_sgs[model],
+            ]
 
 
 @pytest.mark.parametrize("cidrs", [["10.0.0.0/8"], ["10.0.0.0/8", "2001:db8::/32"]])
@@ -182,3 +200,67 @@ def test_alb_subnets_in_a_single_zone_are_bad_input() -> None:
     }
     with pytest.raises(pulumi.RunError, match=r"vllm-aws:network\.publicSubnetIds: covers 1 availability zone"):
         run_stack("dev", aws=aws, network=network)
+
+
+OWN_ALB_PROGRAM = """
+import pulumi
+
+from components import (
+    HostPlacement, HostSecrets, LoadBalancerArgs, ModelConfig, SshAccess, VllmDeployment, VllmDeploymentArgs,
+)
+
+VllmDeployment(
+    "solo",
+    VllmDeploymentArgs(
+        model=ModelConfig.model_validate(
+            {"name": "solo", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 8192}
+        ),
+        region="us-east-1",
+        vpc_id="vpc-0123456789abcdef0",
+        placements=(HostPlacement(subnet_id="subnet-0123456789abcdef0", availability_zone="us-east-1a"),),
+        ami_id="ami-0123456789abcdef0",
+        ssh=SshAccess(
+            public_key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExample x",
+            private_key=pulumi.Output.secret("not-a-key"),
+            key_file="~/.ssh/solo.key",
+        ),
+        secrets=HostSecrets(
+            parameters={"VLLM_API_KEY": "/solo/api-key"},
+            parameter_arns=("arn:aws:ssm:us-east-1:123456789012:parameter/solo/api-key",),
+        ),
+        new_load_balancer=LoadBalancerArgs(
+            vpc_id="vpc-0123456789abcdef0",
+            subnet_ids=("subnet-0123456789abcdef0", "subnet-0123456789abcdef1"),
+            allowed_cidrs=("10.0.0.0/8",),
+        ),
+    ),
+)
+"""
+
+
+def test_a_deployment_with_its_own_alb_serves_its_model_by_default(tmp_path: Path) -> None:
+    program = tmp_path / "__main__.py"
+    program.write_text(OWN_ALB_PROGRAM, encoding="utf-8")
+    run = run_program(program, {"aws:region": "us-east-1"}, [], "solo", project="solo-stack")
+    rules = {r.name: r for r in of_type(run, RULE)}
+    assert set(rules) == {"solo-endpoint-prefix-rule", "solo-alb-default-rule"}
+    assert rules["solo-endpoint-prefix-rule"].inputs["priority"] == routing.derived_priority("solo")
+    default = rules["solo-alb-default-rule"]
+    assert (default.parent, default.inputs["priority"]) == ("solo-alb", routing.DEFAULT_PRIORITY)
+    assert default.inputs["listenerArn"].endswith(":solo-alb-http")
+    assert default.inputs["actions"][0]["targetGroupArn"].endswith(":solo-endpoint-tg")
+
+
+@pulumi.runtime.test
+def test_a_listener_has_one_default_model(pulumi_mocks: object) -> None:
+    load_balancer = LoadBalancer(
+        "front",
+        LoadBalancerArgs(
+            vpc_id="vpc-0123456789abcdef0",
+            subnet_ids=("subnet-0123456789abcdef0", "subnet-0123456789abcdef1"),
+            allowed_cidrs=("10.0.0.0/8",),
+        ),
+    )
+    load_balancer.serve_default_model("a", "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/a/1")
+    with pytest.raises(ValueError, match="front: the default model is already set"):
+        load_balancer.serve_default_model("b", "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/b/2")

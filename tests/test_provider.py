@@ -133,7 +133,7 @@ INPUTS: dict[str, Any] = {
     "endpoint": {
         "listenerArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/endpoint/0123456789/abcdef",
         "securityGroupId": "sg-0123456789abcdef0",
-        "routeIndex": 10,
+        "rulePriority": 10_010,
     },
     "region": "us-east-1",
     "vpcId": "vpc-0123456789abcdef0",
@@ -187,13 +187,14 @@ def test_construct_creates_the_deployment_from_camel_case_inputs(engine: Recordi
     for child in ("qwen-0", "qwen-0-cache", "qwen-1-vllm-0", "qwen-endpoint"):
         assert _one(engine, child).parent == "qwen"
 
-    # Inputs reached the children: placement, public IP, tags, route index, enum and list values.
+    # Inputs reached the children: placement, public IP, tags, rule priority, enum and list values.
     instance = _one(engine, "qwen-1-instance").inputs
     assert instance["subnetId"] == "subnet-0123456789abcdef1"
     assert instance["associatePublicIpAddress"] is True
     assert instance["tags"]["team"] == "ml"
     assert _one(engine, "qwen-1-cache-volume").inputs["availabilityZone"] == "us-east-1b"
-    assert _one(engine, "qwen-endpoint-prefix-rule").inputs["listenerArn"] == INPUTS["endpoint"]["listenerArn"]
+    rule = _one(engine, "qwen-endpoint-prefix-rule").inputs
+    assert (rule["listenerArn"], rule["priority"]) == (INPUTS["endpoint"]["listenerArn"], 10_010)
     command = _one(engine, "qwen-0-vllm-0-container").inputs["command"]
     assert "--dtype" in command
     assert command[command.index("--dtype") + 1] == "bfloat16"
@@ -234,7 +235,7 @@ BAD_INPUTS: list[tuple[tuple[str, ...], Any, str]] = [
     (("region",), "mars-1", "region: is not an AWS region"),
     (("subnetIds",), ["subnet-0123456789abcdef0"], "subnetIds: needs one subnet per host: 2 for 2 replica(s)"),
     (("availabilityZones",), ["us-east-1a"], "availabilityZones: needs the zone of each of the 2 subnet(s)"),
-    (("endpoint", "routeIndex"), 100, "endpoint.routeIndex:"),
+    (("endpoint", "rulePriority"), 20_001, "endpoint.rulePriority:"),
     (("cache",), {"iops": 100}, "cache.iops:"),
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from components import examples, routing
@@ -13,27 +13,70 @@ NAMES = st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True),
 
 
 @given(models=NAMES, with_domain=st.booleans())
-def test_priorities_are_unique_and_prefix_rules_win_over_the_default(models: list[str], with_domain: bool) -> None:
-    table = routing.routes(models, "llm.example.com" if with_domain else None)
-    priorities = [r.priority for r in table]
-    assert len(set(priorities)) == len(priorities)
-    assert all(1 <= p <= 50_000 for p in priorities)  # the ALB's priority range
-    default = next(r for r in table if r.key == "default")
-    assert [r.key for r in table].count("default") == 1
+def test_priorities_are_unique_and_the_default_rule_comes_last(models: list[str], with_domain: bool) -> None:
+    priorities = routing.stack_priorities(models, {})
+    assume(not routing.priority_clashes(priorities))
+    table = routing.routes(priorities, "llm.example.com" if with_domain else None, models[0])
+    numbers = [r.priority for r in table]
+    assert len(set(numbers)) == len(numbers)
+    assert all(1 <= p <= 50_000 for p in numbers)  # the ALB's range (botocore elbv2 shape RulePriority)
+    (default,) = [r for r in table if r.key == "default"]
     assert default.model == models[0]
+    # Host rules share /v1/* with the default rule, so they must come first; path rules never overlap it.
     assert all(r.priority < default.priority for r in table if r.key != "default")
+
+
+@given(models=NAMES, data=st.data())
+def test_a_models_priority_follows_its_name_not_its_position(models: list[str], data: st.DataObject) -> None:
+    """Removing, adding or reordering models leaves every other model's priorities where they were."""
+    order = data.draw(st.permutations(models))
+    others = order[: data.draw(st.integers(0, len(models)))]
+    full, partial = routing.stack_priorities(models, {}), routing.stack_priorities(others, {})
+    assert all(partial[name] == full[name] for name in others)
+
+
+@given(name=st.from_regex(r"[a-z][a-z0-9-]{0,22}[a-z0-9]", fullmatch=True), domain=st.booleans())
+def test_attached_models_never_meet_the_owners_priorities(name: str, domain: bool) -> None:
+    """Another stack's model can never clash with the listener owner's, whatever either side changes later."""
+    own = routing.model_routes(name, routing.derived_priority(name), "d.example" if domain else None)
+    attached = routing.model_routes(
+        name, routing.derived_priority(name, attached=True), "d.example" if domain else None
+    )
+    assert own[0].priority in routing.STACK_PRIORITIES
+    assert attached[0].priority in routing.ATTACHED_PRIORITIES
+    path_ranges = set(routing.STACK_PRIORITIES) | set(routing.ATTACHED_PRIORITIES)
+    for route in own + attached:
+        if route.key == "host":
+            assert route.priority not in path_ranges and route.priority < routing.DEFAULT_PRIORITY
+
+
+def test_derived_priorities_are_a_contract() -> None:
+    """Changing the derivation would move every deployed rule at once (moves that can race: PriorityInUse)."""
+    assert routing.derived_priority("qwen-8b") == 8783
+    assert routing.derived_priority("qwen-72b") == 5108
+    assert routing.derived_priority("qwen-7b", attached=True) == 18154
+
+
+def test_clashing_names_are_reported_with_a_free_priority_nearby() -> None:
+    priorities = routing.stack_priorities(["qwen-7b", "model-45", "model-74"], {})
+    assert routing.priority_clashes(priorities) == [("model-45", "model-74")]
+    assert priorities["model-74"] == 490
+    assert routing.free_priority(set(priorities.values()), 490) == 491
+    assert routing.free_priority({10_000}, 10_000) == 1  # wraps within the owner's range
+    pinned = routing.stack_priorities(["model-45", "model-74"], {"model-74": 491})
+    assert not routing.priority_clashes(pinned)
 
 
 @given(models=NAMES)
 def test_only_v1_and_health_paths_are_ever_forwarded(models: list[str]) -> None:
-    for route in routing.routes(models, "llm.example.com"):
+    for route in routing.routes(routing.stack_priorities(models, {}), "llm.example.com", models[0]):
         for path in route.paths:
             assert path.endswith("/v1/*") or path.endswith("/health")
 
 
 @given(models=NAMES)
 def test_the_prefix_rewrite_turns_a_model_route_into_vllms_own_path(models: list[str]) -> None:
-    for route in routing.routes(models, None):
+    for route in routing.routes(routing.stack_priorities(models, {}), None, models[0]):
         if route.rewrite is None:
             continue
         regex, replacement = route.rewrite

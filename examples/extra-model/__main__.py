@@ -4,8 +4,8 @@ Reads the listener, its security group, the network and the SSM parameter names 
 (a ``pulumi.StackReference``), sizes and places the model with the vllm-aws planner, and creates one
 ``VllmDeployment`` attached to that listener. Only the package's public API is used (``from components import``).
 
-The referenced stack's outputs are read as plain values (host placements and the rule priority must be known
-when resources are registered), hence the async entrypoint ``pulumi.run(main)`` (pulumi >= 3.254).
+The referenced stack's outputs are read as plain values (host placements must be known when resources are
+registered), hence the async entrypoint ``pulumi.run(main)`` (pulumi >= 3.254).
 """
 
 from typing import Any
@@ -27,11 +27,8 @@ from components import (
     parse_stack_config,
     placement,
     plan_stack,
+    routing,
 )
-
-# ALB listener rule priorities are per model position (100 + index for the path prefix); the vllm-aws stack
-# uses 0 .. routesInUse-1, so this model takes routesInUse (+ routeOffset when several such stacks share it).
-MAX_ROUTE_INDEX = 99
 
 
 async def _stack_output(reference: pulumi.StackReference, name: str) -> Any:
@@ -55,7 +52,6 @@ async def main() -> dict[str, Any]:
 
     # --- validate and size the model exactly as the vllm-aws stack would (fails preview on bad input) ---------
     model_entry: dict[str, Any] = config.require_object("model")
-    route_index = int(load_balancer["routesInUse"]) + config.get_int("routeOffset", 0)
     raw: dict[str, Any] = {
         "aws:region": region,
         "models": [model_entry],
@@ -72,9 +68,17 @@ async def main() -> dict[str, Any]:
             raise ConfigError.single(
                 f"{project}:model.name", plan.config.name, "is already served by the referenced stack", "rename it"
             )
-        if route_index > MAX_ROUTE_INDEX:
+        # The referenced stack's own models hold priorities in routing.STACK_PRIORITIES, so a priority from
+        # ATTACHED_PRIORITIES never clashes with theirs, whatever they add, remove or reorder later.
+        pinned = config.get_int("rulePriority")
+        rule_priority = routing.derived_priority(plan.config.name, attached=True) if pinned is None else pinned
+        if rule_priority not in routing.ATTACHED_PRIORITIES:
+            attached = routing.ATTACHED_PRIORITIES
             raise ConfigError.single(
-                f"{project}:routeOffset", route_index, f"gives a route index above {MAX_ROUTE_INDEX}", "lower it"
+                f"{project}:rulePriority",
+                rule_priority,
+                "is outside the range vllm-aws keeps for models attached from other stacks",
+                f"choose one in {attached.start}-{attached.stop - 1}",
             )
         zones = placement.usable_zones(network["hostSubnets"], placement.offered_zones(plan.instance.name))
         if not zones:
@@ -120,7 +124,7 @@ async def main() -> dict[str, Any]:
             endpoint=ExistingEndpoint(
                 listener_arn=load_balancer["listenerArn"],
                 security_group_id=load_balancer["securityGroupId"],
-                route_index=route_index,
+                rule_priority=rule_priority,
                 domain=config.get("domain"),
                 idle_timeout_seconds=config.get_int("idleTimeoutSeconds", 600),
             ),
@@ -131,7 +135,7 @@ async def main() -> dict[str, Any]:
     scheme, dns_name = load_balancer["scheme"], load_balancer["dnsName"]
     return {
         "baseUrl": f"{scheme}://{dns_name}/{plan.config.name}/v1",
-        "routeIndex": route_index,
+        "rulePriority": rule_priority,
         "targetGroupArn": deployment.target_group_arn,
         "instanceType": plan.instance.name,
         "hosts": {name: host.instance_id for name, host in deployment.hosts.items()},
