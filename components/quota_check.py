@@ -66,8 +66,10 @@ def check_stack_quotas(config: StackConfig, plan: StackPlan) -> tuple[quotas.Quo
     """What the stack needs of each quota; raises :class:`ConfigError` when a need exceeds the account's limit."""
     monitoring = config.monitoring
     dedicated = monitoring.enabled and monitoring.placement == "dedicated"
-    needs = quotas.stack_needs(config, plan, instance_vcpus(monitoring.instance_type) if dedicated else 0)
-    issues = quotas.exceeded(needs, read_limits(needs), config.region)
+    stack = quotas.stack_needs(config, plan, instance_vcpus(monitoring.instance_type) if dedicated else 0)
+    for warning in stack.warnings:
+        pulumi.log.warn(warning)
+    issues = quotas.exceeded(stack.needs, read_limits(stack.needs), config.region)
     if issues:
         raise ConfigError(issues)
-    return needs
+    return stack.needs

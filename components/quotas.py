@@ -35,29 +35,29 @@ class Quota:
     """Service Quotas code; None for a fixed limit that Service Quotas does not list."""
     service: str
     unit: str
-    aws_default: int | None
-    """AWS's documented default; None where AWS sets the value per account (the EC2 vCPU quotas)."""
+    aws_default: int
+    """AWS's documented default value (the applied value can be higher: increases, and EC2's own with usage)."""
 
 
-# EC2 vCPU quotas. Names: Amazon EC2 User Guide, "On-Demand Instance quotas" and "Spot Instance quotas"
-# (awsdocs/amazon-ec2-user-guide doc_source/ec2-on-demand-instances.md, using-spot-limits.md). Codes: the
-# Standard pair from the AWS EKS Best Practices Guide (aws/aws-eks-best-practices
-# latest/bpg/scalability/quotas.adoc); the G and VT and P codes as read from the Service Quotas console by OpenDev
-# Nodepool's AWS driver (nodepool/driver/aws/adapter.py QUOTA_CODES: on-demand; its later per-family
-# [on-demand, spot] map: spot). The failure message names code and quota together, so a renamed quota is
-# recognisable in the console.
+# EC2 vCPU quotas: names, codes (in the Service Quotas console links) and defaults from the EC2 documentation,
+# "Amazon EC2 instance type quotas" (https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html),
+# consistent with the EC2 User Guide's "On-Demand Instance quotas" and "Spot Instance quotas" (using-spot-limits)
+# and, for the Standard pair, the AWS EKS Best Practices Guide (aws/aws-eks-best-practices
+# latest/bpg/scalability/quotas.adoc). AWS raises them with usage; a new account often has the default.
 G_AND_VT = (
-    Quota("Running On-Demand G and VT instances", "L-DB2E81BA", "ec2", "vCPUs", None),
-    Quota("All G and VT Spot Instance Requests", "L-3819A6DF", "ec2", "vCPUs", None),
-)
-P = (
-    Quota("Running On-Demand P instances", "L-417A185B", "ec2", "vCPUs", None),
-    Quota("All P Spot Instance Requests", "L-7212CCBC", "ec2", "vCPUs", None),
+    Quota("Running On-Demand G and VT instances", "L-DB2E81BA", "ec2", "vCPUs", 0),
+    Quota("All G and VT Spot Instance Requests", "L-3819A6DF", "ec2", "vCPUs", 0),
 )
 STANDARD = (
-    Quota("Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", "L-1216C47A", "ec2", "vCPUs", None),
-    Quota("All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests", "L-34B43A08", "ec2", "vCPUs", None),
+    Quota("Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", "L-1216C47A", "ec2", "vCPUs", 5),
+    Quota("All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests", "L-34B43A08", "ec2", "vCPUs", 5),
 )
+P_ON_DEMAND = Quota("Running On-Demand P instances", "L-417A185B", "ec2", "vCPUs", 0)
+# Spot P capacity is split by generation. The spot table places P2-P4 and P5 (p5, p5e, p5en), and no P6 family.
+P_SPOT_BY_GENERATION = {
+    **dict.fromkeys((2, 3, 4), Quota("All P4, P3 and P2 Spot Instance Requests", "L-7212CCBC", "ec2", "vCPUs", 0)),
+    5: Quota("All P5 Spot Instance Requests", "L-C4BD4855", "ec2", "vCPUs", 0),
+}
 # The letters before a family's generation digit select its group: g6e, g7e, gr6 and vt1 are G and VT; p5en and
 # p6-b200 are P; t3 and m6i are Standard. The other groups (DL, F, Inf, Trn, X, HPC, High Memory) serve no model
 # or monitoring host of this stack and are left out rather than guessed.
@@ -65,7 +65,6 @@ FAMILY_GROUPS: Mapping[str, tuple[Quota, Quota]] = {
     "g": G_AND_VT,
     "gr": G_AND_VT,
     "vt": G_AND_VT,
-    "p": P,
     **{letter: STANDARD for letter in "acdhimrtz"},
 }
 
@@ -89,7 +88,8 @@ RULES_PER_SECURITY_GROUP = Quota("Inbound or outbound rules per security group",
 
 ALL_QUOTAS = (
     *G_AND_VT,
-    *P,
+    P_ON_DEMAND,
+    *dict.fromkeys(P_SPOT_BY_GENERATION.values()),
     *STANDARD,
     RULES_PER_LOAD_BALANCER,
     LISTENERS_PER_LOAD_BALANCER,
@@ -101,9 +101,14 @@ BY_CODE = {quota.code: quota for quota in ALL_QUOTAS if quota.code}
 
 
 def vcpu_quota(instance_type: str, spot: bool) -> Quota | None:
-    """The EC2 vCPU quota an instance type draws from; None for family groups this module does not know."""
-    letters = re.match(r"[a-z]+", instance_type)
-    group = FAMILY_GROUPS.get(letters.group(0)) if letters else None
+    """The EC2 vCPU quota an instance type draws from; None where AWS documents none this module knows."""
+    family = re.match(r"([a-z]+)(\d*)", instance_type)
+    if family is None:
+        return None
+    letters, generation = family.groups()
+    if letters == "p":
+        return P_SPOT_BY_GENERATION.get(int(generation or 0)) if spot else P_ON_DEMAND
+    group = FAMILY_GROUPS.get(letters)
     return None if group is None else group[1 if spot else 0]
 
 
@@ -135,25 +140,17 @@ class HostGroup:
     spot: bool
 
 
-def vcpu_needs(groups: Iterable[HostGroup], region: str) -> list[QuotaNeed]:
-    """vCPUs per quota: the sum over hosts of their instance type's vCPUs, on-demand and spot apart."""
+def vcpu_needs(groups: Iterable[HostGroup], region: str) -> tuple[list[QuotaNeed], list[HostGroup]]:
+    """vCPUs per quota, the sum over hosts of their type's vCPUs, on-demand and spot apart; and the host groups
+    whose quota is not known."""
     by_quota: dict[Quota, list[HostGroup]] = {}
-    unknown: list[ConfigIssue] = []
+    unknown: list[HostGroup] = []
     for group in groups:
         quota = vcpu_quota(group.instance_type, group.spot)
         if quota is None:
-            unknown.append(
-                ConfigIssue(
-                    group.path,
-                    group.instance_type,
-                    "is in an EC2 family whose vCPU quota vllm-aws does not know, so its quota cannot be checked",
-                    "use a G, P or Standard (A, C, D, H, I, M, R, T, Z) instance type, e.g. t3.medium",
-                )
-            )
+            unknown.append(group)
         else:
             by_quota.setdefault(quota, []).append(group)
-    if unknown:
-        raise ConfigError(unknown)
     needs = []
     for quota in ALL_QUOTAS:
         members = by_quota.get(quota, [])
@@ -173,7 +170,7 @@ def vcpu_needs(groups: Iterable[HostGroup], region: str) -> list[QuotaNeed]:
                 else "or plan fewer or smaller GPU hosts",
             )
         )
-    return needs
+    return needs, unknown
 
 
 def host_groups(config: StackConfig, plan: StackPlan, monitoring_vcpus: int) -> list[HostGroup]:
@@ -250,12 +247,34 @@ def load_balancer_needs(config: StackConfig, counts: StackCounts) -> list[QuotaN
     ]
 
 
-def stack_needs(config: StackConfig, plan: StackPlan, monitoring_vcpus: int) -> tuple[QuotaNeed, ...]:
-    """Everything the stack needs of each quota; ``monitoring_vcpus`` is 0 without a dedicated monitoring host."""
-    return (
-        *vcpu_needs(host_groups(config, plan, monitoring_vcpus), config.region),
-        *load_balancer_needs(config, stack_counts(config)),
+@dataclass(frozen=True)
+class StackNeeds:
+    needs: tuple[QuotaNeed, ...]
+    warnings: tuple[str, ...]
+    """Hosts whose vCPU quota AWS does not document (e.g. P6 on spot): not checked."""
+
+
+def stack_needs(config: StackConfig, plan: StackPlan, monitoring_vcpus: int) -> StackNeeds:
+    """Everything the stack needs of each quota; ``monitoring_vcpus`` is 0 without a dedicated monitoring host.
+
+    Raises :class:`ConfigError` for a monitoring instance type outside the known groups: any G, P or Standard
+    type serves Prometheus, so that is a choice to correct rather than a check to skip.
+    """
+    vcpus, unknown = vcpu_needs(host_groups(config, plan, monitoring_vcpus), config.region)
+    monitoring = [group for group in unknown if group.path == MONITORING_PATH]
+    if monitoring:
+        raise ConfigError.single(
+            MONITORING_PATH,
+            config.monitoring.instance_type,
+            "is in an EC2 family whose vCPU quota vllm-aws does not know, so the quota check cannot count it",
+            "use a Standard (A, C, D, H, I, M, R, T, Z) instance type such as t3.medium",
+        )
+    warnings = tuple(
+        f"{group.label}: AWS documents no {'spot ' if group.spot else ''}vCPU quota for {group.instance_type}; "
+        f"its {group.vcpus * group.count} vCPUs are not checked against the account's quotas"
+        for group in unknown
     )
+    return StackNeeds((*vcpus, *load_balancer_needs(config, stack_counts(config))), warnings)
 
 
 def increase_command(quota: Quota, desired: int, region: str) -> str:

@@ -27,36 +27,48 @@ def _service_quotas_model() -> dict[str, Any]:
     return model
 
 
+P4_SPOT, P5_SPOT = quotas.P_SPOT_BY_GENERATION[4], quotas.P_SPOT_BY_GENERATION[5]
+
+
 @pytest.mark.parametrize("instance_type", sorted(catalog.instance_types()))
 def test_every_catalog_gpu_type_draws_from_the_g_or_p_quotas(instance_type: str) -> None:
-    group = quotas.G_AND_VT if instance_type.startswith("g") else quotas.P
-    assert quotas.vcpu_quota(instance_type, spot=False) == group[0]
-    assert quotas.vcpu_quota(instance_type, spot=True) == group[1]
+    on_demand = quotas.vcpu_quota(instance_type, spot=False)
+    spot = quotas.vcpu_quota(instance_type, spot=True)
+    if instance_type.startswith("g"):
+        assert (on_demand, spot) == quotas.G_AND_VT
+    else:
+        assert on_demand == quotas.P_ON_DEMAND
+        # Spot P quotas are per generation; AWS's table has none for P6.
+        assert spot == {"p4": P4_SPOT, "p5": P5_SPOT, "p6": None}[instance_type[:2]]
 
 
 @pytest.mark.parametrize(
-    ("instance_type", "group"),
+    ("instance_type", "on_demand", "spot"),
     [
         # GPU families beyond today's catalog (the EC2 accelerated-computing list), and the monitoring host's.
-        ("g4ad.xlarge", quotas.G_AND_VT),
-        ("g5g.xlarge", quotas.G_AND_VT),
-        ("g6f.xlarge", quotas.G_AND_VT),
-        ("gr6.4xlarge", quotas.G_AND_VT),
-        ("vt1.3xlarge", quotas.G_AND_VT),
-        ("p3dn.24xlarge", quotas.P),
-        ("p6-b200.48xlarge", quotas.P),
-        ("p6e-gb200.36xlarge", quotas.P),
-        ("t3.medium", quotas.STANDARD),
-        ("t4g.small", quotas.STANDARD),
-        ("m6i.large", quotas.STANDARD),
-        ("m7i-flex.large", quotas.STANDARD),
-        ("c7gn.xlarge", quotas.STANDARD),
-        ("r7iz.large", quotas.STANDARD),
-        ("z1d.large", quotas.STANDARD),
+        ("g4ad.xlarge", *quotas.G_AND_VT),
+        ("g5g.xlarge", *quotas.G_AND_VT),
+        ("g6f.xlarge", *quotas.G_AND_VT),
+        ("gr6.4xlarge", *quotas.G_AND_VT),
+        ("vt1.3xlarge", *quotas.G_AND_VT),
+        ("p3dn.24xlarge", quotas.P_ON_DEMAND, P4_SPOT),
+        ("p4de.24xlarge", quotas.P_ON_DEMAND, P4_SPOT),
+        ("p5en.48xlarge", quotas.P_ON_DEMAND, P5_SPOT),
+        ("p6-b200.48xlarge", quotas.P_ON_DEMAND, None),
+        ("p6e-gb200.36xlarge", quotas.P_ON_DEMAND, None),
+        ("t3.medium", *quotas.STANDARD),
+        ("t4g.small", *quotas.STANDARD),
+        ("m6i.large", *quotas.STANDARD),
+        ("m7i-flex.large", *quotas.STANDARD),
+        ("c7gn.xlarge", *quotas.STANDARD),
+        ("r7iz.large", *quotas.STANDARD),
+        ("z1d.large", *quotas.STANDARD),
     ],
 )
-def test_family_letters_select_the_quota_group(instance_type: str, group: tuple[quotas.Quota, quotas.Quota]) -> None:
-    assert (quotas.vcpu_quota(instance_type, False), quotas.vcpu_quota(instance_type, True)) == group
+def test_family_letters_select_the_quota_group(
+    instance_type: str, on_demand: quotas.Quota, spot: quotas.Quota | None
+) -> None:
+    assert (quotas.vcpu_quota(instance_type, False), quotas.vcpu_quota(instance_type, True)) == (on_demand, spot)
 
 
 @pytest.mark.parametrize(
@@ -96,21 +108,24 @@ def _group(label: str, instance_type: str, vcpus: int, count: int, spot: bool = 
 
 
 def test_vcpus_add_up_per_quota_with_on_demand_and_spot_apart() -> None:
-    needs = quotas.vcpu_needs(
+    needs, unknown = quotas.vcpu_needs(
         [
             _group("big", "g6e.12xlarge", 48, 1),
             _group("small", "g6e.xlarge", 4, 2),
             _group("cheap", "g6.xlarge", 4, 3, spot=True),
             _group("h100", "p5.4xlarge", 16, 2),
+            _group("h100-spot", "p5.4xlarge", 16, 1, spot=True),
             _group("monitoring", "t3.medium", 2, 1),
         ],
         "us-west-2",
     )
+    assert unknown == []
     by_code = {need.quota.code: need for need in needs}
     assert {code: need.needed for code, need in by_code.items()} == {
         "L-DB2E81BA": 48 + 2 * 4,
         "L-3819A6DF": 12,
         "L-417A185B": 32,
+        "L-C4BD4855": 16,
         "L-1216C47A": 2,
     }
     assert by_code["L-DB2E81BA"].parts == {"big": 48, "small": 8}
@@ -119,14 +134,28 @@ def test_vcpus_add_up_per_quota_with_on_demand_and_spot_apart() -> None:
     assert by_code["L-DB2E81BA"].scope == "region us-west-2"
 
 
-def test_a_monitoring_type_of_an_unknown_group_is_bad_input() -> None:
-    with pytest.raises(ConfigError, match=r"vllm-aws:monitoring: is in an EC2 family whose vCPU quota"):
-        quotas.vcpu_needs([_group("monitoring", "x2idn.large", 2, 1)], "us-east-1")
-
-
 def _plan(raw: dict[str, Any]) -> tuple[Any, Any]:
     config = parse_stack_config(raw)
     return config, plan_stack(config)
+
+
+QWEN_7B = {"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "maxModelLen": 8192}
+
+
+def test_a_monitoring_type_of_an_unknown_group_is_bad_input() -> None:
+    config, plan = _plan({"models": [QWEN_7B], "monitoring": {"instanceType": "x2idn.large"}})
+    with pytest.raises(ConfigError, match=r"vllm-aws:monitoring\.instanceType: is in an EC2 family whose vCPU quota"):
+        quotas.stack_needs(config, plan, monitoring_vcpus=2)
+
+
+def test_gpu_hosts_without_a_documented_quota_are_a_warning() -> None:
+    config, plan = _plan({"models": [{**QWEN_7B, "instanceType": "p6-b200.48xlarge", "spot": True}]})
+    stack = quotas.stack_needs(config, plan, monitoring_vcpus=0)
+    assert stack.warnings == (
+        "qwen-7b: AWS documents no spot vCPU quota for p6-b200.48xlarge; its 192 vCPUs are not checked against the "
+        "account's quotas",
+    )
+    assert not [need for need in stack.needs if need.quota.unit == "vCPUs"]
 
 
 def test_stack_needs_count_hosts_not_replicas() -> None:
@@ -144,7 +173,7 @@ def test_stack_needs_count_hosts_not_replicas() -> None:
             ]
         }
     )
-    needs = quotas.stack_needs(config, plan, monitoring_vcpus=0)
+    needs = quotas.stack_needs(config, plan, monitoring_vcpus=0).needs
     vcpus = [need for need in needs if need.quota.unit == "vCPUs"]
     assert [(need.quota, need.needed) for need in vcpus] == [(quotas.G_AND_VT[0], 48)]  # one host, not four
     targets = next(need for need in needs if need.quota == quotas.TARGETS_PER_LOAD_BALANCER)
@@ -175,7 +204,7 @@ def _need(quota: quotas.Quota, needed: int, **extra: Any) -> quotas.QuotaNeed:
 
 
 def test_a_need_at_the_limit_fits_and_an_unknown_limit_is_not_judged() -> None:
-    needs = [_need(quotas.G_AND_VT[0], 56), _need(quotas.P[0], 192)]
+    needs = [_need(quotas.G_AND_VT[0], 56), _need(quotas.P_ON_DEMAND, 192)]
     assert quotas.exceeded(needs, {quotas.G_AND_VT[0]: 56.0}, "eu-west-1") == []
 
 

@@ -15,8 +15,9 @@ from components import catalog, quotas
 OFFLINE_ACCOUNT_ID = "123456789012"
 OFFLINE_AMI_ID = "ami-00000000000000000"
 OFFLINE_VPC_ID = "vpc-00000000000000000"
-# AWS sets the EC2 vCPU quotas per account (often 0-64 for G and P in a new one); offline they are this generous
-# placeholder, so every shipped stack plans. Tests lower it, or set OfflineAws.quota_values per code.
+# The EC2 vCPU quotas differ per account (AWS's default for G and P is 0, and EC2 raises them with usage);
+# offline they are this generous placeholder, so every shipped stack plans. Tests lower it, or set
+# OfflineAws.quota_values per code.
 OFFLINE_VCPU_QUOTA = 100_000.0
 QUOTA_TOKEN = "aws:servicequotas/getServiceQuota:getServiceQuota"
 
@@ -58,8 +59,8 @@ class OfflineAws:
     def quota_value(self, code: str) -> float:
         if code in self.quota_values:
             return self.quota_values[code]
-        default = quotas.BY_CODE[code].aws_default
-        return OFFLINE_VCPU_QUOTA if default is None else float(default)
+        quota = quotas.BY_CODE[code]
+        return OFFLINE_VCPU_QUOTA if quota.unit == "vCPUs" else float(quota.aws_default)
 
     def failures(self, token: str) -> list[tuple[str, str]]:
         """Invoke failures as (property, reason) pairs, the shape the mock monitor reports."""

@@ -140,7 +140,7 @@ def _quota_rows(document: dict[str, Any]) -> list[list[str]]:
             q["code"] or "fixed",
             q["scope"],
             f"{q['needed']:,}" + (" vCPUs" if q["unit"] == "vCPUs" else ""),
-            "per account" if q["awsDefault"] is None else f"{q['awsDefault']:,}",
+            f"{q['awsDefault']:,}",
         ]
         for q in document["quotas"]
     ]
