@@ -3,7 +3,7 @@
 Pure. What the stack needs comes from its plan: EC2 vCPUs per instance-family group (on-demand and spot
 apart), and per-load-balancer limits (``stack_counts``). The account's limits are read at preview
 (``quota_check``); offline the mock engine answers with AWS's documented defaults, and with a generous
-placeholder for the vCPU quotas, whose value AWS sets per account.
+placeholder for the vCPU quotas, whose applied value differs from account to account.
 
 The vCPU quotas are account-wide per region: other instances of the same family group count against them too,
 and only Service Quotas' usage metrics know about those. So the rule is the one that cannot refuse a valid
