@@ -39,6 +39,8 @@ from components import (
     parameter_arn,
     placement,
     plan_stack,
+    quota_check,
+    quotas,
     routing,
     secret_output,
 )
@@ -61,6 +63,8 @@ try:
     monitoring_zone = (
         placement.place_monitoring(monitoring_config.instance_type, network) if dedicated_monitoring else None
     )
+    # EC2 vCPU and load-balancer quotas, read from the account: a stack that does not fit fails here.
+    quota_needs = quota_check.check_stack_quotas(config, plan)
 except ConfigError as error:
     # RunError ends the program with just this message: no traceback, nothing registered.
     raise pulumi.RunError(str(error)) from None
@@ -283,6 +287,7 @@ pulumi.export(
         "hostsNeedPublicIp": network.hosts_need_public_ip,
     },
 )
+pulumi.export("quotas", quotas.needs_json(quota_needs))
 pulumi.export("secretParameters", secret_parameters)
 pulumi.export("apiKey", pulumi.Output.secret(api_key))
 pulumi.export("sshPrivateKey", ssh.private_key)

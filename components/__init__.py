@@ -7,10 +7,11 @@ Public API (semantic versioning applies to these names; everything else is inter
   ``ModelEndpoint``, ``LoadBalancer`` and ``Monitoring``, each with its pydantic ``...Args``.
 - Configuration and planning: ``StackConfig`` (and its sections), ``load_stack_config``,
   ``parse_stack_config``, ``plan_stack``, ``ConfigError``.
-- Helpers the stack program uses: ``placement``, ``access``, ``observability``, ``examples``, ``routing``.
+- Helpers the stack program uses: ``placement``, ``access``, ``observability``, ``examples``, ``routing``,
+  ``quotas`` (what a stack needs of each AWS quota) and ``quota_check`` (the account's limits, read at preview).
 """
 
-from components import access, examples, observability, placement, routing
+from components import access, examples, observability, placement, quota_check, quotas, routing
 from components.access import SshAccess
 from components.config import (
     AccessConfig,
@@ -102,6 +103,8 @@ __all__ = [
     "parse_stack_config",
     "placement",
     "plan_stack",
+    "quota_check",
+    "quotas",
     "routing",
     "secret_output",
 ]

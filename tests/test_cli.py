@@ -13,7 +13,8 @@ from tools import require_tool, shellcheck
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # The documented plan JSON shape (README "Plan JSON"). Adding keys is compatible; removing or renaming is not.
-TOP_KEYS = {"schemaVersion", "stack", "region", "image", "models", "resources", "cost", "warnings"}
+TOP_KEYS = {"schemaVersion", "stack", "region", "image", "models", "resources", "cost", "quotas", "warnings"}
+QUOTA_KEYS = {"quota", "code", "service", "scope", "unit", "needed", "awsDefault"}
 MODEL_KEYS = {
     "name",
     "id",
@@ -74,6 +75,7 @@ def test_plan_json_has_the_documented_shape(stack: str) -> None:
         assert set(resource) == RESOURCE_KEYS
         assert set(resource["options"]) == OPTION_KEYS
     assert set(document["cost"]) == {"hourlyUsd", "monthlyUsd", "note"}
+    assert document["quotas"] and all(set(quota) == QUOTA_KEYS for quota in document["quotas"])
 
 
 def test_plan_table_is_readable_and_markdown_is_a_table() -> None:

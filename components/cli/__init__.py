@@ -85,7 +85,7 @@ def _plan(args: argparse.Namespace) -> int:
     old_document = _read_old_plan(args.compare) if args.compare else None
     stack, raw, secret_keys, plan = _load(args)
     run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack)
-    document = plan_json(stack, plan, run.resources)
+    document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"))
     if old_document is not None:
         diff = compare(old_document, document)
         if args.format == "json":

@@ -1,17 +1,40 @@
 """Answers to the AWS lookups the program makes, for running it offline under mocks.
 
 The values are placeholders of the right shape (a default VPC with one subnet per AZ, every GPU type offered
-in three AZs, a fixed account and AMI). `pulumi preview` asks AWS for the real ones.
+in three AZs, a fixed account and AMI, AWS's default quotas). `pulumi preview` asks AWS for the real ones.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from components import catalog, quotas
 
 OFFLINE_ACCOUNT_ID = "123456789012"
 OFFLINE_AMI_ID = "ami-00000000000000000"
 OFFLINE_VPC_ID = "vpc-00000000000000000"
+# The EC2 vCPU quotas differ per account (AWS's default for G and P is 0, and EC2 raises them with usage);
+# offline they are this generous placeholder, so every shipped stack plans. Tests lower it, or set
+# OfflineAws.quota_values per code.
+OFFLINE_VCPU_QUOTA = 100_000.0
+QUOTA_TOKEN = "aws:servicequotas/getServiceQuota:getServiceQuota"
+
+
+def offline_vcpus(instance_type: str) -> int:
+    """GPU types from the catalog; others by AWS's size naming (large = 2 vCPUs, xlarge = 4, Nxlarge = 4N).
+
+    The naming rule matches e.g. the T3 table of the EC2 User Guide ("Key concepts and definitions for burstable
+    performance instances": t3.nano-t3.large 2, t3.xlarge 4, t3.2xlarge 8); the few 1-vCPU sizes (t2.micro,
+    Graviton .medium) count one too many offline. At preview, DescribeInstanceTypes answers.
+    """
+    gpu = catalog.instance_types().get(instance_type)
+    if gpu is not None:
+        return gpu.vcpu
+    size = instance_type.partition(".")[2]
+    multiple = re.fullmatch(r"(\d*)xlarge", size)
+    return 4 * int(multiple.group(1) or 1) if multiple else 2
 
 
 @dataclass
@@ -21,6 +44,10 @@ class OfflineAws:
     region: str = "us-east-1"
     zone_letters: str = "abc"
     offered_zones: dict[str, list[str]] = field(default_factory=dict)
+    quota_values: dict[str, float] = field(default_factory=dict)
+    """Applied quota value by quota code; default: AWS's default, or OFFLINE_VCPU_QUOTA for vCPU quotas."""
+    quota_error: str | None = None
+    """When set, every quota lookup fails with this reason (e.g. the role lacks servicequotas:GetServiceQuota)."""
 
     @property
     def zones(self) -> list[str]:
@@ -28,6 +55,16 @@ class OfflineAws:
 
     def subnet_id(self, zone: str) -> str:
         return f"subnet-0{ord(zone[-1]):016x}"
+
+    def quota_value(self, code: str) -> float:
+        if code in self.quota_values:
+            return self.quota_values[code]
+        quota = quotas.BY_CODE[code]
+        return OFFLINE_VCPU_QUOTA if quota.unit == "vCPUs" else float(quota.aws_default)
+
+    def failures(self, token: str) -> list[tuple[str, str]]:
+        """Invoke failures as (property, reason) pairs, the shape the mock monitor reports."""
+        return [("", self.quota_error)] if token == QUOTA_TOKEN and self.quota_error else []
 
     def answer(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -55,5 +92,21 @@ class OfflineAws:
                 "locations": locations,
                 "instanceTypes": wanted * len(locations),
                 "locationTypes": ["availability-zone"] * len(locations),
+            }
+        if token == "aws:ec2/getInstanceType:getInstanceType":
+            return {
+                "id": args["instanceType"],
+                "instanceType": args["instanceType"],
+                "defaultVcpus": offline_vcpus(args["instanceType"]),
+            }
+        if token == QUOTA_TOKEN and not self.quota_error:
+            code = str(args["quotaCode"])
+            quota = quotas.BY_CODE[code]
+            return {
+                "id": code,
+                "quotaCode": code,
+                "quotaName": quota.name,
+                "serviceCode": quota.service,
+                "value": self.quota_value(code),
             }
         return {}

@@ -64,7 +64,10 @@ def resource_json(resource: RecordedResource) -> dict[str, Any]:
     }
 
 
-def plan_json(stack: str, plan: StackPlan, resources: list[RecordedResource]) -> dict[str, Any]:
+def plan_json(
+    stack: str, plan: StackPlan, resources: list[RecordedResource], quotas: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """``quotas`` is the program's ``quotas`` stack output (``components.quotas.needs_json``)."""
     warnings = [*plan.warnings]
     for model in plan.models:
         warnings.extend(model.warnings)
@@ -80,6 +83,7 @@ def plan_json(stack: str, plan: StackPlan, resources: list[RecordedResource]) ->
             "monthlyUsd": _money(plan.monthly_usd),
             "note": catalog.price_note(),
         },
+        "quotas": quotas or [],
         "warnings": warnings,
     }
 
@@ -125,6 +129,23 @@ _HEADERS = [
 ]
 
 
+QUOTAS_TITLE = "AWS quotas the stack needs (checked against the account at `pulumi preview`)"
+QUOTA_HEADERS = ["quota", "code", "for", "needed", "AWS default"]
+
+
+def _quota_rows(document: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            q["quota"],
+            q["code"] or "fixed",
+            q["scope"],
+            f"{q['needed']:,}" + (" vCPUs" if q["unit"] == "vCPUs" else ""),
+            f"{q['awsDefault']:,}",
+        ]
+        for q in document["quotas"]
+    ]
+
+
 def render_table(document: dict[str, Any]) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, width=160, color_system=None, highlight=False)
@@ -141,6 +162,13 @@ def render_table(document: dict[str, Any]) -> str:
     )
     for m in document["models"]:
         console.print(f"  {m['name']}: {m['instanceType']}: {m['instanceReason']}")
+    if document.get("quotas"):
+        quotas = Table(title=QUOTAS_TITLE)
+        for header in QUOTA_HEADERS:
+            quotas.add_column(header)
+        for row in _quota_rows(document):
+            quotas.add_row(*row)
+        console.print(quotas)
     resources = Table(title=f"Resources ({len(document['resources'])})")
     for header in ("type", "name", "parent"):
         resources.add_column(header)
@@ -167,6 +195,9 @@ def render_markdown(document: dict[str, Any]) -> str:
         "",
     ]
     lines += [f"- `{m['name']}` on `{m['instanceType']}`: {m['instanceReason']}" for m in document["models"]]
+    if document.get("quotas"):
+        lines += ["", f"**{QUOTAS_TITLE}**", "", "| " + " | ".join(QUOTA_HEADERS) + " |", "|" + "---|" * 5]
+        lines += ["| " + " | ".join(row) + " |" for row in _quota_rows(document)]
     if document["warnings"]:
         lines += ["", "**Warnings**", ""] + [f"- :warning: {w}" for w in document["warnings"]]
     lines += [
