@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components import aws_ids
+from components import aws_ids, aws_tags
 from components.errors import NAMESPACE, ConfigError, ConfigIssue, did_you_mean, key_path
 
 DEFAULT_IMAGE = "vllm/vllm-openai:v0.33.0"
@@ -365,6 +365,29 @@ class StackConfig(_ConfigModel):
                 f"next `pulumi up`. Fix: pin a release tag, e.g. '{DEFAULT_IMAGE}', or a digest '@sha256:...'"
             )
         return value
+
+    @field_validator("tags")
+    @classmethod
+    def _taggable_everywhere(cls, tags: dict[str, str]) -> dict[str, str]:
+        # Every AWS resource gets these tags: one that EC2 takes but ELBv2 refuses fails `up` halfway (aws_tags).
+        if len(tags) > aws_tags.MAX_USER_TAGS:
+            raise ValueError(
+                f"has {len(tags)} tags; AWS allows {aws_tags.MAX_TAGS_PER_RESOURCE} per resource and vllm-aws "
+                f"keeps {aws_tags.RESERVED_FOR_THE_STACK} for its own. Fix: keep at most {aws_tags.MAX_USER_TAGS}"
+            )
+        for key, value in tags.items():
+            if key == "Name" or key.startswith(f"{NAMESPACE}:"):
+                raise _LocatedError(
+                    ("tags", key),
+                    value,
+                    "is set by vllm-aws itself (Name, and vllm-aws:* for discovery and cost reports)",
+                    "use another key, e.g. 'team' or 'cost-center'",
+                )
+            if problem := aws_tags.key_problem(key):
+                raise _LocatedError(("tags", key), key, f"key {problem}", "rename the key")
+            if problem := aws_tags.value_problem(value):
+                raise _LocatedError(("tags", key), value, f"value {problem}", "change the value")
+        return tags
 
     @field_validator("ami_id")
     @classmethod

@@ -270,6 +270,16 @@ CASES = [
     Case("models-missing", lambda: {"aws:region": "us-east-1"}, p("models"), "set it"),
     Case("region-malformed", top(**{"aws:region": "US East"}), "aws:region", "pulumi config set aws:region"),
     Case("tags-value-not-string", top(tags={"team": 42}), p("tags.team"), "string value"),
+    # --- tags: what every tagged service (EC2, ELBv2, IAM, SSM) accepts, checked before anything exists ----------
+    Case("tags-key-elbv2-refuses", top(tags={"team*": "ml"}), p("tags.team*"), "rename the key"),
+    Case("tags-value-elbv2-refuses", top(tags={"team": "ml (gpu)"}), p("tags.team"), "change the value"),
+    Case("tags-key-aws-prefix", top(tags={"AWS:owner": "ml"}), p("tags.AWS:owner"), "rename the key"),
+    Case("tags-value-aws-prefix", top(tags={"owner": "aws:ml"}), p("tags.owner"), "change the value"),
+    Case("tags-key-too-long", top(tags={"k" * 128: "ml"}), p("tags." + "k" * 128), "rename the key"),
+    Case("tags-value-too-long", top(tags={"team": "v" * 257}), p("tags.team"), "change the value"),
+    Case("tags-key-set-by-the-stack", top(tags={"vllm-aws:stack": "x"}), p("tags.vllm-aws:stack"), "another key"),
+    Case("tags-name-set-by-the-stack", top(tags={"Name": "x"}), p("tags.Name"), "another key"),
+    Case("tags-too-many", top(tags={f"k{i}": "v" for i in range(41)}), p("tags"), "keep at most 40"),
     Case(
         "monitoring-placement-unknown",
         top(monitoring={"placement": "sidecar"}),
