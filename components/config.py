@@ -32,6 +32,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components import aws_ids, aws_tags
+from components._naming import MODEL_NAME_MAX, target_group_name
 from components.errors import NAMESPACE, ConfigError, ConfigIssue, did_you_mean, key_path
 
 DEFAULT_IMAGE = "vllm/vllm-openai:v0.33.0"
@@ -39,7 +40,7 @@ SECRET_KEYS = ("hfToken", "apiKey")
 # Shown instead of a secret that cannot (or must not) be read, e.g. a `secure:` value offline.
 SECRET_PLACEHOLDER = "[secret]"
 
-_DNS_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$")
+_DNS_NAME = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
 _IMAGE = re.compile(
     r"^(?P<repo>[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
@@ -151,7 +152,13 @@ class ModelConfig(_ConfigModel):
         if not _DNS_NAME.match(value):
             raise ValueError(
                 "must be DNS-safe: lowercase letters, digits and '-', starting with a letter, not ending "
-                "with '-', at most 24 characters. Fix: rename it, e.g. 'llama-8b'"
+                "with '-'. Fix: rename it, e.g. 'llama-8b'"
+            )
+        if len(value) > MODEL_NAME_MAX:
+            raise ValueError(
+                f"has {len(value)} characters, more than {MODEL_NAME_MAX}: the model's target group is named "
+                f"'{target_group_name(value)}-' plus 7 random characters, and ELBv2 allows 32. "
+                f"Fix: shorten it to at most {MODEL_NAME_MAX} characters, e.g. '{value[:MODEL_NAME_MAX].rstrip('-')}'"
             )
         return value
 

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field
 
 from components import routing
-from components._naming import child_name, type_token
+from components._naming import LOAD_BALANCER_NAME_MAX, auto_named, child_name, type_token
 
 StrInput = str | pulumi.Output[str]
 HTTP_PORT = 80
@@ -83,7 +83,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 )
         # Egress (to the hosts' vLLM ports only) is added by each ModelEndpoint, which knows the hosts.
         self.load_balancer = aws.lb.LoadBalancer(
-            child_name(name, "alb"),
+            auto_named(child_name(name, "alb"), LOAD_BALANCER_NAME_MAX),
             load_balancer_type="application",
             internal=args.internal,
             security_groups=[self.security_group.id],

@@ -254,6 +254,12 @@ CASES = [
     # --- names, keys and types --------------------------------------------------------------------------------------
     Case("duplicate-model-names", duplicate_names, p("models[1].name"), "give every model a distinct name"),
     Case("name-not-dns-safe", model(name="Qwen_7B"), p("models[0].name"), "rename it"),
+    Case(
+        "name-too-long-for-its-target-group",  # #10 item 10: passed config, then failed at preview
+        model(name="qwen-7b-instruct-awq-v2"),
+        p("models[0].name"),
+        "shorten it to at most 21 characters",
+    ),
     Case("model-id-missing", model(id=None), p("models[0].id"), "set it"),
     Case("model-id-empty", model(id=""), p("models[0].id"), "give a non-empty value"),
     Case("unknown-top-level-key", top(model={"name": "x"}), p("model"), "did you mean 'models'?"),
