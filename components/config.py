@@ -45,6 +45,9 @@ _IMAGE = re.compile(
     r"^(?P<repo>[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
+# An ALB host-header condition value is at most 128 characters (botocore elbv2 HostHeaderConditionConfig.Values:
+# "The maximum length of each string is 128 characters"); a model's is "<name>.<domain>".
+_HOST_CONDITION_MAX = 128
 _ACM_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
 
 # Secrets are Pulumi secrets on the `pulumi up` path and pydantic SecretStr when read from a plain file;
@@ -422,6 +425,17 @@ class StackConfig(_ConfigModel):
                     "give every model a distinct name",
                 )
             seen[model.name] = index
+        domain = self.load_balancer.domain
+        longest = max(self.models, key=lambda model: len(model.name))
+        if domain is not None and len(f"{longest.name}.{domain}") > _HOST_CONDITION_MAX:
+            raise _LocatedError(
+                ("loadBalancer", "domain"),
+                domain,
+                f"makes the host name of models[{self.models.index(longest)}], '{longest.name}.<domain>', "
+                f"{len(longest.name) + 1 + len(domain)} characters; an ALB host condition allows {_HOST_CONDITION_MAX}",
+                f"use a domain of at most {_HOST_CONDITION_MAX - 1 - len(longest.name)} characters, or shorter model "
+                "names",
+            )
         arn = self.load_balancer.certificate_arn
         arn_match = _ACM_ARN.match(arn) if arn else None
         if arn_match and arn_match.group("region") != self.region:

@@ -455,6 +455,12 @@ CASES = [
         "at most 4000",
     ),
     Case(
+        "domain-too-long-for-the-host-condition",  # "qwen-7b.<domain>" must fit the ALB's 128 characters
+        top(loadBalancer={"domain": ("a" * 60 + ".") * 2 + "example.com"}),
+        p("loadBalancer.domain"),
+        "at most 120 characters",
+    ),
+    Case(
         "domain-uppercase",
         top(loadBalancer={"domain": "LLM.Example.com"}),
         p("loadBalancer.domain"),
