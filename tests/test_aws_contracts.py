@@ -77,6 +77,14 @@ def test_shipped_stack_meets_every_aws_api_contract(stack: str) -> None:
     assert check_run(run_stack(stack), CONTRACTS) == []
 
 
+def test_the_extra_model_example_meets_every_aws_api_contract() -> None:
+    from test_example_extra_model import run_example
+
+    run = run_example()
+    assert any(r.type == "aws:lb/targetGroup:TargetGroup" for r in run.resources)
+    assert check_run(run, CONTRACTS) == []
+
+
 def _longest_model_name(index: int) -> str:
     return (f"m{index}-long-model-name-" + "x" * MODEL_NAME_MAX)[: MODEL_NAME_MAX - 1] + "z"
 
