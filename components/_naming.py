@@ -7,6 +7,17 @@ from collections.abc import Mapping
 TYPE_PREFIX = "vllm-aws:index"
 TAG_PREFIX = "vllm-aws"
 
+# pulumi-aws gives a resource without an explicit `name` the AWS name "<logical name>-<7 random hex>", and fails
+# preview (it never truncates) when that exceeds the resource's maximum: pulumi-terraform-bridge
+# pkg/tfbridge/info/autonaming.go AutoName (Randlen 7, separator "-"); pulumi/pulumi
+# sdk/go/common/resource/resource_id.go ("name '<name>-' plus 7 random chars is longer than maximum length N").
+AUTO_NAME_SUFFIX_LENGTH = 8
+# ELBv2 names: at most 32 characters (botocore elbv2 CreateTargetGroup/CreateLoadBalancer Name). pulumi-aws sets the
+# target group's AutoName maximum to 32 (provider/aliases.go); the load balancer keeps the default 255, and
+# terraform-provider-aws's validName (internal/service/elbv2/validate.go) rejects more than 32.
+TARGET_GROUP_NAME_MAX = 32
+LOAD_BALANCER_NAME_MAX = 32
+
 
 def type_token(class_name: str) -> str:
     """``vllm-aws:index:<Class>``: the index module lets the package become a component provider as is."""
@@ -16,6 +27,32 @@ def type_token(class_name: str) -> str:
 def child_name(parent: str, role: str) -> str:
     """Logical name of a component's child. Renaming one replaces the resource: add an alias if you must."""
     return f"{parent}-{role}"
+
+
+def target_group_name(model: str) -> str:
+    """A model's target group is named for the model alone: ``<model>-tg`` plus the random suffix must fit 32."""
+    return child_name(model, "tg")
+
+
+# The longest model name whose auto-named resources all fit. The target group is the tightest: a host's IAM role,
+# "<model>-<n>-role" plus the suffix, has 64 (pulumi-aws provider/resource_overrides.go), security groups,
+# instance profiles and role policies 128 or more.
+MODEL_NAME_MAX = TARGET_GROUP_NAME_MAX - AUTO_NAME_SUFFIX_LENGTH - len(target_group_name(""))
+
+
+def auto_named(logical_name: str, max_length: int) -> str:
+    """``logical_name``, checked to leave room for Pulumi's auto-name suffix within ``max_length`` (raises ValueError).
+
+    A component caller picks names freely; this fails at construction, with the fix, instead of at preview.
+    """
+    room = max_length - AUTO_NAME_SUFFIX_LENGTH
+    if len(logical_name) > room:
+        raise ValueError(
+            f"{logical_name!r} is {len(logical_name)} characters: Pulumi names the AWS resource '{logical_name}-' "
+            f"plus 7 random characters, and AWS allows {max_length}. Fix: shorten the name it comes from, so that "
+            f"this one has at most {room} characters"
+        )
+    return logical_name
 
 
 def replica_name(model: str, replica: int) -> str:

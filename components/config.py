@@ -31,7 +31,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components import aws_ids, routing
+from components import aws_ids, aws_tags, routing
+from components._naming import MODEL_NAME_MAX, target_group_name
 from components.errors import NAMESPACE, ConfigError, ConfigIssue, did_you_mean, key_path
 
 DEFAULT_IMAGE = "vllm/vllm-openai:v0.33.0"
@@ -39,11 +40,14 @@ SECRET_KEYS = ("hfToken", "apiKey")
 # Shown instead of a secret that cannot (or must not) be read, e.g. a `secure:` value offline.
 SECRET_PLACEHOLDER = "[secret]"
 
-_DNS_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$")
+_DNS_NAME = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
 _IMAGE = re.compile(
     r"^(?P<repo>[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
+# An ALB host-header condition value is at most 128 characters (botocore elbv2 HostHeaderConditionConfig.Values:
+# "The maximum length of each string is 128 characters"); a model's is "<name>.<domain>".
+_HOST_CONDITION_MAX = 128
 _ACM_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
 
 # Secrets are Pulumi secrets on the `pulumi up` path and pydantic SecretStr when read from a plain file;
@@ -151,7 +155,13 @@ class ModelConfig(_ConfigModel):
         if not _DNS_NAME.match(value):
             raise ValueError(
                 "must be DNS-safe: lowercase letters, digits and '-', starting with a letter, not ending "
-                "with '-', at most 24 characters. Fix: rename it, e.g. 'llama-8b'"
+                "with '-'. Fix: rename it, e.g. 'llama-8b'"
+            )
+        if len(value) > MODEL_NAME_MAX:
+            raise ValueError(
+                f"has {len(value)} characters, more than {MODEL_NAME_MAX}: the model's target group is named "
+                f"'{target_group_name(value)}-' plus 7 random characters, and ELBv2 allows 32. "
+                f"Fix: shorten it to at most {MODEL_NAME_MAX} characters, e.g. '{value[:MODEL_NAME_MAX].rstrip('-')}'"
             )
         return value
 
@@ -373,6 +383,29 @@ class StackConfig(_ConfigModel):
             )
         return value
 
+    @field_validator("tags")
+    @classmethod
+    def _taggable_everywhere(cls, tags: dict[str, str]) -> dict[str, str]:
+        # Every AWS resource gets these tags: one that EC2 takes but ELBv2 refuses fails `up` halfway (aws_tags).
+        if len(tags) > aws_tags.MAX_USER_TAGS:
+            raise ValueError(
+                f"has {len(tags)} tags; AWS allows {aws_tags.MAX_TAGS_PER_RESOURCE} per resource and vllm-aws "
+                f"keeps {aws_tags.RESERVED_FOR_THE_STACK} for its own. Fix: keep at most {aws_tags.MAX_USER_TAGS}"
+            )
+        for key, value in tags.items():
+            if key == "Name" or key.startswith(f"{NAMESPACE}:"):
+                raise _LocatedError(
+                    ("tags", key),
+                    value,
+                    "is set by vllm-aws itself (Name, and vllm-aws:* for discovery and cost reports)",
+                    "use another key, e.g. 'team' or 'cost-center'",
+                )
+            if problem := aws_tags.key_problem(key):
+                raise _LocatedError(("tags", key), key, f"key {problem}", "rename the key")
+            if problem := aws_tags.value_problem(value):
+                raise _LocatedError(("tags", key), value, f"value {problem}", "change the value")
+        return tags
+
     @field_validator("ami_id")
     @classmethod
     def _ami_shape(cls, value: str | None) -> str | None:
@@ -400,6 +433,17 @@ class StackConfig(_ConfigModel):
                 )
             seen[model.name] = index
         self._check_rule_priorities(seen)
+        domain = self.load_balancer.domain
+        longest = max(self.models, key=lambda model: len(model.name))
+        if domain is not None and len(f"{longest.name}.{domain}") > _HOST_CONDITION_MAX:
+            raise _LocatedError(
+                ("loadBalancer", "domain"),
+                domain,
+                f"makes the host name of models[{self.models.index(longest)}], '{longest.name}.<domain>', "
+                f"{len(longest.name) + 1 + len(domain)} characters; an ALB host condition allows {_HOST_CONDITION_MAX}",
+                f"use a domain of at most {_HOST_CONDITION_MAX - 1 - len(longest.name)} characters, or shorter model "
+                "names",
+            )
         arn = self.load_balancer.certificate_arn
         arn_match = _ACM_ARN.match(arn) if arn else None
         if arn_match and arn_match.group("region") != self.region:

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field
 
 from components import routing
-from components._naming import child_name, type_token
+from components._naming import LOAD_BALANCER_NAME_MAX, auto_named, child_name, type_token
 from components.model_endpoint import listener_rule
 from components.routing import HTTP_PORT, HTTPS_PORT
 
@@ -94,7 +94,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 )
         # Egress (to the models' vLLM ports only) is added by each ModelEndpoint, one rule per model.
         self.load_balancer = aws.lb.LoadBalancer(
-            child_name(name, "alb"),
+            auto_named(child_name(name, "alb"), LOAD_BALANCER_NAME_MAX),
             load_balancer_type="application",
             internal=args.internal,
             security_groups=[self.security_group.id],

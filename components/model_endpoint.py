@@ -9,7 +9,7 @@ import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field
 
 from components import routing
-from components._naming import child_name, type_token
+from components._naming import TARGET_GROUP_NAME_MAX, auto_named, child_name, target_group_name, type_token
 from components.vllm_args import VLLM_PORT
 
 StrInput = str | pulumi.Output[str]
@@ -95,7 +95,7 @@ class ModelEndpoint(pulumi.ComponentResource):
 
         check = routing.health_check(args.warm_start_seconds)
         self.target_group = aws.lb.TargetGroup(
-            child_name(name, "tg"),
+            auto_named(target_group_name(args.model_name), TARGET_GROUP_NAME_MAX),
             vpc_id=args.vpc_id,
             target_type="instance",
             protocol="HTTP",

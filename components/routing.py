@@ -61,6 +61,8 @@ class Route:
     paths: tuple[str, ...]
     host: str | None = None
     rewrite: tuple[str, str] | None = None  # (regex, replacement) of an ALB url-rewrite transform
+    # The rule's Name tag: ELBv2 tag values allow letters, digits, spaces and _ . : / = + - @ only (no `*`, `>`,
+    # `(`), so it says in words what the conditions say in patterns (components.aws_tags).
     description: str = field(default="", compare=False)
 
 
@@ -110,7 +112,7 @@ def model_routes(name: str, priority: int, domain: str | None) -> list[Route]:
             model=name,
             paths=(f"/{name}/v1/*", f"/{name}/health"),
             rewrite=(f"^/{re.escape(name)}(/.*)$", "$1"),
-            description=f"/{name}/v1/* -> {name} (prefix removed)",
+            description=f"/{name}/v1/ and /{name}/health to {name} without the prefix",
         )
     ]
     if domain:
@@ -121,7 +123,7 @@ def model_routes(name: str, priority: int, domain: str | None) -> list[Route]:
                 model=name,
                 paths=FORWARDED_PATHS,
                 host=f"{name}.{domain}",
-                description=f"{name}.{domain}/v1/* -> {name}",
+                description=f"{name}.{domain} /v1/ and /health to {name}",
             )
         )
     return table
@@ -134,7 +136,7 @@ def default_route(name: str) -> Route:
         priority=DEFAULT_PRIORITY,
         model=name,
         paths=FORWARDED_PATHS,
-        description=f"/v1/* -> {name} (default model)",
+        description=f"/v1/ and /health to the default model {name}",
     )
 
 

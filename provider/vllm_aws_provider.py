@@ -71,7 +71,7 @@ class Model(TypedDict):
     """The served model: an entry of the stack config's `models`, with the same checks and defaults."""
 
     name: str
-    """DNS-safe name: served-model-name, route and resource key (lowercase, digits, '-', at most 24)."""
+    """DNS-safe name: served-model-name, route and resource key (lowercase, digits, '-', at most 21)."""
     id: str
     """Hugging Face repo id (a catalog model), e.g. `Qwen/Qwen2.5-7B-Instruct`."""
     revision: NotRequired[str]

@@ -255,6 +255,12 @@ CASES = [
     # --- names, keys and types --------------------------------------------------------------------------------------
     Case("duplicate-model-names", duplicate_names, p("models[1].name"), "give every model a distinct name"),
     Case("name-not-dns-safe", model(name="Qwen_7B"), p("models[0].name"), "rename it"),
+    Case(
+        "name-too-long-for-its-target-group",  # #10 item 10: passed config, then failed at preview
+        model(name="qwen-7b-instruct-awq-v2"),
+        p("models[0].name"),
+        "shorten it to at most 21 characters",
+    ),
     Case("model-id-missing", model(id=None), p("models[0].id"), "set it"),
     Case("model-id-empty", model(id=""), p("models[0].id"), "give a non-empty value"),
     Case("unknown-top-level-key", top(model={"name": "x"}), p("model"), "did you mean 'models'?"),
@@ -271,6 +277,16 @@ CASES = [
     Case("models-missing", lambda: {"aws:region": "us-east-1"}, p("models"), "set it"),
     Case("region-malformed", top(**{"aws:region": "US East"}), "aws:region", "pulumi config set aws:region"),
     Case("tags-value-not-string", top(tags={"team": 42}), p("tags.team"), "string value"),
+    # --- tags: what every tagged service (EC2, ELBv2, IAM, SSM) accepts, checked before anything exists ----------
+    Case("tags-key-elbv2-refuses", top(tags={"team*": "ml"}), p("tags.team*"), "rename the key"),
+    Case("tags-value-elbv2-refuses", top(tags={"team": "ml (gpu)"}), p("tags.team"), "change the value"),
+    Case("tags-key-aws-prefix", top(tags={"AWS:owner": "ml"}), p("tags.AWS:owner"), "rename the key"),
+    Case("tags-value-aws-prefix", top(tags={"owner": "aws:ml"}), p("tags.owner"), "change the value"),
+    Case("tags-key-too-long", top(tags={"k" * 128: "ml"}), p("tags." + "k" * 128), "rename the key"),
+    Case("tags-value-too-long", top(tags={"team": "v" * 257}), p("tags.team"), "change the value"),
+    Case("tags-key-set-by-the-stack", top(tags={"vllm-aws:stack": "x"}), p("tags.vllm-aws:stack"), "another key"),
+    Case("tags-name-set-by-the-stack", top(tags={"Name": "x"}), p("tags.Name"), "another key"),
+    Case("tags-too-many", top(tags={f"k{i}": "v" for i in range(41)}), p("tags"), "keep at most 40"),
     Case(
         "monitoring-placement-unknown",
         top(monitoring={"placement": "sidecar"}),
@@ -438,6 +454,12 @@ CASES = [
         top(loadBalancer={"idleTimeoutSeconds": 5000}),
         p("loadBalancer.idleTimeoutSeconds"),
         "at most 4000",
+    ),
+    Case(
+        "domain-too-long-for-the-host-condition",  # "qwen-7b.<domain>" must fit the ALB's 128 characters
+        top(loadBalancer={"domain": ("a" * 60 + ".") * 2 + "example.com"}),
+        p("loadBalancer.domain"),
+        "at most 120 characters",
     ),
     Case(
         "domain-uppercase",

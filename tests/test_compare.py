@@ -117,7 +117,7 @@ def test_adding_a_model_adds_its_hosts_target_group_and_routes(prod: dict[str, A
     extra = {"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 8192}
     diff = compare(prod, document("prod", lambda raw: raw["models"].append(extra)))
     added = names(diff["resources"]["added"])
-    assert {"qwen-7b-0-instance", "qwen-7b-endpoint-tg", "qwen-7b-endpoint-prefix-rule"} <= added
+    assert {"qwen-7b-0-instance", "qwen-7b-tg", "qwen-7b-endpoint-prefix-rule"} <= added
     assert diff["resources"]["removed"] == [] and diff["disruptions"] == []
     (capacity,) = [c for c in diff["capacity"] if c["model"] == "qwen-7b"]
     assert capacity["status"] == "added" and capacity["old"] is None
@@ -127,7 +127,7 @@ def test_adding_a_model_adds_its_hosts_target_group_and_routes(prod: dict[str, A
 def test_removing_a_model_removes_everything_of_it(prod: dict[str, Any]) -> None:
     diff = compare(prod, document("prod", lambda raw: raw.update(models=raw["models"][:1])))
     removed = names(diff["resources"]["removed"])
-    assert {"qwen-8b-0-instance", "qwen-8b-1-instance", "qwen-8b-endpoint-tg"} <= removed
+    assert {"qwen-8b-0-instance", "qwen-8b-1-instance", "qwen-8b-tg"} <= removed
     assert {"qwen-8b-0-cache-volume", "qwen-8b-1-cache-volume"} <= removed  # retained by retainOnDelete
     (capacity,) = [c for c in diff["capacity"] if c["model"] == "qwen-8b"]
     assert capacity["status"] == "removed"

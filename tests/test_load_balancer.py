@@ -103,14 +103,14 @@ def test_rules_with_prefix_rewrite_host_names_and_one_default_rule_last() -> Non
     default = rules["endpoint-default-rule"]
     assert default.parent == "endpoint"
     assert default.inputs["conditions"] == [{"pathPattern": {"values": ["/v1/*", "/health"]}}]
-    assert default.inputs["actions"][0]["targetGroupArn"].endswith(":qwen-72b-endpoint-tg")  # the first model
+    assert default.inputs["actions"][0]["targetGroupArn"].endswith(":qwen-72b-tg")  # the first model
     assert max(r.inputs["priority"] for r in rules.values()) == default.inputs["priority"]
 
 
 def test_target_groups_per_model_with_health_checks_that_fit_the_cold_start() -> None:
     run = run_stack("prod")
     groups = {g.name: g.inputs for g in of_type(run, "aws:lb/targetGroup:TargetGroup")}
-    assert set(groups) == {"qwen-72b-endpoint-tg", "qwen-8b-endpoint-tg"}
+    assert set(groups) == {"qwen-72b-tg", "qwen-8b-tg"}
     for group in groups.values():
         assert group["loadBalancingAlgorithmType"] == "least_outstanding_requests"
         assert group["deregistrationDelay"] == 600  # = idle timeout: in-flight generations finish
@@ -135,7 +135,7 @@ def test_every_replica_is_a_target_on_its_own_port() -> None:
         ("qwen-small-endpoint-qwen-small-0-vllm-1-attach", 8001),
         ("qwen-small-endpoint-qwen-small-1-vllm-0-attach", 8000),
     ]
-    assert {a.inputs["targetGroupArn"].rsplit(":", 1)[1] for a in attachments} == {"qwen-small-endpoint-tg"}
+    assert {a.inputs["targetGroupArn"].rsplit(":", 1)[1] for a in attachments} == {"qwen-small-tg"}
 
 
 def test_security_group_chain_internet_to_alb_to_hosts_only() -> None:
@@ -248,7 +248,7 @@ def test_a_deployment_with_its_own_alb_serves_its_model_by_default(tmp_path: Pat
     default = rules["solo-alb-default-rule"]
     assert (default.parent, default.inputs["priority"]) == ("solo-alb", routing.DEFAULT_PRIORITY)
     assert default.inputs["listenerArn"].endswith(":solo-alb-http")
-    assert default.inputs["actions"][0]["targetGroupArn"].endswith(":solo-endpoint-tg")
+    assert default.inputs["actions"][0]["targetGroupArn"].endswith(":solo-tg")
 
 
 @pulumi.runtime.test

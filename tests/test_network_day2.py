@@ -164,8 +164,8 @@ def test_a_new_default_model_changes_the_one_default_rule_in_place() -> None:
     old, new = named(before, "endpoint-default-rule"), named(after, "endpoint-default-rule")
     unchanged = ("listenerArn", "priority", "conditions")
     assert {key: old.inputs[key] for key in unchanged} == {key: new.inputs[key] for key in unchanged}
-    assert old.inputs["actions"][0]["targetGroupArn"].endswith(":qwen-72b-endpoint-tg")
-    assert new.inputs["actions"][0]["targetGroupArn"].endswith(":qwen-8b-endpoint-tg")
+    assert old.inputs["actions"][0]["targetGroupArn"].endswith(":qwen-72b-tg")
+    assert new.inputs["actions"][0]["targetGroupArn"].endswith(":qwen-8b-tg")
     assert old.parent == new.parent == "endpoint"
 
 

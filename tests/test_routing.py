@@ -7,7 +7,7 @@ import re
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from components import examples, routing
+from components import aws_tags, examples, routing
 
 NAMES = st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True), min_size=1, max_size=8, unique=True)
 
@@ -83,6 +83,15 @@ def test_the_prefix_rewrite_turns_a_model_route_into_vllms_own_path(models: list
         python_replacement = replacement.replace("$1", r"\1")
         assert re.sub(regex, python_replacement, f"/{route.model}/v1/chat/completions") == "/v1/chat/completions"
         assert re.sub(regex, python_replacement, f"/{route.model}/health") == "/health"
+
+
+@given(models=NAMES, with_domain=st.booleans())
+def test_every_rule_description_is_a_tag_value_elbv2_accepts(models: list[str], with_domain: bool) -> None:
+    # #10 item 3: the Name tag "/m/v1/* -> m (prefix removed)" failed CreateRule after the GPU hosts existed.
+    domain = "llm.example.com" if with_domain else None
+    for route in routing.routes(routing.stack_priorities(models, {}), domain, models[0]):
+        assert route.description
+        assert aws_tags.value_problem(route.description) is None, route.description
 
 
 def test_base_urls_use_host_routes_when_a_domain_is_set() -> None:
