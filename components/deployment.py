@@ -188,7 +188,7 @@ class VllmDeployment(pulumi.ComponentResource):
                         start_period_seconds=start_period,
                         host_instance=host.instance,
                         host_ready=host.readiness,
-                        labels={"vllm-aws.model": model.name},
+                        labels={containers.SERVER_MODEL_LABEL: model.name},
                     ),
                     opts=on_host,
                 )

@@ -31,8 +31,8 @@ MODEL_KEYS = {
     "vllmArgs",
 }
 FIT_KEYS = {"weightsGib", "reserveGib", "kvCacheGibPerGpu", "kvCacheTokens", "maxConcurrency", "maxModelLen"}
-COLD_START_KEYS = {"firstBootSeconds", "warmCacheSeconds", "hostReplacementSeconds"}
-RESOURCE_KEYS = {"type", "name", "parent", "inputs", "options"}
+COLD_START_KEYS = {"firstBootSeconds", "warmCacheSeconds", "hostReplacementSeconds", "hostRestartSeconds"}
+RESOURCE_KEYS = {"type", "name", "urn", "parent", "custom", "inputs", "options"}
 OPTION_KEYS = {
     "protect",
     "retainOnDelete",
@@ -40,9 +40,12 @@ OPTION_KEYS = {
     "ignoreChanges",
     "replaceOnChanges",
     "dependsOn",
+    "propertyDependencies",
     "provider",
     "deletedWith",
+    "replaceWith",
     "replacementTrigger",
+    "aliases",
 }
 
 
@@ -73,6 +76,11 @@ def test_plan_json_has_the_documented_shape(stack: str) -> None:
     for resource in document["resources"]:
         assert set(resource) == RESOURCE_KEYS
         assert set(resource["options"]) == OPTION_KEYS
+        # The URN carries the parent type chain (a reparent is a new resource to the engine).
+        assert resource["urn"].startswith(f"urn:pulumi:{stack}::vllm-aws::")
+        assert resource["urn"].endswith(f"{resource['type']}::{resource['name']}")
+    (instance, *_) = (r for r in document["resources"] if r["name"].endswith("-0-instance"))
+    assert "::vllm-aws:index:VllmDeployment$vllm-aws:index:GpuHost$aws:ec2/instance:Instance::" in instance["urn"]
     assert set(document["cost"]) == {"hourlyUsd", "monthlyUsd", "note"}
 
 
