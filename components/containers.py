@@ -13,8 +13,6 @@ from components.vllm_args import VLLM_PORT
 
 # Inside the container: the host's root-only secrets file, mounted read-only, and the entrypoint.
 CONTAINER_SECRETS_FILE = "/run/vllm-aws/secrets.env"
-# Label on every vLLM server container: the model it serves (plan diffs find a host's servers by it).
-SERVER_MODEL_LABEL = "vllm-aws.model"
 ENTRYPOINT_PATH = "/usr/local/bin/vllm-aws-entrypoint"
 HEALTH_URL = f"http://127.0.0.1:{VLLM_PORT}/health"
 HEALTH_INTERVAL_SECONDS = 30

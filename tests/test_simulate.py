@@ -5,6 +5,7 @@ Every rule's source is cited where it is encoded (components/simulate/*); the te
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any
 
@@ -475,3 +476,29 @@ def test_the_program_records_aliases_and_the_simulator_honours_them(tmp_path: Pa
         "urn:pulumi:s::p::test:index:Box::old",
         "urn:pulumi:s::p::test:index:Box$random:index/randomPassword:RandomPassword::old-pw",
     }
+
+
+def test_the_simulator_imports_no_pulumi() -> None:
+    # Pure logic: it reads plan documents only. Follow every `components.*` import (but not the package root,
+    # which re-exports the components) and reject any Pulumi import on the way.
+    root = Path(__file__).resolve().parent.parent
+    todo = [p.relative_to(root) for p in (root / "components" / "simulate").glob("*.py")]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse((root / path).read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert not name.startswith("pulumi"), (path, name)
+                parts = name.split(".")
+                for depth in range(2, len(parts) + 1):
+                    module = Path(*parts[:depth])
+                    for candidate in (module.with_suffix(".py"), module / "__init__.py"):
+                        if parts[0] == "components" and (root / candidate).is_file():
+                            todo.append(candidate)
+    assert Path("components/observability/prometheus.py") in seen  # the crawl follows imports

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.containers import SERVER_MODEL_LABEL
-from components.observability.prometheus import MODEL_TAG
+from components.observability.prometheus import MODEL_TAG, SERVER_MODEL_LABEL
 from components.simulate.engine import DBR, EngineRun
 from components.simulate.plan_model import Resource
 from components.simulate.provider_rules import CONTAINER, INSTANCE
