@@ -49,12 +49,17 @@ def delete_antichains(condemned: Iterable[str], dependencies: Mapping[str, froze
     ``dependencies`` are the transitive ones; each round runs in parallel and finishes before the next.
     """
     remaining = set(condemned)
+    # How many condemned resources still depend on each one: it may go once none does.
+    waiting = {urn: 0 for urn in remaining}
+    for urn in remaining:
+        for dependency in dependencies.get(urn, frozenset()) & remaining:
+            waiting[dependency] += 1
     rounds: list[list[str]] = []
     while remaining:
-        # A resource may go once nothing still waiting depends on it.
-        ready = sorted(u for u in remaining if not any(u in dependencies.get(o, frozenset()) for o in remaining))
-        if not ready:  # a cycle: delete the rest together rather than never
-            ready = sorted(remaining)
+        ready = sorted(u for u in remaining if waiting[u] == 0) or sorted(remaining)  # a cycle: all at once
+        for urn in ready:
+            for dependency in dependencies.get(urn, frozenset()) & remaining:
+                waiting[dependency] -= 1
         rounds.append(ready)
         remaining -= set(ready)
     return rounds
