@@ -18,7 +18,14 @@ from components.host_exporters import HostExporters, HostExportersArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.model_cache import ModelCache, ModelCacheArgs
 from components.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
-from components.observability import GPU_HOST_ROLE, MODEL_TAG, REPLICA_TAG, ROLE_TAG, SERVERS_TAG
+from components.observability import (
+    GPU_HOST_ROLE,
+    MODEL_TAG,
+    REPLICA_TAG,
+    ROLE_TAG,
+    SERVER_MODEL_LABEL,
+    SERVERS_TAG,
+)
 from components.sizing import ROOT_VOLUME_GIB, ModelPlan, plan_stack
 from components.vllm_args import render_args
 from components.vllm_server import ImageBuild, VllmServer, VllmServerArgs
@@ -208,7 +215,7 @@ class VllmDeployment(pulumi.ComponentResource):
                         start_period_seconds=start_period,
                         host_instance=host.instance,
                         host_ready=host.readiness,
-                        labels={"vllm-aws.model": model.name},
+                        labels={SERVER_MODEL_LABEL: model.name},
                     ),
                     opts=on_host,
                 )

@@ -1,183 +1,83 @@
-"""``plan --compare``: what a change does to resources, cost and capacity, from two plan documents.
+"""``plan --compare``: what a change does to resources, service, cost and capacity, from two plan documents.
 
-Replacement is predicted the way Pulumi decides it where that is knowable offline: inputs the provider
-cannot update in place (per resource type, below), ``replaceOnChanges`` and ``replacementTrigger`` options,
-and dependents that are replaced with their host. What only ``pulumi preview`` can know (drift, provider
-defaults, values looked up in AWS at preview) is said in ``previewOnly``.
+The resource part comes from the day-2 simulator (:mod:`components.simulate`): resources matched by URN and
+alias as the engine matches them, each change classified by the provider's rules, the engine's step order, the
+blockers (changes that would fail at ``pulumi up``) and the disruptions per host and per model. What only
+``pulumi preview`` can know (drift, provider defaults, values looked up in AWS at preview) is said in
+``previewOnly``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-SCHEMA_VERSION = 1
+from components.simulate import simulate
+from components.simulate.plan_model import Resource
 
-# Inputs whose change forces a new resource (the providers' ForceNew fields we set). "*" = any input.
-REPLACE_ON: dict[str, frozenset[str]] = {
-    "aws:ec2/instance:Instance": frozenset(
-        {"availabilityZone", "subnetId", "instanceMarketOptions", "associatePublicIpAddress", "instanceType"}
-    ),
-    "aws:ebs/volume:Volume": frozenset({"availabilityZone", "snapshotId", "encrypted", "kmsKeyId"}),
-    "aws:ec2/volumeAttachment:VolumeAttachment": frozenset({"deviceName", "instanceId", "volumeId"}),
-    "aws:ec2/securityGroup:SecurityGroup": frozenset({"vpcId", "name", "description"}),
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": frozenset({"securityGroupId"}),
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": frozenset({"securityGroupId"}),
-    "aws:iam/role:Role": frozenset({"name", "path"}),
-    "aws:iam/rolePolicy:RolePolicy": frozenset({"role", "name"}),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": frozenset({"role", "policyArn"}),
-    "aws:iam/instanceProfile:InstanceProfile": frozenset({"name", "path"}),
-    "aws:ssm/parameter:Parameter": frozenset({"name"}),
-    "aws:lb/loadBalancer:LoadBalancer": frozenset({"internal", "loadBalancerType", "name"}),
-    "aws:lb/targetGroup:TargetGroup": frozenset({"name", "port", "protocol", "vpcId", "targetType"}),
-    "aws:lb/targetGroupAttachment:TargetGroupAttachment": frozenset({"targetGroupArn", "targetId", "port"}),
-    "aws:lb/listener:Listener": frozenset({"loadBalancerArn"}),
-    "aws:lb/listenerRule:ListenerRule": frozenset({"listenerArn"}),
-    # The Docker provider recreates containers and images for (nearly) any change.
-    "docker:index/container:Container": frozenset({"*"}),
-    "docker:index/remoteImage:RemoteImage": frozenset({"name", "build"}),
-    "docker:index/network:Network": frozenset({"name", "driver"}),
-    "command:local:Command": frozenset({"*"}),
-    "tls:index/privateKey:PrivateKey": frozenset({"*"}),
-    "random:index/randomPassword:RandomPassword": frozenset({"*"}),
-}
-# Replaced whenever a resource they depend on is replaced (they name its id or live on it).
-REPLACED_WITH_DEPENDENCY = frozenset(
-    {
-        "aws:ec2/volumeAttachment:VolumeAttachment",
-        "aws:lb/targetGroupAttachment:TargetGroupAttachment",
-        "command:local:Command",
-        "docker:index/container:Container",
-        "docker:index/remoteImage:RemoteImage",
-        "docker:index/network:Network",
-    }
-)
-INSTANCE = "aws:ec2/instance:Instance"
-CONTAINER = "docker:index/container:Container"
+SCHEMA_VERSION = 1
 PREVIEW_ONLY = [
     "Drift (changes made outside Pulumi) and provider-side defaults are invisible offline.",
     "Values looked up in AWS at preview (latest DLAMI, AZ offerings, subnets) are placeholders offline; "
     "a new DLAMI release never replaces a host (ignored), but an AZ that stops offering a type would.",
+    "`pulumi preview` runs no command (pulumi-command runs nothing in preview): a one-shot command fails, if "
+    "at all, only at `pulumi up`.",
 ]
 
 
-def _key(resource: Mapping[str, Any]) -> tuple[str, str]:
-    return str(resource["type"]), str(resource["name"])
-
-
-def _changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    fields = sorted(set(old) | set(new))
-    return [field for field in fields if old.get(field) != new.get(field)]
-
-
-def _model_of(name: str, models: list[str]) -> str | None:
-    """The model a resource belongs to, from its logical name (``<model>-<n>-...``)."""
-    for model in sorted(models, key=len, reverse=True):
-        if name.startswith(f"{model}-"):
-            return model
-    return None
-
-
-def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+def compare(
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    *,
+    fresh_runner: bool = False,
+    replace: Collection[str] = (),
+) -> dict[str, Any]:
     """The diff document (README "Plan diff JSON")."""
-    old_resources = {_key(r): r for r in old.get("resources", [])}
-    new_resources = {_key(r): r for r in new.get("resources", [])}
-    added = sorted(set(new_resources) - set(old_resources))
-    removed = sorted(set(old_resources) - set(new_resources))
+    simulation = simulate(old, new, fresh_runner=fresh_runner, replace=replace)
+    run = simulation.run
 
-    replaced: dict[tuple[str, str], list[str]] = {}
-    changed: dict[tuple[str, str], list[str]] = {}
-    for key in sorted(set(old_resources) & set(new_resources)):
-        before, after = old_resources[key], new_resources[key]
-        fields = _changed_fields(before.get("inputs", {}), after.get("inputs", {}))
-        ignored = set(after.get("options", {}).get("ignoreChanges", []))
-        fields = [f for f in fields if f not in ignored]
-        force = REPLACE_ON.get(key[0], frozenset()) | set(after.get("options", {}).get("replaceOnChanges", []))
-        trigger_changed = before.get("options", {}).get("replacementTrigger") != after.get("options", {}).get(
-            "replacementTrigger"
-        )
-        forcing = [f for f in fields if "*" in force or f in force]
-        if forcing or trigger_changed:
-            replaced[key] = forcing or ["replacementTrigger"]
-        elif fields:
-            changed[key] = fields
+    def ref(resource: Resource) -> dict[str, str]:
+        return {"type": resource.type, "name": resource.name, "urn": resource.urn}
 
-    # Dependents of replaced resources: offline ids do not change, so follow the dependency graph instead.
-    by_name = {name: (type_, name) for type_, name in new_resources}
-    progress = True
-    while progress:
-        progress = False
-        for key, resource in new_resources.items():
-            if key in replaced or key in added or key[0] not in REPLACED_WITH_DEPENDENCY:
-                continue
-            options = resource.get("options", {})
-            deps = [*options.get("dependsOn", []), options.get("deletedWith")]
-            causes = [d for d in deps if d and by_name.get(d) in replaced]
-            if causes:
-                replaced[key] = [f"replaced with {causes[0]}"]
-                changed.pop(key, None)
-                progress = True
+    def by_name(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(entries, key=lambda e: (e["type"], e["name"]))
 
+    replaced, changed = [], []
+    for urn, decision in run.decisions.items():
+        resource = run.new[urn]
+        reasons = list(decision.reasons)
+        if decision.op == "replace":
+            replaced.append({**ref(resource), "reasons": reasons, "mode": decision.mode})
+        elif decision.op in ("update", "stop-start") and resource.custom:
+            effect = "stop-start" if decision.op == "stop-start" else "in-place"
+            changed.append({**ref(resource), "fields": reasons, "effect": effect})
     old_models = {m["name"]: m for m in old.get("models", [])}
     new_models = {m["name"]: m for m in new.get("models", [])}
     all_models = sorted(set(old_models) | set(new_models))
-    disruptions = _disruptions(replaced, new_models, all_models)
-
     return {
         "schemaVersion": SCHEMA_VERSION,
         "stack": new.get("stack"),
+        "blockers": [b.as_json() for b in simulation.blockers],
         "resources": {
-            "added": [_ref(k) for k in added],
-            "removed": [_ref(k) for k in removed],
-            "replaced": [{**_ref(k), "reasons": v} for k, v in sorted(replaced.items())],
-            "changed": [{**_ref(k), "fields": v} for k, v in sorted(changed.items())],
-            "unchanged": len(set(old_resources) & set(new_resources)) - len(replaced) - len(changed),
+            "added": by_name([ref(run.new[u]) for u in run.matching.created]),
+            "removed": by_name([ref(run.old[u]) for u in run.matching.deleted]),
+            "recreated": by_name([{**ref(run.new[u]), "oldUrn": o} for u, o in sorted(run.matching.moved.items())]),
+            "replaced": by_name(replaced),
+            "changed": by_name(changed),
+            "unchanged": sum(1 for d in run.decisions.values() if d.op == "same"),
         },
-        "disruptions": disruptions,
+        "steps": simulation.steps_json(),
+        "disruptions": simulation.disruptions,
+        "availability": simulation.availability,
         "cost": _cost(old.get("cost") or {}, new.get("cost") or {}),
         "capacity": [_capacity(name, old_models.get(name), new_models.get(name)) for name in all_models],
         "warnings": {
             "new": [w for w in new.get("warnings", []) if w not in set(old.get("warnings", []))],
             "resolved": [w for w in old.get("warnings", []) if w not in set(new.get("warnings", []))],
         },
+        "notes": simulation.notes,
         "previewOnly": PREVIEW_ONLY,
     }
-
-
-def _ref(key: tuple[str, str]) -> dict[str, str]:
-    return {"type": key[0], "name": key[1]}
-
-
-def _disruptions(
-    replaced: Mapping[tuple[str, str], list[str]], models: Mapping[str, Any], names: list[str]
-) -> list[dict[str, Any]]:
-    """Replaced GPU hosts (a cold start on a new host) and replaced vLLM containers (a restart)."""
-    out: list[dict[str, Any]] = []
-    replaced_hosts = {name.removesuffix("-instance") for type_, name in replaced if type_ == INSTANCE}
-    for type_, name in sorted(replaced):
-        model = _model_of(name, names)
-        plan = models.get(model or "")
-        if type_ == INSTANCE and plan:
-            out.append(
-                {
-                    "kind": "host-replaced",
-                    "host": name.removesuffix("-instance"),
-                    "model": model,
-                    "downtimeSeconds": plan["coldStart"]["hostReplacementSeconds"],
-                }
-            )
-        elif type_ == CONTAINER and plan and name.endswith("-container"):
-            host = name.split("-vllm-")[0]
-            if host not in replaced_hosts:
-                out.append(
-                    {
-                        "kind": "server-restarted",
-                        "host": host,
-                        "model": model,
-                        "downtimeSeconds": plan["coldStart"]["warmCacheSeconds"],
-                    }
-                )
-    return out
 
 
 def _delta(old: float | None, new: float | None) -> float | None:

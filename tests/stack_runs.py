@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from components.cli.offline import OfflineAws
 from components.cli.program import ProgramRun, RecordedResource, run_program
-from components.config import raw_from_stack_file
+from components.cli.report import plan_json
+from components.config import parse_stack_config, raw_from_stack_file
+from components.sizing import plan_stack
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"
@@ -33,3 +36,15 @@ def of_type(run: ProgramRun, type_: str) -> list[RecordedResource]:
 def named(run: ProgramRun, name: str) -> RecordedResource:
     (found,) = [r for r in run.resources if r.name == name]
     return found
+
+
+def plan_document(
+    stack: str = "dev", change: Callable[[dict[str, Any]], object] | None = None, aws: OfflineAws | None = None
+) -> dict[str, Any]:
+    """The plan JSON of a shipped stack, its config first passed through ``change`` (as `plan --format json`)."""
+    raw, secret_keys = stack_raw(stack)
+    if change is not None:
+        change(raw)
+    secret_keys = sorted({*secret_keys, *(k for k in ("hfToken", "apiKey") if isinstance(raw.get(k), str))})
+    run = run_program(PROGRAM, raw, secret_keys, stack, aws=aws)
+    return plan_json(stack, plan_stack(parse_stack_config(raw)), run.resources)

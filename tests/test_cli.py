@@ -32,8 +32,8 @@ MODEL_KEYS = {
     "vllmArgs",
 }
 FIT_KEYS = {"weightsGib", "reserveGib", "kvCacheGibPerGpu", "kvCacheTokens", "maxConcurrency", "maxModelLen"}
-COLD_START_KEYS = {"firstBootSeconds", "warmCacheSeconds", "hostReplacementSeconds"}
-RESOURCE_KEYS = {"type", "name", "parent", "inputs", "options"}
+COLD_START_KEYS = {"firstBootSeconds", "warmCacheSeconds", "hostReplacementSeconds", "hostRestartSeconds"}
+RESOURCE_KEYS = {"type", "name", "urn", "parent", "custom", "inputs", "options"}
 OPTION_KEYS = {
     "protect",
     "retainOnDelete",
@@ -41,9 +41,12 @@ OPTION_KEYS = {
     "ignoreChanges",
     "replaceOnChanges",
     "dependsOn",
+    "propertyDependencies",
     "provider",
     "deletedWith",
+    "replaceWith",
     "replacementTrigger",
+    "aliases",
 }
 
 
@@ -74,6 +77,11 @@ def test_plan_json_has_the_documented_shape(stack: str) -> None:
     for resource in document["resources"]:
         assert set(resource) == RESOURCE_KEYS
         assert set(resource["options"]) == OPTION_KEYS
+        # The URN carries the parent type chain (a reparent is a new resource to the engine).
+        assert resource["urn"].startswith(f"urn:pulumi:{stack}::vllm-aws::")
+        assert resource["urn"].endswith(f"{resource['type']}::{resource['name']}")
+    (instance, *_) = (r for r in document["resources"] if r["name"].endswith("-0-instance"))
+    assert "::vllm-aws:index:VllmDeployment$vllm-aws:index:GpuHost$aws:ec2/instance:Instance::" in instance["urn"]
     assert set(document["cost"]) == {"hourlyUsd", "monthlyUsd", "note"}
     assert document["quotas"] and all(set(quota) == QUOTA_KEYS for quota in document["quotas"])
 

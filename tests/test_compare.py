@@ -11,23 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stack_runs import PROGRAM, PROJECT_DIR, stack_raw
+from stack_runs import PROJECT_DIR
+from stack_runs import plan_document as document
 
-from components.cli.program import run_program
-from components.cli.report import COMMENT_MARKER, plan_json, render_diff_markdown
-from components.config import parse_stack_config
+from components.cli.diff_report import COMMENT_MARKER, render_diff_markdown
 from components.diff import compare
-from components.sizing import plan_stack
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
-
-
-def document(stack: str, change: Any = None) -> dict[str, Any]:
-    raw, secret_keys = stack_raw(stack)
-    if change is not None:
-        change(raw)
-    run = run_program(PROGRAM, raw, secret_keys, stack)
-    return plan_json(stack, plan_stack(parse_stack_config(raw)), run.resources)
 
 
 def names(entries: list[dict[str, Any]], type_: str | None = None) -> set[str]:
@@ -53,7 +43,7 @@ def test_no_change_is_an_empty_diff(prod: dict[str, Any]) -> None:
     resources = diff["resources"]
     assert resources["added"] == resources["removed"] == resources["replaced"] == resources["changed"] == []
     assert diff["cost"]["delta"] == {"hourlyUsd": 0.0, "monthlyUsd": 0.0}
-    assert diff["disruptions"] == []
+    assert diff["disruptions"] == diff["availability"] == diff["blockers"] == diff["steps"] == []
     assert {c["status"] for c in diff["capacity"]} == {"same"}
 
 
@@ -76,13 +66,25 @@ def test_changing_the_instance_type_replaces_the_host_and_flags_the_cold_start(p
     diff = compare(prod, new)
     replaced = {e["name"]: e["reasons"] for e in diff["resources"]["replaced"]}
     assert replaced["qwen-72b-0-instance"] == ["instanceType"]
-    assert replaced["qwen-72b-0-cache-attach"] == ["replaced with qwen-72b-0-instance"]
-    assert "qwen-72b-0-vllm-0-container" in replaced and "qwen-72b-endpoint-qwen-72b-0-vllm-0-attach" in replaced
+    assert replaced["qwen-72b-0-cache-attach"] == ["instanceId (new value from qwen-72b-0-instance)"]
+    assert replaced["qwen-72b-0-vllm-0-container"] == ["deletedWith qwen-72b-0-instance (replaced)"]
+    assert "qwen-72b-endpoint-qwen-72b-0-vllm-0-attach" in replaced
     assert "qwen-72b-0-cache-volume" not in replaced  # the cache survives the new host
     cold = next(m for m in new["models"] if m["name"] == "qwen-72b")["coldStart"]["hostReplacementSeconds"]
     assert diff["disruptions"] == [
-        {"kind": "host-replaced", "host": "qwen-72b-0", "model": "qwen-72b", "downtimeSeconds": cold}
+        {
+            "kind": "host-replaced",
+            "host": "qwen-72b-0",
+            "model": "qwen-72b",
+            "replicas": 1,
+            "downtimeSeconds": cold,
+            "cause": ["instanceType"],
+        }
     ]
+    (availability,) = diff["availability"]
+    assert availability["model"] == "qwen-72b" and availability["outage"] is True
+    assert availability["replicasDown"] == availability["replicas"] == 1 and "2 replicas" in availability["fix"]
+    assert diff["blockers"] == []
     assert diff["cost"]["delta"]["hourlyUsd"] == pytest.approx(55.04 - 10.49, abs=0.5)
     (capacity,) = [c for c in diff["capacity"] if c["model"] == "qwen-72b"]
     assert capacity["new"]["instanceType"] == "p5.48xlarge" and capacity["delta"]["kvCacheTokens"] > 0
@@ -95,6 +97,9 @@ def test_changing_tp_restarts_the_server_but_keeps_the_host(prod: dict[str, Any]
     assert "qwen-72b-0-vllm-0-container" in replaced
     assert "qwen-72b-0-instance" not in replaced
     assert [d["kind"] for d in diff["disruptions"]] == ["server-restarted"]
+    assert diff["disruptions"][0]["downtimeSeconds"] == next(
+        m["coldStart"]["warmCacheSeconds"] for m in new["models"] if m["name"] == "qwen-72b"
+    )
     (capacity,) = [c for c in diff["capacity"] if c["model"] == "qwen-72b"]
     assert (capacity["old"]["tensorParallelSize"], capacity["new"]["tensorParallelSize"]) == (4, 2)
     assert capacity["delta"]["maxModelLen"] == 8192 - 32768
@@ -168,11 +173,15 @@ def test_cli_compare_json_and_bad_old_file(tmp_path: Path, prod: dict[str, Any])
     assert set(diff) == {
         "schemaVersion",
         "stack",
+        "blockers",
         "resources",
+        "steps",
         "disruptions",
+        "availability",
         "cost",
         "capacity",
         "warnings",
+        "notes",
         "previewOnly",
     }
     assert diff["resources"]["replaced"] == []
@@ -193,3 +202,64 @@ def test_an_old_plan_without_costs_compares_with_unknown_deltas(prod: dict[str, 
     old = {**copy.deepcopy(prod), "cost": None}
     diff = compare(old, prod)
     assert diff["cost"]["delta"] == {"hourlyUsd": None, "monthlyUsd": None}
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "components", "plan", "--stack", "prod", *args],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_DIR)},
+    )
+
+
+def test_fail_on_blockers_exits_1_after_printing_the_report(tmp_path: Path) -> None:
+    # A base plan whose qwen-8b ran on three one-time spot hosts: the change scales it down to two on-demand
+    # hosts, and detaching the third host's cache would stop a spot instance EC2 cannot stop (#10 item 9).
+    old = tmp_path / "old.json"
+    spot = model_change("qwen-8b", spot=True, replicas=3)
+    old.write_text(json.dumps(document("prod", spot)))
+    failing = _cli("--compare", str(old), "--fail-on-blockers")
+    assert failing.returncode == 1, failing.stderr
+    assert "BLOCKER(S)" in failing.stdout and "UnsupportedOperation" in failing.stdout
+    report = _cli("--compare", str(old), "--format", "json")
+    assert report.returncode == 0
+    assert {b["code"] for b in json.loads(report.stdout)["blockers"]} == {"UnsupportedOperation"}
+    misuse = _cli("--fail-on-blockers")
+    assert misuse.returncode == 2 and "need --compare" in misuse.stderr and "Traceback" not in misuse.stderr
+
+
+def test_replace_and_fresh_runner_reach_the_simulation(tmp_path: Path, prod: dict[str, Any]) -> None:
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(prod))
+    rotated = _cli("--compare", str(old), "--format", "json", "--replace", "ssh-key", "--fresh-runner")
+    assert rotated.returncode == 0, rotated.stderr
+    diff = json.loads(rotated.stdout)
+    assert "ssh-key" in names(diff["resources"]["replaced"])
+    assert "LocalSideEffectUndone" in {b["code"] for b in diff["blockers"]}
+
+
+def test_a_reparented_resource_is_recreated_not_unchanged(prod: dict[str, Any]) -> None:
+    # #10 item 14: as if the cache volume used to be registered under a top-level ModelCache.
+    old = copy.deepcopy(prod)
+    volume = next(r for r in old["resources"] if r["name"] == "qwen-72b-0-cache-volume")
+    volume["urn"] = volume["urn"].replace("vllm-aws:index:VllmDeployment$", "")
+    diff = compare(old, prod)
+    (recreated,) = diff["resources"]["recreated"]
+    assert recreated["name"] == "qwen-72b-0-cache-volume" and recreated["oldUrn"] == volume["urn"]
+    assert "qwen-72b-0-cache-volume" in names(diff["resources"]["added"]) & names(diff["resources"]["removed"])
+    # The new (empty) volume gets the host's attachment; the old one is retained, not deleted.
+    assert "qwen-72b-0-cache-attach" in names(diff["resources"]["replaced"])
+    delete = next(s for s in diff["steps"] if s["urn"] == volume["urn"])
+    assert (delete["op"], delete["skipped"]) == ("delete", "retainOnDelete")
+
+
+def test_an_old_plan_without_urns_still_compares(prod: dict[str, Any]) -> None:
+    old = copy.deepcopy(prod)
+    for resource in old["resources"]:
+        del resource["urn"]
+    diff = compare(old, prod)
+    assert diff["resources"]["added"] == diff["resources"]["removed"] == diff["resources"]["replaced"] == []
+    assert any("no resource URNs" in note for note in diff["notes"])

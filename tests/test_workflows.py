@@ -121,6 +121,19 @@ def test_offline_plan_diff_compares_with_the_base_and_updates_one_comment() -> N
     assert "head.repo.full_name != github.repository" in job["env"]["FROM_FORK"]
 
 
+def test_offline_plan_diff_fails_on_blockers_after_commenting() -> None:
+    job = load("pull-request.yml")["jobs"]["offline-plan-diff"]
+    names = [step.get("name") or step.get("uses") for step in steps(job)]
+    diff = next(step for step in steps(job) if step.get("id") == "diff")
+    assert "--fail-on-blockers" in diff["run"] and "--fresh-runner" in diff["run"]
+    assert 'echo "blockers=true" >> "$GITHUB_OUTPUT"' in diff["run"]
+    fail = next(step for step in steps(job) if step.get("if") == "steps.diff.outputs.blockers == 'true'")
+    assert "exit 1" in fail["run"]
+    # The comment (or the fork's artifact) is posted before the job fails.
+    comment = names.index(step_using(job, "actions/github-script@")["name"])
+    assert comment < names.index(fail["name"])
+
+
 def test_preview_job() -> None:
     job = load("pull-request.yml")["jobs"]["preview"]
     # Forks and Dependabot get no secrets: the job does not run for them.

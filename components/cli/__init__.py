@@ -15,20 +15,16 @@ from typing import Any
 
 import pulumi
 
+from components.cli.diff_report import render_diff_markdown, render_diff_text
 from components.cli.program import run_program
-from components.cli.report import (
-    plan_json,
-    render_diff_markdown,
-    render_diff_text,
-    render_markdown,
-    render_table,
-)
+from components.cli.report import plan_json, render_markdown, render_table
 from components.config import parse_stack_config, raw_from_stack_file
 from components.diff import compare
 from components.errors import ConfigError
 from components.render import write_artifacts
 from components.sizing import StackPlan, plan_stack
 
+EXIT_BLOCKERS = 1
 EXIT_BAD_INPUT = 2
 
 
@@ -62,7 +58,26 @@ def _parser() -> argparse.ArgumentParser:
                 "--compare",
                 type=Path,
                 metavar="OLD.json",
-                help="compare with a plan JSON (e.g. the base branch's): resources, cost, capacity, disruptions",
+                help="compare with a plan JSON (e.g. the base branch's): the simulated `pulumi up` (steps, "
+                "blockers, disruptions), cost and capacity",
+            )
+            sub.add_argument(
+                "--fail-on-blockers",
+                action="store_true",
+                help="with --compare: exit 1 (after printing the report) when the change has blockers",
+            )
+            sub.add_argument(
+                "--fresh-runner",
+                action="store_true",
+                help="with --compare: the deploying machine ran no earlier deploy (a CI runner), so files one-shot "
+                "local commands wrote then are missing",
+            )
+            sub.add_argument(
+                "--replace",
+                action="append",
+                default=[],
+                metavar="URN_OR_NAME",
+                help="with --compare: simulate `pulumi up --replace` of this resource (repeatable)",
             )
         else:
             sub.add_argument("--out", type=Path, required=True, help="directory to write the artifacts into")
@@ -87,14 +102,14 @@ def _plan(args: argparse.Namespace) -> int:
     run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack)
     document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"))
     if old_document is not None:
-        diff = compare(old_document, document)
+        diff = compare(old_document, document, fresh_runner=args.fresh_runner, replace=args.replace)
         if args.format == "json":
             print(json.dumps(diff, indent=2))
         elif args.format == "markdown":
             print(render_diff_markdown(diff))
         else:
             print(render_diff_text(diff))
-        return 0
+        return EXIT_BLOCKERS if args.fail_on_blockers and diff["blockers"] else 0
     if args.format == "json":
         print(json.dumps(document, indent=2, sort_keys=False))
     elif args.format == "markdown":
@@ -133,7 +148,10 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "plan" and args.compare is None and (args.fail_on_blockers or args.fresh_runner or args.replace):
+        parser.error("--fail-on-blockers, --fresh-runner and --replace need --compare OLD.json")
     try:
         return _plan(args) if args.command == "plan" else _render(args)
     except (ConfigError, pulumi.RunError) as error:

@@ -24,6 +24,8 @@ from pulumi.runtime.sync_await import _sync_await
 from components.cli.offline import OFFLINE_ACCOUNT_ID, OfflineAws
 from components.config import SECRET_PLACEHOLDER, to_pulumi_config
 from components.errors import NAMESPACE
+from components.simulate.provider_rules import auto_name_length
+from components.simulate.urns import make_urn, stack_and_project
 
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 _SECRET_SIG = rpc._special_sig_key
@@ -38,6 +40,7 @@ class RecordedResource:
     inputs: dict[str, Any]
     options: dict[str, Any]
     urn: str
+    custom: bool = True
 
 
 # Outputs the program reads that a provider would compute (secrets stay placeholders).
@@ -97,6 +100,10 @@ class _Recorder(mocks.Mocks):
             outputs["imageId"] = "sha256:" + hashlib.sha256(source.encode()).hexdigest()
         if args.typ == "aws:lb/loadBalancer:LoadBalancer":
             outputs["dnsName"] = f"{args.name}-0123456789.{self.aws.region}.elb.amazonaws.com"
+        if "name" not in outputs and auto_name_length(args.typ) is not None:
+            # The provider's auto-name (logical name + 7 random hex characters); dependents such as a role
+            # policy attachment read it, and without it their input (and its dependency) would be dropped.
+            outputs["name"] = f"{args.name}-{hashlib.sha256(args.name.encode()).hexdigest()[:7]}"
         return offline_id(args.typ, args.name), outputs
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -105,14 +112,23 @@ class _Recorder(mocks.Mocks):
 
 
 class RecordingMonitor(mocks.MockMonitor):
-    """A mock monitor that also keeps the registration options (protect, retainOnDelete, ...)."""
+    """A mock monitor that also keeps the registration options (protect, retainOnDelete, ...).
+
+    The mock's URNs carry only the parent's last type; each resource is recorded under the URN the engine
+    gives it, with the parent's whole type chain (pulumi/pulumi ``deployment.go`` ``generateURN``).
+    """
 
     def __init__(self, recorder: _Recorder) -> None:
         super().__init__(recorder)
         self.recorded: list[RecordedResource] = []
+        self._engine_urns: dict[str, str] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        stack, project = stack_and_project(response.urn)
+        parent = self._engine_urns.get(request.parent, request.parent) or None
+        urn = make_urn(stack, project, parent, request.type, request.name)
+        self._engine_urns[response.urn] = urn
         if request.type != "pulumi:pulumi:Stack":
             inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
             self.recorded.append(
@@ -121,25 +137,56 @@ class RecordingMonitor(mocks.MockMonitor):
                     name=request.name,
                     parent=_name_from_urn(request.parent),
                     inputs=redact(inputs),
-                    options=_options(request),
-                    urn=response.urn,
+                    options=_options(request, urn, parent, self._engine_urns),
+                    urn=urn,
+                    custom=bool(request.custom),
                 )
             )
         return response
 
 
-def _options(request: Any) -> dict[str, Any]:
+def _options(request: Any, urn: str, parent: str | None, engine_urns: Mapping[str, str]) -> dict[str, Any]:
     return {
         "protect": bool(request.protect),
         "retainOnDelete": bool(request.retainOnDelete),
-        "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+        # null: not set, so the provider's default applies (an explicit false overrides it).
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace) if request.deleteBeforeReplaceDefined else None,
         "ignoreChanges": sorted(request.ignoreChanges),
         "replaceOnChanges": sorted(request.replaceOnChanges),
         "dependsOn": sorted(_name_from_urn(urn) or urn for urn in request.dependencies),
+        "propertyDependencies": {
+            key: sorted(_name_from_urn(urn) or urn for urn in deps.urns)
+            for key, deps in sorted(request.propertyDependencies.items())
+            if deps.urns
+        },
         "provider": _provider_name(request.provider),
         "deletedWith": _name_from_urn(request.deletedWith),
+        "replaceWith": sorted(_name_from_urn(urn) or urn for urn in request.replace_with),
         "replacementTrigger": _replacement_trigger(request),
+        "aliases": _aliases(request, urn, parent, engine_urns),
     }
+
+
+def _aliases(request: Any, urn: str, parent: str | None, engine_urns: Mapping[str, str]) -> list[str]:
+    """Each alias as the URN the engine looks up (unset spec fields default to the resource's own)."""
+    stack, project = stack_and_project(urn)
+    out = []
+    for alias in request.aliases:
+        if alias.HasField("urn"):
+            out.append(alias.urn)
+            continue
+        spec = alias.spec
+        alias_parent = None if spec.noParent else (engine_urns.get(spec.parentUrn, spec.parentUrn) or parent)
+        out.append(
+            make_urn(
+                spec.stack or stack,
+                spec.project or project,
+                alias_parent,
+                spec.type or request.type,
+                spec.name or request.name,
+            )
+        )
+    return sorted(out)
 
 
 def _replacement_trigger(request: Any) -> Any:

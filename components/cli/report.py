@@ -10,7 +10,7 @@ from rich.table import Table
 
 from components import catalog
 from components.cli.program import RecordedResource
-from components.sizing import HOURS_PER_MONTH, ModelPlan, StackPlan, hosts_for
+from components.sizing import HOST_BOOT_SECONDS, HOURS_PER_MONTH, ModelPlan, StackPlan, hosts_for
 from components.vllm_args import render_args
 
 SCHEMA_VERSION = 1
@@ -45,6 +45,8 @@ def model_json(plan: ModelPlan) -> dict[str, Any]:
             "firstBootSeconds": plan.cold_start.first_boot_seconds,
             "warmCacheSeconds": plan.cold_start.warm_cache_seconds,
             "hostReplacementSeconds": plan.cold_start.host_replacement_seconds,
+            # A stop/start keeps the image and the cache: a boot, then a warm start.
+            "hostRestartSeconds": round(HOST_BOOT_SECONDS + plan.cold_start.warm_cache_seconds),
         },
         "cost": {
             "hourlyUsd": _money(plan.hourly_usd),
@@ -58,7 +60,9 @@ def resource_json(resource: RecordedResource) -> dict[str, Any]:
     return {
         "type": resource.type,
         "name": resource.name,
+        "urn": resource.urn,
         "parent": resource.parent,
+        "custom": resource.custom,
         "inputs": resource.inputs,
         "options": resource.options,
     }
@@ -210,108 +214,3 @@ def render_markdown(document: dict[str, Any]) -> str:
     lines += [f"| `{r['type']}` | `{r['name']}` | {r['parent'] or ''} |" for r in document["resources"]]
     lines += ["", "</details>", ""]
     return "\n".join(lines)
-
-
-# --- plan --compare ---------------------------------------------------------------------------------------
-
-COMMENT_MARKER = "<!-- vllm-aws-plan -->"
-
-
-def _signed_money(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return f"{'+' if value > 0 else '−' if value < 0 else '±'}${abs(value):,.2f}"
-
-
-def _signed(value: float | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and not value.is_integer():
-        return f" ({'+' if value > 0 else ''}{value:,.1f})"
-    return f" ({'+' if value > 0 else ''}{int(value):,})" if value else ""
-
-
-def _fmt_capacity(view: dict[str, Any] | None) -> str:
-    if view is None:
-        return "—"
-    return (
-        f"{view['replicas']}× {view['instanceType']} (TP {view['tensorParallelSize']}), "
-        f"{view['kvCacheTokens']:,} KV tokens, {view['maxConcurrency']:.1f}× @ {view['maxModelLen']:,}"
-    )
-
-
-def render_diff_markdown(diff: dict[str, Any]) -> str:
-    """A compact PR comment: summary table first, disruptions loud, details collapsed."""
-    resources = diff["resources"]
-    cost = diff["cost"]
-    counts = (
-        f"+{len(resources['added'])} added, −{len(resources['removed'])} removed, "
-        f"{len(resources['replaced'])} replaced, {len(resources['changed'])} changed"
-    )
-    lines = [
-        COMMENT_MARKER,
-        f"### vllm-aws plan diff: `{diff['stack']}`",
-        "",
-        "| | before | after | change |",
-        "|---|---|---|---|",
-        f"| $/hour | {_fmt_money(cost['old']['hourlyUsd'])} | {_fmt_money(cost['new']['hourlyUsd'])} "
-        f"| {_signed_money(cost['delta']['hourlyUsd'])} |",
-        f"| $/month | {_fmt_money(cost['old']['monthlyUsd'])} | {_fmt_money(cost['new']['monthlyUsd'])} "
-        f"| {_signed_money(cost['delta']['monthlyUsd'])} |",
-        f"| resources | | | {counts} |",
-        "",
-    ]
-    hosts = [d for d in diff["disruptions"] if d["kind"] == "host-replaced"]
-    restarts = [d for d in diff["disruptions"] if d["kind"] == "server-restarted"]
-    if hosts:
-        lines.append(
-            f":rotating_light: **{len(hosts)} GPU host(s) replaced** — each replica is out of service for its cold "
-            "start on a new host:"
-        )
-        lines += [f"- `{d['host']}` ({d['model']}): ~{d['downtimeSeconds'] / 60:.0f} min predicted" for d in hosts]
-        lines.append("")
-    if restarts:
-        lines.append(f":warning: **{len(restarts)} vLLM server(s) restart** (warm cache):")
-        lines += [f"- `{d['host']}` ({d['model']}): ~{d['downtimeSeconds'] / 60:.1f} min" for d in restarts]
-        lines.append("")
-    changed_models = [c for c in diff["capacity"] if c["status"] != "same"]
-    if changed_models:
-        lines += ["| model | before | after |", "|---|---|---|"]
-        for entry in changed_models:
-            after = _fmt_capacity(entry["new"])
-            delta = entry["delta"]
-            if delta.get("kvCacheTokens"):
-                after += f" (KV {'+' if delta['kvCacheTokens'] > 0 else ''}{delta['kvCacheTokens']:,})"
-            lines.append(f"| `{entry['model']}` ({entry['status']}) | {_fmt_capacity(entry['old'])} | {after} |")
-        lines.append("")
-    else:
-        lines += ["Capacity: unchanged.", ""]
-    if diff["warnings"]["new"]:
-        lines += ["**New warnings**", ""] + [f"- :warning: {w}" for w in diff["warnings"]["new"]] + [""]
-
-    def details(title: str, entries: list[dict[str, Any]], extra: str) -> None:
-        if not entries:
-            return
-        lines.extend([f"<details><summary>{title} ({len(entries)})</summary>", ""])
-        for entry in entries:
-            note = f" — {', '.join(entry[extra])}" if extra in entry else ""
-            lines.append(f"- `{entry['name']}` `{entry['type']}`{note}")
-        lines.extend(["", "</details>", ""])
-
-    details("Replaced", resources["replaced"], "reasons")
-    details("Added", resources["added"], "")
-    details("Removed", resources["removed"], "")
-    details("Changed in place", resources["changed"], "fields")
-    lines += [
-        "<sub>Offline plan (no cloud access): "
-        + " ".join(diff["previewOnly"])
-        + " The Pulumi preview comment is authoritative.</sub>",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def render_diff_text(diff: dict[str, Any]) -> str:
-    """The same content as the PR comment, for a terminal."""
-    markdown = render_diff_markdown(diff)
-    return "\n".join(line for line in markdown.splitlines() if not line.startswith(("<!--", "<details", "</details")))

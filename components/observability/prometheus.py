@@ -36,6 +36,8 @@ REPLICA_TAG = "vllm-aws:replica"
 SERVERS_TAG = "vllm-aws:servers"  # vLLM servers on the host, on ports VLLM_PORT .. VLLM_PORT + n - 1
 MAX_SERVERS_PER_HOST = 8  # the config's replicasPerHost limit
 GPU_HOST_ROLE = "gpu-host"
+# Docker label on every vLLM server container: the model it serves (plan diffs find a host's servers by it).
+SERVER_MODEL_LABEL = "vllm-aws.model"
 
 # Where the container finds its files: the image's default --config.file, and the rules beside it.
 PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml"

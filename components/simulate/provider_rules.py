@@ -1,0 +1,255 @@
+"""What each provider does with a changed input: replace (ForceNew), stop and start, or update in place.
+
+One row per resource type the stack registers (a test runs both shipped stacks and fails on a type without a
+row). Each row cites the provider source it was read from. Abbreviations:
+
+- TF = hashicorp/terraform-provider-aws ``internal/service/...`` (bundled by pulumi-aws 7 through the bridge);
+- PA = pulumi/pulumi-aws ``provider/resource_overrides.go`` / ``autonaming.go``; PAPY = the pulumi_aws 7.51.1
+  Python docstrings; TB = pulumi/pulumi-terraform-bridge ``pkg/tfbridge/schema.go``;
+- KD = kreuzwerker/terraform-provider-docker v4.5.0 (e6e1dfb) ``internal/provider/resource_docker_*.go``, the
+  upstream of pulumi-docker; PD = pulumi/pulumi-docker ``provider/resources.go``;
+- PC = pulumi/pulumi-command ``provider/pkg/provider/common/inputs.go`` and ``local/commandController.go``.
+
+Property paths are Pulumi input names (camelCase, as in the plan JSON): ``a.b``, ``a[0]``, ``a[*].b``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ANY = "*"
+# Types the checks and the disruption report look at by their semantics.
+INSTANCE = "aws:ec2/instance:Instance"
+VOLUME = "aws:ebs/volume:Volume"
+VOLUME_ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment"
+CONTAINER = "docker:index/container:Container"
+LOCAL_COMMAND = "command:local:Command"
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    """How one resource type's provider reacts to input changes."""
+
+    replace_on: tuple[str, ...]
+    """Paths whose change forces a new resource; ``*``: any input not in ``in_place``."""
+    source: str
+    in_place: tuple[str, ...] = ()
+    """With ``replace_on=("*",)``: the inputs the provider updates in place."""
+    stop_start_on: tuple[str, ...] = ()
+    """Updated in place, but the provider stops and starts the instance to do it."""
+    replace_if_flag: tuple[tuple[str, str], ...] = ()
+    """(path, boolean input): a change of path replaces when the input is true, else it is a stop/start."""
+    replace_on_kind_change: tuple[str, ...] = ()
+    """Mutually exclusive inputs: switching which one is set replaces; a new value of the same one does not."""
+    delete_before_replace: bool = False
+    """The provider asks the engine to delete the old resource before creating its replacement."""
+    auto_name_length: int | None = None
+    """The bridge auto-names ``name`` (SDKv2, max length): an explicit ``name`` makes replacements DBR."""
+    physical: bool = True
+    """False: the resource exists only in Pulumi's state (keys, passwords, providers)."""
+
+
+_TF_INSTANCE = (
+    "TF ec2/ec2_instance.go schema (ForceNew fields; instance_market_options ForceNew in the aws-sdk-go-v2 "
+    "version) and customdiff.ForceNewIf(user_data, user_data_replace_on_change); PAPY ec2/instance.py: "
+    "instance_type and user_data 'Updates to this field will trigger a stop/start of the EC2 instance'"
+)
+_TF_SG_RULE = "TF ec2/vpc_security_group_ingress_rule.go (Plugin Framework; RequiresReplace on security_group_id)"
+
+RULES: dict[str, TypeRule] = {
+    "aws:ec2/instance:Instance": TypeRule(
+        replace_on=(
+            "ami",
+            "associatePublicIpAddress",
+            "availabilityZone",
+            "cpuOptions",
+            "cpuCoreCount",
+            "cpuThreadsPerCore",
+            "ebsBlockDevices",
+            "ebsOptimized",
+            "enclaveOptions",
+            "ephemeralBlockDevices",
+            "hibernation",
+            "hostId",
+            "instanceMarketOptions",
+            "ipv6Addresses",
+            "keyName",
+            "launchTemplate",
+            "networkInterfaces",
+            "placementGroup",
+            "placementPartitionNumber",
+            "privateDnsNameOptions",
+            "privateIp",
+            "rootBlockDevice.encrypted",
+            "rootBlockDevice.kmsKeyId",
+            "securityGroups",
+            "subnetId",
+            "tenancy",
+        ),
+        stop_start_on=("instanceType", "userData", "userDataBase64"),
+        replace_if_flag=(("userData", "userDataReplaceOnChange"), ("userDataBase64", "userDataReplaceOnChange")),
+        source=_TF_INSTANCE,
+    ),
+    "aws:ebs/volume:Volume": TypeRule(
+        replace_on=("availabilityZone", "encrypted", "kmsKeyId", "snapshotId", "multiAttachEnabled", "outpostArn"),
+        source="TF ec2/ebs_volume.go @0073593 (size, type, iops, throughput: ModifyVolume in place)",
+    ),
+    "aws:ec2/volumeAttachment:VolumeAttachment": TypeRule(
+        replace_on=("deviceName", "instanceId", "volumeId"),
+        source="TF ec2/ebs_volume_attachment.go @0620f2a (no Update; flags only)",
+    ),
+    "aws:ec2/securityGroup:SecurityGroup": TypeRule(
+        replace_on=("name", "namePrefix", "description", "vpcId"),
+        auto_name_length=255,
+        source="TF ec2/vpc_security_group.go @0160692 (description is ForceNew); PA autonaming.go",
+    ),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": TypeRule(
+        replace_on=("securityGroupId",),
+        replace_on_kind_change=("cidrIpv4", "cidrIpv6", "prefixListId", "referencedSecurityGroupId"),
+        source=_TF_SG_RULE,
+    ),
+    # The egress rule shares the ingress rule's schema code in TF; symmetry is an assumption (NOT VERIFIED).
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": TypeRule(
+        replace_on=("securityGroupId",),
+        replace_on_kind_change=("cidrIpv4", "cidrIpv6", "prefixListId", "referencedSecurityGroupId"),
+        source=_TF_SG_RULE + "; egress assumed symmetric (NOT VERIFIED)",
+    ),
+    "aws:iam/role:Role": TypeRule(
+        replace_on=("name", "namePrefix", "path"),
+        auto_name_length=64,
+        source="TF iam/role.go @0040ea6; PA resource_overrides.go (auto-name max 64)",
+    ),
+    "aws:iam/rolePolicy:RolePolicy": TypeRule(
+        replace_on=("name", "namePrefix", "role"),
+        auto_name_length=255,
+        source="TF iam/role_policy.go @02f97af (create and update are PutRolePolicy)",
+    ),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": TypeRule(
+        replace_on=("role", "policyArn"),
+        delete_before_replace=True,
+        source="TF iam/role_policy_attachment.go @04c7984; PA resource_overrides.go DeleteBeforeReplace: true",
+    ),
+    "aws:iam/instanceProfile:InstanceProfile": TypeRule(
+        replace_on=("name", "namePrefix", "path"),
+        auto_name_length=255,
+        source="TF iam/instance_profile.go @013f173 (role: RemoveRole then AddRole, in place)",
+    ),
+    "aws:ssm/parameter:Parameter": TypeRule(
+        replace_on=("name", "dataType"),
+        auto_name_length=255,
+        source="TF ssm/parameter.go @0073593 (value, type, description: PutParameter Overwrite=true)",
+    ),
+    "aws:lb/loadBalancer:LoadBalancer": TypeRule(
+        replace_on=("name", "namePrefix", "internal", "loadBalancerType", "customerOwnedIpv4Pool"),
+        auto_name_length=255,
+        source="TF elbv2/load_balancer.go @00edc94; PA autonaming.go (TF validation caps the name at 32)",
+    ),
+    "aws:lb/listener:Listener": TypeRule(
+        replace_on=("loadBalancerArn",),
+        source="TF elbv2/listener.go @01c0800 (port, protocol, certificate, default actions: ModifyListener)",
+    ),
+    "aws:lb/listenerRule:ListenerRule": TypeRule(
+        replace_on=("listenerArn",),
+        source="TF elbv2/listener_rule.go @032c4f0 (priority ForceNew: false, SetRulePriorities; ModifyRule)",
+    ),
+    "aws:lb/targetGroup:TargetGroup": TypeRule(
+        replace_on=(
+            "name",
+            "namePrefix",
+            "port",
+            "protocol",
+            "protocolVersion",
+            "vpcId",
+            "targetType",
+            "ipAddressType",
+        ),
+        auto_name_length=32,
+        source="TF elbv2/target_group.go @013cfb4; PA aliases.go (auto-name max 32)",
+    ),
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment": TypeRule(
+        replace_on=("targetGroupArn", "targetId", "port", "availabilityZone"),
+        source="TF elbv2/target_group_attachment.go @07e0d0b (no Update)",
+    ),
+    "docker:index/container:Container": TypeRule(
+        replace_on=(ANY,),
+        in_place=(
+            "attach",
+            "containerReadRefreshTimeoutMilliseconds",
+            "cpuPeriod",
+            "cpuQuota",
+            "cpuSet",
+            "cpuShares",
+            "destroyGraceSeconds",
+            "deviceReadBps",
+            "deviceReadIops",
+            "deviceWriteBps",
+            "deviceWriteIops",
+            "healthcheck",
+            "init",
+            "logs",
+            "maxRetryCount",
+            "memory",
+            "memoryReservation",
+            "memorySwap",
+            "mustRun",
+            "removeVolumes",
+            "restart",
+            "rm",
+            "start",
+            "tmpfs",
+            "wait",
+            "waitTimeout",
+        ),
+        delete_before_replace=True,
+        auto_name_length=255,
+        source="KD resource_docker_container.go schema (every other input ForceNew); PD DeleteBeforeReplace: true",
+    ),
+    "docker:index/remoteImage:RemoteImage": TypeRule(
+        replace_on=("name", "pullTriggers", "triggers", "platform", "build"),
+        source="KD resource_docker_image.go (keep_locally, force_remove in place); PD: name not auto-named",
+    ),
+    "docker:index/network:Network": TypeRule(
+        replace_on=(ANY,),
+        auto_name_length=255,
+        source="KD resource_docker_network.go (every input ForceNew)",
+    ),
+    "command:local:Command": TypeRule(
+        replace_on=("triggers",),
+        source="PC common/inputs.go (triggers: provider replaceOnChanges); local/commandController.go: "
+        "Update runs `update`, or `create` again when unset; nothing runs in preview",
+    ),
+    "tls:index/privateKey:PrivateKey": TypeRule(
+        replace_on=(ANY,),
+        physical=False,
+        source="hashicorp/terraform-provider-tls resource_private_key.go (algorithm, rsa_bits, ecdsa_curve: "
+        "RequiresReplace)",
+    ),
+    "random:index/randomPassword:RandomPassword": TypeRule(
+        replace_on=(ANY,),
+        physical=False,
+        source="hashicorp/terraform-provider-random resource_password.go (every attribute RequiresReplace)",
+    ),
+}
+
+PROVIDER_PREFIX = "pulumi:providers:"
+# Explicit providers: a changed configuration is used from then on; the bridge's DiffConfig verdicts are
+# NOT VERIFIED, so a provider change is modelled as an update that replaces nothing.
+PROVIDER_RULE = TypeRule(replace_on=(), physical=False, source="assumption: provider DiffConfig (NOT VERIFIED)")
+# A type with no row: any change is assumed to replace (the safe guess), and the report says so.
+UNKNOWN_RULE = TypeRule(replace_on=(ANY,), source="no rule for this type: any change assumed to replace")
+
+
+def rule_for(type_: str) -> TypeRule:
+    if type_.startswith(PROVIDER_PREFIX):
+        return PROVIDER_RULE
+    return RULES.get(type_, UNKNOWN_RULE)
+
+
+def has_rule(type_: str) -> bool:
+    return type_.startswith(PROVIDER_PREFIX) or type_ in RULES
+
+
+def auto_name_length(type_: str) -> int | None:
+    """Max length of the bridge's auto-generated ``name`` for this type, or None if it is not auto-named."""
+    rule = RULES.get(type_)
+    return rule.auto_name_length if rule else None
