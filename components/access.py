@@ -10,12 +10,12 @@ import shlex
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import pulumi
-import pulumi_command as command
 import pulumi_docker as docker
 import pulumi_tls as tls
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from components.bootstrap import BOOTSTRAP_LOG, READY_MARKER
+from components.key_file import keep_key_file
 
 if TYPE_CHECKING:
     from components.gpu_host import GpuHost
@@ -118,25 +118,6 @@ def key_file_path(project: str, stack: str) -> str:
     return f"~/.ssh/{project}-{stack}.key"
 
 
-def _expand(path: str) -> str:
-    return '"$HOME"/' + shlex.quote(path.removeprefix("~/")) if path.startswith("~/") else shlex.quote(path)
-
-
-def write_key_script(path: str) -> str:
-    """Writes VLLM_AWS_SSH_KEY to ``path`` readable by the deploying user only (pulumi-command, local)."""
-    target = _expand(path)
-    return f"""set -euo pipefail
-umask 077
-mkdir -p "$(dirname {target})"
-printf '%s\\n' "$VLLM_AWS_SSH_KEY" > {target}.tmp
-mv -f {target}.tmp {target}
-"""
-
-
-def remove_key_script(path: str) -> str:
-    return f"rm -f {_expand(path)}\n"
-
-
 def port_forward_command(instance_id: pulumi.Input[str], region: str, port: int) -> pulumi.Output[str]:
     """The command that makes a monitoring UI reachable on localhost:port, through SSM (no open port)."""
     return pulumi.Output.from_input(instance_id).apply(
@@ -155,10 +136,20 @@ class SshAccess(BaseModel):
 
     public_key: str | pulumi.Output[str]
     private_key: Annotated[pulumi.Output[str], Field(description="Secret.")]
-    key_file: Annotated[str, Field(description="Where the deploying machine keeps the private key (for ssh).")]
-    key_file_written: Annotated[
-        pulumi.Resource | None, Field(description="The resource writing key_file; providers wait for it.")
-    ] = None
+    key_file: Annotated[
+        str,
+        Field(
+            description="Where the deploying machine keeps the private key for ssh; written on every preview "
+            "and up that knows the key (components.key_file)."
+        ),
+    ]
+    _kept_key_file: pulumi.Output[str] | None = PrivateAttr(default=None)
+
+    def kept_key_file(self) -> pulumi.Output[str]:
+        """``key_file``, resolved once this machine holds the key there; written once per program run."""
+        if self._kept_key_file is None:
+            self._kept_key_file = keep_key_file(self.private_key, self.key_file)
+        return self._kept_key_file
 
 
 def docker_provider(
@@ -166,36 +157,28 @@ def docker_provider(
 ) -> docker.Provider:
     """The explicit Docker provider of one host, over SSH (through SSM by default).
 
-    Previews from CI must not need SSH to every host, so the configure-time daemon ping is off (README).
+    Its ``ssh_opts`` resolve only after the key file is written on this machine, so the provider never dials
+    without it. Previews from CI must not need SSH to every host, so the configure-time daemon ping is off
+    (README).
     """
     return docker.Provider(
         f"{name}-docker",
         host=host.docker_host,
-        ssh_opts=ssh_options(mode, region, ssh.key_file),
+        ssh_opts=ssh.kept_key_file().apply(lambda key_file: ssh_options(mode, region, key_file)),
         disable_docker_daemon_check=True,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[ssh.key_file_written] if ssh.key_file_written else None),
+        opts=pulumi.ResourceOptions(parent=parent),
     )
 
 
 def create_ssh_access(project: str, stack: str) -> SshAccess:
-    """One ED25519 key pair per stack (pulumi-tls) and its copy on the deploying machine.
+    """One ED25519 key pair per stack (pulumi-tls); the private key is a secret in state.
 
-    ssh (which pulumi-docker runs) reads keys from files, so the private key is written to
-    :func:`key_file_path`, readable by the deploying user alone; the key itself is a secret in state.
+    ssh (which pulumi-docker runs) reads keys from files: every program run writes the private key to
+    :func:`key_file_path` on the deploying machine, readable by the deploying user alone (components.key_file).
     """
     key = tls.PrivateKey("ssh-key", algorithm="ED25519")
-    key_file = key_file_path(project, stack)
-    written = command.local.Command(
-        "ssh-key-file",
-        create=write_key_script(key_file),
-        delete=remove_key_script(key_file),
-        interpreter=["/bin/bash", "-c"],
-        environment={"VLLM_AWS_SSH_KEY": key.private_key_openssh},
-        triggers=[key.id],
-    )
     return SshAccess(
         public_key=key.public_key_openssh,
         private_key=key.private_key_openssh,
-        key_file=key_file,
-        key_file_written=written,
+        key_file=key_file_path(project, stack),
     )
