@@ -221,13 +221,23 @@ class GpuHost(pulumi.ComponentResource):
                 delete_before_replace=True,
             ),
         )
+        # Detaching, when the host is replaced or destroyed: the engine deletes the attachment just before its
+        # instance (dependents first), and the volume never changes without the instance (its id is in the
+        # user-data). An on-demand host is stopped first, so the cache is unmounted cleanly, never yanked. A
+        # one-time spot instance cannot be stopped (StopInstances: UnsupportedOperation, "You can only stop Spot
+        # Instances associated with persistent Spot Instance requests"; EC2 User Guide "Behavior of Spot Instance
+        # interruptions"), so its attachment is only forgotten (skip_destroy) and the termination, a graceful OS
+        # shutdown, detaches the volume (EC2 User Guide "Methods for terminating an instance"; volumes attached
+        # after launch survive it). Both flags are read from state at delete time and change in place (TF
+        # ec2/ebs_volume_attachment.go: Update is a no-op; Delete checks skip_destroy, then
+        # stop_instance_before_detaching).
         self.attachment = aws.ec2.VolumeAttachment(
             child_name(name, "cache-attach"),
             device_name=CACHE_DEVICE_NAME,
             instance_id=self.instance.id,
             volume_id=args.cache_volume_id,
-            # Stop the old instance before detaching, so the cache is unmounted cleanly, never yanked.
-            stop_instance_before_detaching=True,
+            skip_destroy=True if args.spot else None,
+            stop_instance_before_detaching=None if args.spot else True,
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
 
