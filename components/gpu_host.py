@@ -199,6 +199,12 @@ class GpuHost(pulumi.ComponentResource):
             vpc_security_group_ids=[self.security_group.id],
             iam_instance_profile=profile.name,
             user_data=user_data,
+            # cloud-init applies user-data once per instance (cc_write_files, cc_runcmd, cc_ssh: PER_INSTANCE;
+            # canonical/cloud-init cloudinit/config), so the provider's default for a change, stopping and
+            # starting the instance with the new user-data (PAPY ec2/instance.py `user_data`), would leave the
+            # old scripts, settings and SSH key in place. A new bootstrap is a new host: replaced like any
+            # other host replacement (delete first, below), which is what the plan diff then reports.
+            user_data_replace_on_change=True,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",  # IMDSv2 only

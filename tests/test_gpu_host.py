@@ -54,6 +54,17 @@ def test_instances_require_imdsv2_encrypt_root_and_never_replace_on_a_new_ami() 
         assert "instanceMarketOptions" not in instance.inputs
 
 
+def test_a_bootstrap_change_replaces_the_host_rather_than_a_stop_start_that_cannot_apply_it() -> None:
+    # pulumi-aws stops and starts an instance for a user_data change unless user_data_replace_on_change
+    # (PAPY ec2/instance.py), and cloud-init would not re-run its per-instance modules on the same instance.
+    before, after = run_stack("prod"), run_stack("prod", hfToken="hf_test")  # a new SSM parameter in the settings
+    for run in (before, after):
+        assert all(i.inputs["userDataReplaceOnChange"] is True for i in of_type(run, INSTANCE))
+    old, new = named(before, "qwen-8b-0-instance"), named(after, "qwen-8b-0-instance")
+    assert old.inputs["userData"] != new.inputs["userData"]
+    assert new.options["deleteBeforeReplace"] is True  # the cache can only be attached to one instance
+
+
 def test_ami_comes_from_the_dlami_ssm_parameter_unless_configured() -> None:
     run = run_stack("dev")
     assert ("aws:ssm/getParameter:getParameter", {"name": DLAMI_SSM_PARAMETER}) in [
