@@ -42,7 +42,10 @@ class GpuHostArgs(BaseModel):
     ami_id: Annotated[StrInput, Field(description="AMI; pinned at creation (later AMIs never replace a host).")]
     vpc_id: StrInput
     subnet_id: StrInput
-    availability_zone: str
+    availability_zone: Annotated[
+        StrInput,
+        Field(description="Its cache volume's zone: pass the volume's availability_zone output, so it never moves."),
+    ]
     associate_public_ip: Annotated[
         bool, Field(description="Needed for egress in subnets without NAT (the default VPC). Default: false.")
     ] = False

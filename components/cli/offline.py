@@ -6,6 +6,7 @@ in three AZs, a fixed account and AMI). `pulumi preview` asks AWS for the real o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,13 +15,21 @@ OFFLINE_AMI_ID = "ami-00000000000000000"
 OFFLINE_VPC_ID = "vpc-00000000000000000"
 
 
+VOLUME_TYPE = "aws:ebs/volume:Volume"
+
+
 @dataclass
 class OfflineAws:
-    """Deterministic answers keyed by invoke token. ``offered_zones`` narrows where instance types exist."""
+    """Deterministic answers keyed by invoke token. ``offered_zones`` narrows where instance types exist.
+
+    ``volume_zones`` stands in for state: EBS volumes (by logical name) that already exist, in that zone.
+    A volume ignores later zone choices (``ModelCache``), so its ``availabilityZone`` output is the old one.
+    """
 
     region: str = "us-east-1"
     zone_letters: str = "abc"
     offered_zones: dict[str, list[str]] = field(default_factory=dict)
+    volume_zones: dict[str, str] = field(default_factory=dict)
 
     @property
     def zones(self) -> list[str]:
@@ -57,3 +66,12 @@ class OfflineAws:
                 "locationTypes": ["availability-zone"] * len(locations),
             }
         return {}
+
+
+def volume_zones_of(plan_document: Mapping[str, Any]) -> dict[str, str]:
+    """The zone of every EBS volume a plan JSON creates: what the state holds once that plan is deployed."""
+    return {
+        str(resource["name"]): str(resource["inputs"]["availabilityZone"])
+        for resource in plan_document.get("resources", [])
+        if resource.get("type") == VOLUME_TYPE and "availabilityZone" in resource.get("inputs", {})
+    }
