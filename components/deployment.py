@@ -12,6 +12,7 @@ from components._naming import child_name, type_token
 from components.access import SshAccess
 from components.config import DEFAULT_IMAGE as DEFAULT_VLLM_IMAGE
 from components.config import AccessConfig, CacheConfig, ModelConfig, parse_stack_config
+from components.cuda import driver_requirement
 from components.gpu_host import GpuHost, GpuHostArgs
 from components.host_exporters import HostExporters, HostExportersArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -182,6 +183,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     access_mode=args.access.mode,
                     ssh_cidrs=args.access.ssh_cidrs,
                     spot=model.spot,
+                    driver=driver_requirement(args.image),
                     ec2_discovery=args.prometheus_discovery and index == 0,
                     tags={**host_tags, ROLE_TAG: GPU_HOST_ROLE, SERVERS_TAG: str(len(slots))},
                 ),

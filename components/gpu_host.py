@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from components import access, iam
 from components._naming import child_name, merge_tags, type_token
 from components.bootstrap import BootstrapSpec, render_user_data
+from components.cuda import DriverRequirement
 
 StrInput = str | pulumi.Output[str]
 
@@ -65,6 +66,13 @@ class GpuHostArgs(BaseModel):
     ] = ()
     spot: Annotated[bool, Field(description="One-time spot instance. Default: on-demand.")] = False
     gpu: Annotated[bool, Field(description="Verify the NVIDIA stack at boot. False for the monitoring host.")] = True
+    driver: Annotated[
+        DriverRequirement | None,
+        Field(
+            description="The oldest NVIDIA driver the image's CUDA runs on (components.cuda.driver_requirement); "
+            "the bootstrap fails the readiness gate below it. Default: not checked."
+        ),
+    ] = None
     ssh_user: Annotated[str, Field(description="The AMI's default user; pulumi-docker connects as it.")] = "ubuntu"
     packages: Annotated[tuple[str, ...], Field(description="Packages to install at first boot.")] = ()
     ec2_discovery: Annotated[
@@ -178,6 +186,7 @@ class GpuHost(pulumi.ComponentResource):
                     ssh_user=args.ssh_user,
                     gpu=args.gpu,
                     packages=args.packages,
+                    driver=args.driver,
                 )
             )
         )

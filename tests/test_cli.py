@@ -13,7 +13,7 @@ from tools import require_tool, shellcheck
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # The documented plan JSON shape (README "Plan JSON"). Adding keys is compatible; removing or renaming is not.
-TOP_KEYS = {"schemaVersion", "stack", "region", "image", "models", "resources", "cost", "warnings"}
+TOP_KEYS = {"schemaVersion", "stack", "region", "image", "nvidiaDriver", "models", "resources", "cost", "warnings"}
 MODEL_KEYS = {
     "name",
     "id",
