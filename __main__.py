@@ -60,7 +60,7 @@ try:
     monitoring_config = config.monitoring
     dedicated_monitoring = monitoring_config.enabled and monitoring_config.placement == "dedicated"
     colocated_monitoring = monitoring_config.enabled and monitoring_config.placement == "colocated"
-    monitoring_zone = (
+    monitoring_zones = (
         placement.place_monitoring(monitoring_config.instance_type, network) if dedicated_monitoring else None
     )
     # EC2 vCPU and load-balancer quotas, read from the account: a stack that does not fit fails here.
@@ -146,8 +146,9 @@ for index, model in enumerate(plan.models):
             vpc_id=network.vpc_id,
             placements=tuple(
                 HostPlacement(subnet_id=zone.subnet_id, availability_zone=zone.name)
-                for zone in placements[model.config.name]
+                for zone in placements[model.config.name].spread
             ),
+            zone_subnets=placements[model.config.name].subnets,
             associate_public_ip=network.hosts_need_public_ip,
             ami_id=gpu_ami_id,
             image=config.image,
@@ -175,14 +176,16 @@ all_hosts = {name: host for deployment in deployments.values() for name, host in
 # --- monitoring: Prometheus + Grafana, dedicated or on the first GPU host ---------------------------------------
 if monitoring_config.enabled:
     first = next(iter(deployments.values()))
-    if monitoring_zone is None:
+    if monitoring_zones is None:
         monitoring_host_name, monitoring_host = next(iter(first.hosts.items()))
         monitoring_provider = first.docker_providers[monitoring_host_name]
     else:
         monitoring_host_name = "monitoring"
         data = ModelCache(
             "monitoring-cache",
-            ModelCacheArgs(availability_zone=monitoring_zone.name, size_gib=MONITORING_VOLUME_GIB, tags=base_tags),
+            ModelCacheArgs(
+                availability_zone=monitoring_zones.spread[0].name, size_gib=MONITORING_VOLUME_GIB, tags=base_tags
+            ),
         )
         monitoring_host = GpuHost(
             monitoring_host_name,
@@ -190,8 +193,14 @@ if monitoring_config.enabled:
                 instance_type=monitoring_config.instance_type,
                 ami_id=aws.ssm.get_parameter(name=MONITORING_AMI_PARAMETER).value,
                 vpc_id=network.vpc_id,
-                subnet_id=monitoring_zone.subnet_id,
-                availability_zone=monitoring_zone.name,
+                # Like the GPU hosts: in the zone its data volume really is in.
+                subnet_id=placement.follow_cache(
+                    data.availability_zone,
+                    monitoring_zones.subnets,
+                    monitoring_host_name,
+                    monitoring_config.instance_type,
+                ),
+                availability_zone=data.availability_zone,
                 associate_public_ip=network.hosts_need_public_ip,
                 cache_volume_id=data.volume_id,
                 root_volume_gib=MONITORING_ROOT_VOLUME_GIB,

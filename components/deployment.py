@@ -13,6 +13,7 @@ from components._naming import child_name, type_token
 from components.access import SshAccess
 from components.config import DEFAULT_IMAGE as DEFAULT_VLLM_IMAGE
 from components.config import AccessConfig, CacheConfig, ModelConfig, parse_stack_config
+from components.cuda import driver_requirement
 from components.gpu_host import GpuHost, GpuHostArgs
 from components.host_exporters import HostExporters, HostExportersArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -26,6 +27,7 @@ from components.observability import (
     SERVER_MODEL_LABEL,
     SERVERS_TAG,
 )
+from components.placement import follow_cache
 from components.sizing import ROOT_VOLUME_GIB, ModelPlan, plan_stack
 from components.vllm_args import render_args
 from components.vllm_server import ImageBuild, VllmServer, VllmServerArgs
@@ -81,8 +83,21 @@ class VllmDeploymentArgs(BaseModel):
     region: str
     vpc_id: StrInput
     placements: Annotated[
-        tuple[HostPlacement, ...], Field(min_length=1, description="One per host: ⌈replicas / replicasPerHost⌉.")
+        tuple[HostPlacement, ...],
+        Field(
+            min_length=1,
+            description="One per host: ⌈replicas / replicasPerHost⌉. Where a host's new cache volume is created; "
+            "the host then runs in the zone its cache is in.",
+        ),
     ]
+    zone_subnets: Annotated[
+        dict[str, str],
+        Field(
+            description="AZ -> host subnet for every zone where the instance type may run, so a host whose cache "
+            "was created in another zone than its placement's (an earlier spread) finds a subnet there. "
+            "Default: the placements' zones."
+        ),
+    ] = {}
     associate_public_ip: Annotated[bool, Field(description="True in subnets without NAT (default VPC).")] = False
     ami_id: StrInput
     image: Annotated[str, Field(description="Pinned vllm/vllm-openai image.")] = DEFAULT_VLLM_IMAGE
@@ -149,8 +164,9 @@ class VllmDeployment(pulumi.ComponentResource):
             tags={**args.tags, "Name": targets_group_name},
             opts=pulumi.ResourceOptions(parent=self),
         )
+        zone_subnets = {**args.zone_subnets, **{p.availability_zone: p.subnet_id for p in args.placements}}
         remaining = model.replicas
-        for index, placement in enumerate(args.placements):
+        for index, host_placement in enumerate(args.placements):
             host_name = child_name(name, str(index))
             slots = containers.server_slots(
                 self.plan.settings.tensor_parallel_size,
@@ -163,7 +179,7 @@ class VllmDeployment(pulumi.ComponentResource):
             cache = ModelCache(
                 f"{host_name}-cache",
                 ModelCacheArgs(
-                    availability_zone=placement.availability_zone,
+                    availability_zone=host_placement.availability_zone,
                     size_gib=self.plan.cache_size_gib,
                     iops=args.cache.iops,
                     throughput_mibps=args.cache.throughput_mibps,
@@ -179,8 +195,9 @@ class VllmDeployment(pulumi.ComponentResource):
                     instance_type=self.plan.instance.name,
                     ami_id=args.ami_id,
                     vpc_id=args.vpc_id,
-                    subnet_id=placement.subnet_id,
-                    availability_zone=placement.availability_zone,
+                    # The volume's real zone (state), not today's spread: the instance must be where its cache is.
+                    subnet_id=follow_cache(cache.availability_zone, zone_subnets, host_name, self.plan.instance.name),
+                    availability_zone=cache.availability_zone,
                     associate_public_ip=args.associate_public_ip,
                     cache_volume_id=cache.volume_id,
                     root_volume_gib=ROOT_VOLUME_GIB,
@@ -193,6 +210,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     ssh_cidrs=args.access.ssh_cidrs,
                     extra_security_group_ids=(targets_group.id,),
                     spot=model.spot,
+                    driver=driver_requirement(args.image),
                     ec2_discovery=args.prometheus_discovery and index == 0,
                     tags={**host_tags, ROLE_TAG: GPU_HOST_ROLE, SERVERS_TAG: str(len(slots))},
                 ),

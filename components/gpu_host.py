@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from components import access, iam
 from components._naming import child_name, merge_tags, type_token
 from components.bootstrap import BootstrapSpec, render_user_data
+from components.cuda import DriverRequirement
 
 StrInput = str | pulumi.Output[str]
 
@@ -42,7 +43,10 @@ class GpuHostArgs(BaseModel):
     ami_id: Annotated[StrInput, Field(description="AMI; pinned at creation (later AMIs never replace a host).")]
     vpc_id: StrInput
     subnet_id: StrInput
-    availability_zone: str
+    availability_zone: Annotated[
+        StrInput,
+        Field(description="Its cache volume's zone: pass the volume's availability_zone output, so it never moves."),
+    ]
     associate_public_ip: Annotated[
         bool, Field(description="Needed for egress in subnets without NAT (the default VPC). Default: false.")
     ] = False
@@ -66,6 +70,13 @@ class GpuHostArgs(BaseModel):
     ] = ()
     spot: Annotated[bool, Field(description="One-time spot instance. Default: on-demand.")] = False
     gpu: Annotated[bool, Field(description="Verify the NVIDIA stack at boot. False for the monitoring host.")] = True
+    driver: Annotated[
+        DriverRequirement | None,
+        Field(
+            description="The oldest NVIDIA driver the image's CUDA runs on (components.cuda.driver_requirement); "
+            "the bootstrap fails the readiness gate below it. Default: not checked."
+        ),
+    ] = None
     ssh_user: Annotated[str, Field(description="The AMI's default user; pulumi-docker connects as it.")] = "ubuntu"
     packages: Annotated[tuple[str, ...], Field(description="Packages to install at first boot.")] = ()
     ec2_discovery: Annotated[
@@ -179,6 +190,7 @@ class GpuHost(pulumi.ComponentResource):
                     ssh_user=args.ssh_user,
                     gpu=args.gpu,
                     packages=args.packages,
+                    driver=args.driver,
                 )
             )
         )
@@ -203,6 +215,12 @@ class GpuHost(pulumi.ComponentResource):
             vpc_security_group_ids=[self.security_group.id, *args.extra_security_group_ids],
             iam_instance_profile=profile.name,
             user_data=user_data,
+            # cloud-init applies user-data once per instance (cc_write_files, cc_runcmd, cc_ssh: PER_INSTANCE;
+            # canonical/cloud-init cloudinit/config), so the provider's default for a change, stopping and
+            # starting the instance with the new user-data (PAPY ec2/instance.py `user_data`), would leave the
+            # old scripts, settings and SSH key in place. A new bootstrap is a new host: replaced like any
+            # other host replacement (delete first, below), which is what the plan diff then reports.
+            user_data_replace_on_change=True,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",  # IMDSv2 only
@@ -225,13 +243,23 @@ class GpuHost(pulumi.ComponentResource):
                 delete_before_replace=True,
             ),
         )
+        # Detaching, when the host is replaced or destroyed: the engine deletes the attachment just before its
+        # instance (dependents first), and the volume never changes without the instance (its id is in the
+        # user-data). An on-demand host is stopped first, so the cache is unmounted cleanly, never yanked. A
+        # one-time spot instance cannot be stopped (StopInstances: UnsupportedOperation, "You can only stop Spot
+        # Instances associated with persistent Spot Instance requests"; EC2 User Guide "Behavior of Spot Instance
+        # interruptions"), so its attachment is only forgotten (skip_destroy) and the termination, a graceful OS
+        # shutdown, detaches the volume (EC2 User Guide "Methods for terminating an instance"; volumes attached
+        # after launch survive it). Both flags are read from state at delete time and change in place (TF
+        # ec2/ebs_volume_attachment.go: Update is a no-op; Delete checks skip_destroy, then
+        # stop_instance_before_detaching).
         self.attachment = aws.ec2.VolumeAttachment(
             child_name(name, "cache-attach"),
             device_name=CACHE_DEVICE_NAME,
             instance_id=self.instance.id,
             volume_id=args.cache_volume_id,
-            # Stop the old instance before detaching, so the cache is unmounted cleanly, never yanked.
-            stop_instance_before_detaching=True,
+            skip_destroy=True if args.spot else None,
+            stop_instance_before_detaching=None if args.spot else True,
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
 

@@ -2,6 +2,11 @@
 
 ``lookup_network`` and ``offered_zones`` are AWS lookups (invokes: answered by mocks offline); ``spread`` is
 pure. All of it runs before any resource is registered, so a zone without the instance type is bad input.
+
+The spread only chooses where a *new* replica's cache volume is created. A host then runs in the zone its
+cache volume actually is in (:func:`follow_cache`, on the volume's ``availability_zone`` output): the volume
+ignores later zone choices (``ModelCache``), and an instance in another zone could never attach it. So zones
+appearing or disappearing in the offerings, which change the spread at every preview, never move a replica.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import pulumi
 import pulumi_aws as aws
 
 from components.config import NetworkConfig
@@ -19,6 +25,19 @@ from components.errors import ConfigError, key_path
 class Zone:
     name: str
     subnet_id: str
+
+
+@dataclass(frozen=True)
+class HostZones:
+    """Where one model's (or the monitoring) hosts may run, and where each new host's cache goes."""
+
+    usable: tuple[Zone, ...]  # every zone with a host subnet that offers the instance type
+    spread: tuple[Zone, ...]  # one per host: the zone a new cache volume is created in
+
+    @property
+    def subnets(self) -> dict[str, str]:
+        """AZ -> host subnet, for every usable zone."""
+        return {zone.name: zone.subnet_id for zone in self.usable}
 
 
 @dataclass(frozen=True)
@@ -78,7 +97,7 @@ def spread(replicas: int, zones: Sequence[Zone]) -> list[Zone]:
 
 def place_model(
     model_index: int, instance_type: str, replicas: int, network: Network, config: NetworkConfig
-) -> list[Zone]:
+) -> HostZones:
     offered = offered_zones(instance_type)
     zones = usable_zones(network.host_subnets, offered)
     if not zones:
@@ -92,11 +111,11 @@ def place_model(
             f"({', '.join(sorted(set(network.host_subnets.values())))})",
             f"use subnets in {', '.join(sorted(offered)) or 'a region that offers it'}, or another instance type",
         )
-    return spread(replicas, zones)
+    return HostZones(usable=tuple(zones), spread=tuple(spread(replicas, zones)))
 
 
-def place_monitoring(instance_type: str, network: Network) -> Zone:
-    """The dedicated monitoring host goes to the first zone (by name) that offers its type."""
+def place_monitoring(instance_type: str, network: Network) -> HostZones:
+    """The dedicated monitoring host's data volume starts in the first zone (by name) that offers its type."""
     zones = usable_zones(network.host_subnets, offered_zones(instance_type))
     if not zones:
         raise ConfigError.single(
@@ -105,7 +124,36 @@ def place_monitoring(instance_type: str, network: Network) -> Zone:
             "is not offered in any AZ of the host subnets",
             "use a common type such as t3.medium, or subnets in other zones",
         )
-    return zones[0]
+    return HostZones(usable=tuple(zones), spread=(zones[0],))
+
+
+def subnet_for_cache(cache_zone: str, subnets: Mapping[str, str], host: str, instance_type: str) -> str:
+    """The host subnet in the zone ``host``'s cache volume is in; the host can run nowhere else."""
+    if cache_zone in subnets:
+        return subnets[cache_zone]
+    raise ConfigError.single(
+        f"{host} (cache volume zone)",
+        cache_zone,
+        f"is where {host}'s cache volume is, but no host subnet there offers {instance_type} "
+        f"(usable zones: {', '.join(sorted(subnets)) or 'none'}); an instance can only attach a volume in its "
+        "own zone",
+        f"choose an instance type offered in {cache_zone}, or give the hosts a subnet in {cache_zone}",
+    )
+
+
+def follow_cache(
+    cache_zone: pulumi.Output[str], subnets: Mapping[str, str], host: str, instance_type: str
+) -> pulumi.Output[str]:
+    """:func:`subnet_for_cache` on the volume's actual zone (from state once it exists), failing the preview
+    with the config message (no traceback) when the host cannot run there."""
+
+    def pick(zone: str) -> str:
+        try:
+            return subnet_for_cache(zone, subnets, host, instance_type)
+        except ConfigError as error:
+            raise pulumi.RunError(str(error)) from None
+
+    return cache_zone.apply(pick)
 
 
 def load_balancer_subnets(network: Network, config: NetworkConfig, internal: bool) -> tuple[str, ...]:

@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from components import catalog
+from components import catalog, cuda
 from components.catalog import InstanceType, ModelSpec, WeightFormat
 from components.config import ArchitectureConfig, ModelConfig, StackConfig
+from components.cuda import DriverRequirement
 from components.errors import ConfigError, ConfigIssue, did_you_mean, key_path
 from components.vllm_args import extra_args_issues
 
@@ -313,6 +314,7 @@ def plan_stack(config: StackConfig) -> StackPlan:
             f"prices are {catalog.price_note()}; {config.region} usually costs more. Check with "
             "`aws pricing get-products`."
         )
+    warnings.extend(cuda.plan_warnings(config.image, config.ami_id))
     hourly = _stack_hourly(config, plans, warnings)
     return StackPlan(config=config, models=tuple(plans), hourly_usd=hourly, warnings=tuple(warnings))
 
@@ -343,6 +345,7 @@ def _plan_model(index: int, model: ModelConfig, config: StackConfig) -> ModelPla
         return [spec_or_issue]
     spec = spec_or_issue
     issues = _model_level_issues(index, model, spec, config)
+    host_cuda = cuda.driver_requirement(config.image)
 
     instance_reason: str
     if model.instance_type is not None:
@@ -361,13 +364,13 @@ def _plan_model(index: int, model: ModelConfig, config: StackConfig) -> ModelPla
             )
             return issues
         instance_reason = "set in config"
-        instance_issues = _instance_issues(index, model, spec, instance)
+        instance_issues = _instance_issues(index, model, spec, instance, host_cuda)
         if instance_issues:
             return issues + instance_issues
     else:
         if issues:
             return issues
-        chosen = choose_instance(index, model, spec)
+        chosen = choose_instance(index, model, spec, host_cuda)
         if isinstance(chosen, ConfigIssue):
             return [chosen]
         instance, instance_reason = chosen
@@ -574,8 +577,10 @@ def _model_level_issues(index: int, model: ModelConfig, spec: ModelSpec, config:
     return issues
 
 
-def _instance_issues(index: int, model: ModelConfig, spec: ModelSpec, instance: InstanceType) -> list[ConfigIssue]:
-    """Checks of the model against one instance type (GPU count and compute capability)."""
+def _instance_issues(
+    index: int, model: ModelConfig, spec: ModelSpec, instance: InstanceType, host_cuda: DriverRequirement | None
+) -> list[ConfigIssue]:
+    """Checks of the model against one instance type (GPU count, compute capability, the image's CUDA)."""
     path = ("models", index)
     gpu = instance.gpu
     cc = gpu.compute_capability
@@ -601,7 +606,17 @@ def _instance_issues(index: int, model: ModelConfig, spec: ModelSpec, instance: 
                 "or an instance type with more GPUs",
             )
         )
-    if cc < MIN_COMPUTE_CAPABILITY:
+    dropped = cuda.dropped_gpu(gpu, host_cuda)
+    if dropped is not None:
+        issues.append(
+            ConfigIssue(
+                key_path((*path, "instanceType")),
+                instance.name,
+                dropped,
+                "use a Turing or newer GPU (g4dn, g5, g6, g6e, g7e, p4d, p5), or an image built on an older CUDA",
+            )
+        )
+    elif cc < MIN_COMPUTE_CAPABILITY:
         issues.append(
             ConfigIssue(
                 key_path((*path, "instanceType")),
@@ -644,11 +659,13 @@ def _instance_issues(index: int, model: ModelConfig, spec: ModelSpec, instance: 
     return issues
 
 
-def fitting_instances(model: ModelConfig, spec: ModelSpec) -> list[tuple[InstanceType, MemoryFit]]:
+def fitting_instances(
+    model: ModelConfig, spec: ModelSpec, host_cuda: DriverRequirement | None
+) -> list[tuple[InstanceType, MemoryFit]]:
     """Priced catalog types that pass the GPU checks and fit the model, cheapest first (ties: more KV)."""
     fitting: list[tuple[InstanceType, MemoryFit]] = []
     for instance in catalog.instance_types().values():
-        if instance.hourly_usd is None or _instance_issues(0, model, spec, instance):
+        if instance.hourly_usd is None or _instance_issues(0, model, spec, instance, host_cuda):
             continue
         memory = fit_memory(spec, instance.gpu, resolve_settings(model, spec, instance))
         if memory.fits:
@@ -656,11 +673,13 @@ def fitting_instances(model: ModelConfig, spec: ModelSpec) -> list[tuple[Instanc
     return sorted(fitting, key=lambda item: (item[0].hourly_usd or 0.0, -item[1].kv_cache_tokens))
 
 
-def choose_instance(index: int, model: ModelConfig, spec: ModelSpec) -> tuple[InstanceType, str] | ConfigIssue:
+def choose_instance(
+    index: int, model: ModelConfig, spec: ModelSpec, host_cuda: DriverRequirement | None
+) -> tuple[InstanceType, str] | ConfigIssue:
     """The cheapest priced catalog type where the model fits at its TP size, and why."""
-    fitting = fitting_instances(model, spec)
+    fitting = fitting_instances(model, spec, host_cuda)
     if not fitting:
-        return _nothing_fits_issue(index, model, spec)
+        return _nothing_fits_issue(index, model, spec, host_cuda)
     instance, memory = fitting[0]
     reason = (
         f"cheapest catalog type that fits at TP={model.tensor_parallel_size}: ${instance.hourly_usd:.2f}/h, "
@@ -673,14 +692,16 @@ def choose_instance(index: int, model: ModelConfig, spec: ModelSpec) -> tuple[In
     return instance, reason
 
 
-def _nothing_fits_issue(index: int, model: ModelConfig, spec: ModelSpec) -> ConfigIssue:
+def _nothing_fits_issue(
+    index: int, model: ModelConfig, spec: ModelSpec, host_cuda: DriverRequirement | None
+) -> ConfigIssue:
     # The cheapest fit over the other TP sizes that divide the heads, to name a concrete fix.
     options = [
         (fit[0][0], tp)
         for tp in (1, 2, 4, 8)
         if tp != model.tensor_parallel_size
         and spec.num_attention_heads % tp == 0
-        and (fit := fitting_instances(model.model_copy(update={"tensor_parallel_size": tp}), spec))
+        and (fit := fitting_instances(model.model_copy(update={"tensor_parallel_size": tp}), spec, host_cuda))
     ]
     best = min(options, key=lambda option: option[0].hourly_usd or 0.0, default=None)
     fix = (

@@ -178,6 +178,7 @@ EC2_CONTRACTS = (
                 ),
             ),
         ),
+        unchecked={"userDataReplaceOnChange": PROVIDER_ONLY},
         tags=ec2_tagging("RunInstances"),
     ),
     Contract(

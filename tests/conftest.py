@@ -26,6 +26,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {}, []
 
 
+@pytest.fixture(autouse=True)
+def deploying_machine_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private home directory per test: programs write the stack's SSH key under ``~/.ssh`` (key_file)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def pulumi_mocks() -> Iterator[RecordingMocks]:
     """Fresh mocks, config and root stack for one test (pytest imports all modules first)."""

@@ -32,6 +32,7 @@ from tools import require_tool, shellcheck
 
 from components import bootstrap
 from components.bootstrap import BootstrapSpec, cache_device_path, render_user_data
+from components.cuda import driver_requirement
 
 PACKAGE_DIR = Path(bootstrap.__file__).parent
 SCRIPTS = {"bootstrap.sh": PACKAGE_DIR / "bootstrap.sh", "mount-cache.sh": PACKAGE_DIR / "mount-cache.sh"}
@@ -41,6 +42,7 @@ SPEC = BootstrapSpec(
     ssh_public_key=PUBLIC_KEY,
     region="eu-west-1",
     secret_parameters={"HF_TOKEN": "/vllm-aws/prod/hf-token", "VLLM_API_KEY": "/vllm-aws/prod/api-key"},
+    driver=driver_requirement("vllm/vllm-openai:v0.33.0"),
 )
 # What a leaked credential would look like in user-data.
 SECRET_PATTERNS = [
@@ -244,8 +246,16 @@ def bootstrap_host(tmp_path: Path) -> BootstrapHost:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     calls = tmp_path / "calls.log"
-    for tool in ("nvidia-smi", "nvidia-ctk", "docker", "usermod"):
+    for tool in ("nvidia-ctk", "docker", "usermod"):
         write_stub(bin_dir / tool, f'echo "{tool} $*" >>{calls}\necho "{tool} ok"\n')
+    # One line per GPU for the driver query (two GPUs here), as the real nvidia-smi prints it.
+    write_stub(
+        bin_dir / "nvidia-smi",
+        f'echo "nvidia-smi $*" >>{calls}\n'
+        "if [[ $* == *--query-gpu=driver_version* ]]; then\n"
+        '    printf "%s\\n%s\\n" "$STUB_DRIVER_VERSION" "$STUB_DRIVER_VERSION"\n'
+        'else\n    echo "GPU 0: NVIDIA L4"\nfi\n',
+    )
     cases = "\n".join(f"    {name}) printf '%s\\n' {shlex.quote(v)} ;;" for name, v in STUB_SECRETS.items())
     write_stub(
         bin_dir / "aws",
@@ -266,7 +276,8 @@ def bootstrap_host(tmp_path: Path) -> BootstrapHost:
     ]:
         text = text.replace(old, str(new))
     settings.write_text(text + "VLLM_AWS_SSM_ATTEMPTS=2\n")
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    # The driver of the current Deep Learning Base AMI (Ubuntu 24.04, 2026-07 release notes).
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STUB_DRIVER_VERSION": "595.71.05"}
     return BootstrapHost(tmp_path, settings, env)
 
 
@@ -315,6 +326,60 @@ def test_bootstrap_failure_leaves_host_not_ready(bootstrap_host: BootstrapHost) 
     # The previous secrets file is kept whole; the half-written temp file is gone.
     assert [p.name for p in (host.root / "etc").iterdir()] == ["secrets.env"]
     assert STUB_SECRETS["/vllm-aws/prod/hf-token"] not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("driver", "ready"),
+    [
+        ("595.71.05", True),  # the current DLAMI
+        ("580.65.06", True),  # exactly the minimum of CUDA 13.0
+        ("580.65.6", True),  # the same version without the zero padding
+        ("1000.1.2", True),
+        ("580.9.1", False),  # 9 < 65: compared as numbers, not as text
+        ("575.57.08", False),  # CUDA 12.9's driver, e.g. an older pinned DLAMI
+        ("570.133.20", False),
+    ],
+)
+def test_bootstrap_fails_below_the_driver_the_images_cuda_needs(
+    bootstrap_host: BootstrapHost, driver: str, ready: bool
+) -> None:
+    host = bootstrap_host
+    host.env["STUB_DRIVER_VERSION"] = driver
+    result = host.run()
+    assert (result.returncode == 0) is ready, result.stdout + result.stderr
+    assert (host.root / "lib/ready").exists() is ready
+    assert "nvidia-smi --query-gpu=driver_version --format=csv,noheader" in host.calls
+    log = (host.root / "log/bootstrap.log").read_text()
+    if ready:
+        assert f"NVIDIA driver {driver} (CUDA 13.0 needs 580.65.06 or newer)" in log
+    else:
+        # What the readiness gate shows from the log: the driver found, the one needed, the fix.
+        assert (
+            f"NVIDIA driver {driver} is too old: the vLLM image is built on CUDA 13.0, which needs driver "
+            "580.65.06 or newer. Fix: use a newer Deep Learning AMI (remove vllm-aws:amiId" in log
+        )
+        assert "FAILED phase=verify-gpu-stack" in log
+        assert "phase=mount-cache" not in log  # nothing after the failed check ran
+
+
+def test_bootstrap_without_a_driver_requirement_does_not_query_it(bootstrap_host: BootstrapHost) -> None:
+    host = bootstrap_host
+    host.settings.write_text(
+        host.settings.read_text().replace("VLLM_AWS_MIN_DRIVER_VERSION=580.65.06", "VLLM_AWS_MIN_DRIVER_VERSION=''")
+    )
+    host.env["STUB_DRIVER_VERSION"] = "470.1.1"
+    assert host.run().returncode == 0
+    assert "--query-gpu=driver_version" not in host.calls
+
+
+def test_an_unreadable_driver_version_fails_with_what_nvidia_smi_printed(bootstrap_host: BootstrapHost) -> None:
+    host = bootstrap_host
+    host.env["STUB_DRIVER_VERSION"] = "[N/A]"
+    assert host.run().returncode != 0
+    assert (
+        "could not read the NVIDIA driver version: nvidia-smi printed '[N/A]'"
+        in (host.root / "log/bootstrap.log").read_text()
+    )
 
 
 # --- mount-cache.sh against real filesystem images ----------------------------------------------------

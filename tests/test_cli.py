@@ -13,7 +13,18 @@ from tools import require_tool, shellcheck
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # The documented plan JSON shape (README "Plan JSON"). Adding keys is compatible; removing or renaming is not.
-TOP_KEYS = {"schemaVersion", "stack", "region", "image", "models", "resources", "cost", "quotas", "warnings"}
+TOP_KEYS = {
+    "schemaVersion",
+    "stack",
+    "region",
+    "image",
+    "nvidiaDriver",
+    "models",
+    "resources",
+    "cost",
+    "quotas",
+    "warnings",
+}
 QUOTA_KEYS = {"quota", "code", "service", "scope", "unit", "needed", "awsDefault"}
 MODEL_KEYS = {
     "name",

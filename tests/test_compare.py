@@ -216,17 +216,17 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_fail_on_blockers_exits_1_after_printing_the_report(tmp_path: Path) -> None:
-    # A base plan whose qwen-8b ran on three one-time spot hosts: the change scales it down to two on-demand
-    # hosts, and detaching the third host's cache would stop a spot instance EC2 cannot stop (#10 item 9).
+    # The prod ALB has deletion protection on; a base plan with an internal ALB makes the change a replacement
+    # of the load balancer (`internal` is force-new), whose old half DeleteLoadBalancer refuses.
     old = tmp_path / "old.json"
-    spot = model_change("qwen-8b", spot=True, replicas=3)
-    old.write_text(json.dumps(document("prod", spot)))
+    internal = lambda raw: raw.update(loadBalancer={**raw["loadBalancer"], "internal": True})  # noqa: E731
+    old.write_text(json.dumps(document("prod", internal)))
     failing = _cli("--compare", str(old), "--fail-on-blockers")
     assert failing.returncode == 1, failing.stderr
-    assert "BLOCKER(S)" in failing.stdout and "UnsupportedOperation" in failing.stdout
+    assert "BLOCKER(S)" in failing.stdout and "OperationNotPermitted" in failing.stdout
     report = _cli("--compare", str(old), "--format", "json")
     assert report.returncode == 0
-    assert {b["code"] for b in json.loads(report.stdout)["blockers"]} == {"UnsupportedOperation"}
+    assert {b["code"] for b in json.loads(report.stdout)["blockers"]} == {"OperationNotPermitted"}
     misuse = _cli("--fail-on-blockers")
     assert misuse.returncode == 2 and "need --compare" in misuse.stderr and "Traceback" not in misuse.stderr
 
@@ -238,7 +238,9 @@ def test_replace_and_fresh_runner_reach_the_simulation(tmp_path: Path, prod: dic
     assert rotated.returncode == 0, rotated.stderr
     diff = json.loads(rotated.stdout)
     assert "ssh-key" in names(diff["resources"]["replaced"])
-    assert "LocalSideEffectUndone" in {b["code"] for b in diff["blockers"]}
+    # #10 items 5 and 8: no one-shot key-file command any more, and the new public key replaces every host.
+    assert diff["blockers"] == []
+    assert "qwen-72b-0-instance" in names(diff["resources"]["replaced"])
 
 
 def test_a_reparented_resource_is_recreated_not_unchanged(prod: dict[str, Any]) -> None:

@@ -154,8 +154,9 @@ def test_hosts_read_the_referenced_stacks_secret_parameters(run: ProgramRun) -> 
 def test_own_ssh_key_and_key_file(run: ProgramRun) -> None:
     (key,) = of_type(run, "tls:index/privateKey:PrivateKey")
     assert key.inputs["algorithm"] == "ED25519"
-    (key_file,) = [c for c in of_type(run, "command:local:Command") if c.name == "ssh-key-file"]
-    assert f"{PROJECT}-extra.key" in key_file.inputs["create"]
+    # Its Docker providers dial with this stack's own key file (written by every run: components.key_file).
+    for provider in of_type(run, "pulumi:providers:docker"):
+        assert f"~/.ssh/{PROJECT}-extra.key" in json.loads(provider.inputs["sshOpts"])
 
 
 def test_a_pinned_rule_priority_for_a_second_extra_stack() -> None:

@@ -54,6 +54,17 @@ def test_instances_require_imdsv2_encrypt_root_and_never_replace_on_a_new_ami() 
         assert "instanceMarketOptions" not in instance.inputs
 
 
+def test_a_bootstrap_change_replaces_the_host_rather_than_a_stop_start_that_cannot_apply_it() -> None:
+    # pulumi-aws stops and starts an instance for a user_data change unless user_data_replace_on_change
+    # (PAPY ec2/instance.py), and cloud-init would not re-run its per-instance modules on the same instance.
+    before, after = run_stack("prod"), run_stack("prod", hfToken="hf_test")  # a new SSM parameter in the settings
+    for run in (before, after):
+        assert all(i.inputs["userDataReplaceOnChange"] is True for i in of_type(run, INSTANCE))
+    old, new = named(before, "qwen-8b-0-instance"), named(after, "qwen-8b-0-instance")
+    assert old.inputs["userData"] != new.inputs["userData"]
+    assert new.options["deleteBeforeReplace"] is True  # the cache can only be attached to one instance
+
+
 def test_ami_comes_from_the_dlami_ssm_parameter_unless_configured() -> None:
     run = run_stack("dev")
     assert ("aws:ssm/getParameter:getParameter", {"name": DLAMI_SSM_PARAMETER}) in [
@@ -168,20 +179,49 @@ def test_secrets_go_to_ssm_securestrings_and_never_into_user_data() -> None:
     assert user_data.startswith("#cloud-config") and "/vllm-aws/dev/hf-token" in user_data
 
 
+SPOT_MODEL = {
+    "name": "qwen-7b",
+    "id": "Qwen/Qwen2.5-7B-Instruct-AWQ",
+    "instanceType": "g6.xlarge",
+    "maxModelLen": 8192,
+    "spot": True,
+}
+
+
 def test_spot_uses_one_time_requests() -> None:
-    raw_model = {
-        "name": "qwen-7b",
-        "id": "Qwen/Qwen2.5-7B-Instruct-AWQ",
-        "instanceType": "g6.xlarge",
-        "maxModelLen": 8192,
-        "spot": True,
-    }
-    run = run_stack("dev", models=[raw_model])
+    run = run_stack("dev", models=[SPOT_MODEL])
     options = of_type(run, INSTANCE)[0].inputs["instanceMarketOptions"]
     assert options == {
         "marketType": "spot",
         "spotOptions": {"spotInstanceType": "one-time", "instanceInterruptionBehavior": "terminate"},
     }
+
+
+@pytest.mark.parametrize("spot", [False, True], ids=["on-demand", "spot"])
+def test_no_host_is_ever_stopped_that_ec2_cannot_stop(spot: bool) -> None:
+    # EC2 stops a spot instance only when it comes from a persistent request with interruption behaviour stop
+    # (EC2 User Guide "Behavior of Spot Instance interruptions"); StopInstances on a one-time spot instance
+    # fails with UnsupportedOperation, and stop_instance_before_detaching calls it before every detach
+    # (TF ec2/ebs_volume_attachment.go resourceVolumeAttachmentDelete), so replacing or destroying it failed.
+    run = run_stack("dev", models=[{**SPOT_MODEL, "spot": spot}])
+    instance = named(run, "qwen-7b-0-instance")
+    attachment = named(run, "qwen-7b-0-cache-attach")
+    market = instance.inputs.get("instanceMarketOptions")
+    stoppable = market is None or (
+        market["spotOptions"]["spotInstanceType"] == "persistent"
+        and market["spotOptions"]["instanceInterruptionBehavior"] == "stop"
+    )
+    assert stoppable is not spot
+    if attachment.inputs.get("stopInstanceBeforeDetaching"):
+        assert stoppable
+    if spot:
+        # Detached by the termination (a graceful shutdown) instead; the attachment is only forgotten.
+        assert attachment.inputs.get("skipDestroy") is True
+        assert "stopInstanceBeforeDetaching" not in attachment.inputs
+    else:
+        assert attachment.inputs["stopInstanceBeforeDetaching"] is True
+        assert "skipDestroy" not in attachment.inputs
+    assert attachment.options["deleteBeforeReplace"] is True
 
 
 def test_default_vpc_hosts_get_a_public_ip_for_egress_and_configured_private_subnets_do_not() -> None:

@@ -658,11 +658,19 @@ def test_dcgm_counters_parser_rejects_malformed_lines(line: str) -> None:
 def test_observability_package_imports_no_pulumi() -> None:
     # `components` itself imports Pulumi (config), so check the package's own imports and those it pulls in.
     package_dir = Path(observability.__file__).parent
-    pure = ("components.observability", "components.bootstrap", "components.aws_ids")
+    pure = (
+        "components.observability",
+        "components.bootstrap",
+        "components.aws_ids",
+        "components.cuda",
+        "components.catalog",
+    )
     sources = [
         *package_dir.glob("*.py"),
         package_dir.parent / "bootstrap" / "__init__.py",
         package_dir.parent / "aws_ids.py",
+        package_dir.parent / "cuda.py",
+        package_dir.parent / "catalog" / "__init__.py",
     ]
     for source in sources:
         for node in ast.walk(ast.parse(source.read_text())):

@@ -362,6 +362,20 @@ def test_delete_before_replace_of_a_group_still_in_use() -> None:
     assert run(old_auto, [res(SG, "g", **{**auto, "description": "b"}), new[1]]).blockers == []
 
 
+def test_a_load_balancer_with_deletion_protection_cannot_be_deleted_or_replaced() -> None:
+    # botocore elbv2 DeleteLoadBalancer: "You can't delete a load balancer if deletion protection is enabled".
+    alb = "aws:lb/loadBalancer:LoadBalancer"
+    protected = [res(alb, "lb", internal=False, enableDeletionProtection=True)]
+    assert codes(run(protected, [])) == ["OperationNotPermitted"]
+    # Turning protection off in the same change only reaches the new half: the old one still refuses.
+    replaced = [res(alb, "lb", internal=True, enableDeletionProtection=False)]
+    assert codes(run(protected, replaced)) == ["OperationNotPermitted"]
+    unprotected = [res(alb, "lb", internal=False, enableDeletionProtection=False)]
+    assert run(unprotected, []).blockers == []
+    assert run(unprotected, replaced).blockers == []
+    assert run(protected, [res(alb, "lb", internal=False, enableDeletionProtection=False)]).blockers == []
+
+
 def _key_file(trigger: str, delete: str | None = "rm -f ~/.ssh/k") -> dict[str, Any]:
     return res(COMMAND, "key-file", create="write ~/.ssh/k", delete=delete, triggers=[trigger])
 

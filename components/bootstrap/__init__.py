@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from components import aws_ids
+from components.cuda import DriverRequirement
 
 CACHE_MOUNT = "/opt/vllm-cache"  # where the EBS model cache is mounted
 HF_HOME_DIR = "/opt/vllm-cache/huggingface"  # container HF_HOME
@@ -75,6 +76,9 @@ class BootstrapSpec(BaseModel):
     ssh_user: str = "ubuntu"
     gpu: bool = True  # False on the dedicated monitoring host: no NVIDIA checks
     packages: tuple[str, ...] = ()  # distribution packages to install first (Docker on a plain AMI)
+    # The oldest NVIDIA driver the image's CUDA runs on (components.cuda); None: not checked. Only the CUDA
+    # version and driver reach the user-data, so an image bump within one CUDA leaves it (and the host) alone.
+    driver: DriverRequirement | None = None
 
     _volume_id = field_validator("cache_volume_id")(aws_ids.check_volume_id)
     _region = field_validator("region")(aws_ids.check_region)
@@ -153,6 +157,8 @@ def settings_env(spec: BootstrapSpec) -> str:
         "VLLM_AWS_BOOTSTRAP_LOG": BOOTSTRAP_LOG,
         "VLLM_AWS_MOUNT_SCRIPT": MOUNT_CACHE_PATH,
         "VLLM_AWS_GPU": "1" if spec.gpu else "0",
+        "VLLM_AWS_MIN_DRIVER_VERSION": spec.driver.min_driver if spec.driver else "",
+        "VLLM_AWS_CUDA_VERSION": spec.driver.cuda if spec.driver else "",
     }
     lines = ["# vllm-aws bootstrap settings (no secrets: values are fetched from SSM at boot)"]
     lines += [f"{key}={shlex.quote(value)}" for key, value in settings.items()]

@@ -91,10 +91,50 @@ retry() {
     done
 }
 
+# version_at_least FOUND REQUIRED: numeric comparison of dotted versions (580.65.06), field by field.
+version_at_least() {
+    local -a have_parts need_parts
+    local i have need
+    IFS=. read -ra have_parts <<<"$1"
+    IFS=. read -ra need_parts <<<"$2"
+    for ((i = 0; i < ${#have_parts[@]} || i < ${#need_parts[@]}; i++)); do
+        have=$((10#${have_parts[i]:-0}))
+        need=$((10#${need_parts[i]:-0}))
+        if ((have != need)); then
+            ((have > need))
+            return
+        fi
+    done
+}
+
+# The vLLM image carries its own CUDA runtime, which runs only on a new enough driver (components.cuda: CUDA
+# 13.x needs R580). An older driver fails here, with the fix, instead of in the first vLLM start.
+check_driver() {
+    local required=${VLLM_AWS_MIN_DRIVER_VERSION:-} output found
+    if [[ -z $required ]]; then
+        return 0
+    fi
+    output=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader)
+    found=${output%%$'\n'*}
+    found=${found//[[:space:]]/}
+    if [[ ! $found =~ ^[0-9]+(\.[0-9]+)*$ ]]; then
+        log "could not read the NVIDIA driver version: nvidia-smi printed '$found'"
+        return 1
+    fi
+    if ! version_at_least "$found" "$required"; then
+        log "NVIDIA driver $found is too old: the vLLM image is built on CUDA ${VLLM_AWS_CUDA_VERSION:-?}, which" \
+            "needs driver $required or newer. Fix: use a newer Deep Learning AMI (remove vllm-aws:amiId to follow" \
+            "the latest DLAMI release, or pin an AMI whose NVIDIA driver is $required or newer)"
+        return 1
+    fi
+    log "NVIDIA driver $found (CUDA ${VLLM_AWS_CUDA_VERSION:-?} needs $required or newer)"
+}
+
 verify_gpu_stack() {
     # VLLM_AWS_GPU=0 on the dedicated monitoring host: Docker only.
     if [[ ${VLLM_AWS_GPU:-1} == 1 ]]; then
         retry 10 3 logged nvidia-smi -L
+        check_driver
         logged nvidia-ctk --version
     fi
     retry 20 3 logged docker info --format 'docker {{.ServerVersion}}, runtimes {{json .Runtimes}}'

@@ -16,6 +16,7 @@ from typing import Any
 import pulumi
 
 from components.cli.diff_report import render_diff_markdown, render_diff_text
+from components.cli.offline import OfflineAws, volume_zones_of
 from components.cli.program import run_program
 from components.cli.report import plan_json, render_markdown, render_table
 from components.config import parse_stack_config, raw_from_stack_file
@@ -99,7 +100,9 @@ def _load(args: argparse.Namespace) -> tuple[str, dict[str, Any], list[str], Sta
 def _plan(args: argparse.Namespace) -> int:
     old_document = _read_old_plan(args.compare) if args.compare else None
     stack, raw, secret_keys, plan = _load(args)
-    run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack)
+    # Compared with a deployed plan, its volumes exist: hosts follow them to their zones, as in a real preview.
+    existing = OfflineAws(region=plan.config.region, volume_zones=volume_zones_of(old_document or {}))
+    run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack, aws=existing)
     document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"))
     if old_document is not None:
         diff = compare(old_document, document, fresh_runner=args.fresh_runner, replace=args.replace)

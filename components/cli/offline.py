@@ -7,6 +7,7 @@ in three AZs, a fixed account and AMI, AWS's default quotas). `pulumi preview` a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,9 +38,16 @@ def offline_vcpus(instance_type: str) -> int:
     return 4 * int(multiple.group(1) or 1) if multiple else 2
 
 
+VOLUME_TYPE = "aws:ebs/volume:Volume"
+
+
 @dataclass
 class OfflineAws:
-    """Deterministic answers keyed by invoke token. ``offered_zones`` narrows where instance types exist."""
+    """Deterministic answers keyed by invoke token. ``offered_zones`` narrows where instance types exist.
+
+    ``volume_zones`` stands in for state: EBS volumes (by logical name) that already exist, in that zone.
+    A volume ignores later zone choices (``ModelCache``), so its ``availabilityZone`` output is the old one.
+    """
 
     region: str = "us-east-1"
     zone_letters: str = "abc"
@@ -48,6 +56,7 @@ class OfflineAws:
     """Applied quota value by quota code; default: AWS's default, or OFFLINE_VCPU_QUOTA for vCPU quotas."""
     quota_error: str | None = None
     """When set, every quota lookup fails with this reason (e.g. the role lacks servicequotas:GetServiceQuota)."""
+    volume_zones: dict[str, str] = field(default_factory=dict)
 
     @property
     def zones(self) -> list[str]:
@@ -110,3 +119,12 @@ class OfflineAws:
                 "value": self.quota_value(code),
             }
         return {}
+
+
+def volume_zones_of(plan_document: Mapping[str, Any]) -> dict[str, str]:
+    """The zone of every EBS volume a plan JSON creates: what the state holds once that plan is deployed."""
+    return {
+        str(resource["name"]): str(resource["inputs"]["availabilityZone"])
+        for resource in plan_document.get("resources", [])
+        if resource.get("type") == VOLUME_TYPE and "availabilityZone" in resource.get("inputs", {})
+    }

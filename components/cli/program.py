@@ -6,6 +6,7 @@ each resource's type, name, parent, inputs (secrets redacted) and options as the
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -21,7 +22,7 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from components.cli.offline import OFFLINE_ACCOUNT_ID, OfflineAws
+from components.cli.offline import OFFLINE_ACCOUNT_ID, VOLUME_TYPE, OfflineAws
 from components.config import SECRET_PLACEHOLDER, to_pulumi_config
 from components.errors import NAMESPACE
 from components.simulate.provider_rules import auto_name_length
@@ -98,6 +99,8 @@ class _Recorder(mocks.Mocks):
             # The image id follows what is pulled or built, so a new tag changes the containers' image input.
             source = json.dumps([args.inputs.get("name"), args.inputs.get("build")], sort_keys=True, default=str)
             outputs["imageId"] = "sha256:" + hashlib.sha256(source.encode()).hexdigest()
+        if args.typ == VOLUME_TYPE and args.name in self.aws.volume_zones:
+            outputs["availabilityZone"] = self.aws.volume_zones[args.name]
         if args.typ == "aws:lb/loadBalancer:LoadBalancer":
             outputs["dnsName"] = f"{args.name}-0123456789.{self.aws.region}.elb.amazonaws.com"
         if "name" not in outputs and auto_name_length(args.typ) is not None:
@@ -210,6 +213,20 @@ def _provider_name(reference: str) -> str | None:
     return None if name.startswith("default") else name
 
 
+def _forget_failed_program() -> None:
+    """A program that failed mid-registration (e.g. in an apply) leaves its registrations, their error and its
+    outputs in the runtime's bookkeeping, which ``set_mocks`` does not reset; the next program of this process
+    (tests) would inherit the failure. Cancel what still runs and clear the bookkeeping."""
+    loop = asyncio.get_event_loop()
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending and not loop.is_running():
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    settings.SETTINGS.rpc_manager.clear()
+    settings.SETTINGS.outputs.clear()
+
+
 def redact(value: Any) -> Any:
     """Replace every secret (wire-wrapped) value, however deeply nested, with ``[secret]``."""
     if isinstance(value, Mapping):
@@ -268,6 +285,9 @@ def run_program(
     try:
         _sync_await(run_in_stack(module))
         outputs = dict(getattr(roots[0], "outputs", None) or {}) if roots else {}
+    except BaseException:
+        _forget_failed_program()
+        raise
     finally:
         pulumi.runtime.set_all_config({}, [])
     return ProgramRun(resources=monitor.recorded, invokes=recorder.invokes, outputs=outputs)

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from components import catalog
+from components import catalog, cuda
 from components.cli.program import RecordedResource
 from components.sizing import HOST_BOOT_SECONDS, HOURS_PER_MONTH, ModelPlan, StackPlan, hosts_for
 from components.vllm_args import render_args
@@ -68,6 +68,22 @@ def resource_json(resource: RecordedResource) -> dict[str, Any]:
     }
 
 
+def driver_json(image: str) -> dict[str, str] | None:
+    """What every GPU host's NVIDIA driver must be for the image's CUDA; ``None`` when that cannot be told."""
+    requirement = cuda.driver_requirement(image)
+    return None if requirement is None else {"cuda": requirement.cuda, "minVersion": requirement.min_driver}
+
+
+def _driver_note(document: dict[str, Any]) -> str | None:
+    driver = document.get("nvidiaDriver")
+    if driver is None:
+        return None
+    return (
+        f"NVIDIA driver {driver['minVersion']} or newer on every GPU host ({document['image']} is built on "
+        f"CUDA {driver['cuda']}; each host checks at boot)"
+    )
+
+
 def plan_json(
     stack: str, plan: StackPlan, resources: list[RecordedResource], quotas: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -80,6 +96,7 @@ def plan_json(
         "stack": stack,
         "region": plan.config.region,
         "image": plan.config.image,
+        "nvidiaDriver": driver_json(plan.config.image),
         "models": [model_json(m) for m in plan.models],
         "resources": [resource_json(r) for r in sorted(resources, key=lambda r: (r.name, r.type))],
         "cost": {
@@ -164,6 +181,8 @@ def render_table(document: dict[str, Any]) -> str:
         f"Total: {_fmt_money(cost['hourlyUsd'])}/hour, {_fmt_money(cost['monthlyUsd'])}/month "
         f"(GPU hosts, EBS, load balancer, monitoring; {cost['note']})"
     )
+    if (note := _driver_note(document)) is not None:
+        console.print(note)
     for m in document["models"]:
         console.print(f"  {m['name']}: {m['instanceType']}: {m['instanceReason']}")
     if document.get("quotas"):
@@ -198,6 +217,8 @@ def render_markdown(document: dict[str, Any]) -> str:
         f"**Total: {_fmt_money(cost['hourlyUsd'])}/hour, {_fmt_money(cost['monthlyUsd'])}/month** ({cost['note']})",
         "",
     ]
+    if (note := _driver_note(document)) is not None:
+        lines += [note, ""]
     lines += [f"- `{m['name']}` on `{m['instanceType']}`: {m['instanceReason']}" for m in document["models"]]
     if document.get("quotas"):
         lines += ["", f"**{QUOTAS_TITLE}**", "", "| " + " | ".join(QUOTA_HEADERS) + " |", "|" + "---|" * 5]

@@ -12,6 +12,7 @@ from components.simulate.engine import DBR, EngineRun
 from components.simulate.host_checks import spot_stops, user_data_in_place, zone_mismatch
 from components.simulate.local_effects import local_side_effects
 from components.simulate.plan_model import Resource
+from components.simulate.provider_rules import LOAD_BALANCER
 
 __all__ = ["Blocker", "blockers"]
 
@@ -29,6 +30,7 @@ def blockers(run: EngineRun, *, fresh_runner: bool = False) -> list[Blocker]:
         *zone_mismatch(run),
         *user_data_in_place(run),
         *_deleted_while_in_use(run),
+        *_deletion_protected(run),
         *local_side_effects(run, fresh_runner=fresh_runner),
     ]
     unique: dict[tuple[str, str, str], Blocker] = {}
@@ -57,6 +59,29 @@ def _protected(run: EngineRun) -> Iterator[Blocker]:
         if run.old[urn].protect:
             old = run.old[urn]
             yield Blocker(old.name, old.type, "Protected", "a protected resource cannot be deleted", source, fix)
+
+
+def _deletion_protected(run: EngineRun) -> Iterator[Blocker]:
+    """An ALB with deletion protection cannot be deleted, neither removed nor as the old half of a replacement.
+
+    The old half of a replacement keeps its old attributes: disabling protection in the same change only reaches
+    the new load balancer, so the old one must be unprotected by an `up` of its own first.
+    """
+    for step in run.steps:
+        if step.op not in ("delete", "delete-replaced") or step.skipped or step.urn not in run.old:
+            continue
+        old = run.old[step.urn]
+        if old.type == LOAD_BALANCER and old.inputs.get("enableDeletionProtection") is True:
+            yield Blocker(
+                old.name,
+                old.type,
+                "OperationNotPermitted",
+                f"OperationNotPermitted: the change {'replaces' if step.op == 'delete-replaced' else 'removes'} "
+                "a load balancer whose deletion protection is on, and DeleteLoadBalancer refuses it",
+                "botocore elbv2 DeleteLoadBalancer: 'You can't delete a load balancer if deletion protection is "
+                "enabled' (OperationNotPermittedException)",
+                "set loadBalancer.deletionProtection: false and run `pulumi up` on its own first, then this change",
+            )
 
 
 def _deleted_while_in_use(run: EngineRun) -> Iterator[Blocker]:

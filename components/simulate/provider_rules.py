@@ -24,6 +24,7 @@ VOLUME = "aws:ebs/volume:Volume"
 VOLUME_ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment"
 CONTAINER = "docker:index/container:Container"
 LOCAL_COMMAND = "command:local:Command"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ RULES: dict[str, TypeRule] = {
         auto_name_length=255,
         source="TF ssm/parameter.go @0073593 (value, type, description: PutParameter Overwrite=true)",
     ),
-    "aws:lb/loadBalancer:LoadBalancer": TypeRule(
+    LOAD_BALANCER: TypeRule(
         replace_on=("name", "namePrefix", "internal", "loadBalancerType", "customerOwnedIpv4Pool"),
         auto_name_length=255,
         source="TF elbv2/load_balancer.go @00edc94; PA autonaming.go (TF validation caps the name at 32)",

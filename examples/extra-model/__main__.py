@@ -111,6 +111,8 @@ async def main() -> dict[str, Any]:
             region=region,
             vpc_id=network["vpcId"],
             placements=placements,
+            # A host runs where its cache volume is; these are the zones it may find a subnet in.
+            zone_subnets={zone.name: zone.subnet_id for zone in zones},
             associate_public_ip=bool(network["hostsNeedPublicIp"]),
             ami_id=config.get("amiId") or aws.ssm.get_parameter(name=DLAMI_SSM_PARAMETER).value,
             image=stack_config.image,
