@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Iterable, Mapping
 
 TYPE_PREFIX = "vllm-aws:index"
 TAG_PREFIX = "vllm-aws"
@@ -67,3 +68,20 @@ def merge_tags(*layers: Mapping[str, str], name: str) -> dict[str, str]:
         merged.update(layer)
     merged["Name"] = name
     return merged
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def distinct_networks(cidrs: Iterable[str]) -> list[Network]:
+    """The CIDRs as networks, each once (``2001:DB8::/32`` and ``2001:db8::/32`` are one rule to AWS)."""
+    return list(dict.fromkeys(ipaddress.ip_network(cidr) for cidr in cidrs))
+
+
+def cidr_key(network: Network) -> str:
+    """A CIDR as part of a logical name: ``10.0.0.0-8``, ``2001-db8---32`` (no ``:``, which URNs reserve).
+
+    Rules keyed by their CIDR, never by list position: removing one CIDR must not turn the next rule into a
+    duplicate of one still in place (``InvalidPermission.Duplicate``, create before delete).
+    """
+    return network.compressed.replace("/", "-").replace(":", "-")

@@ -18,8 +18,9 @@ from components.simulate.plan_model import Resource
 SCHEMA_VERSION = 1
 PREVIEW_ONLY = [
     "Drift (changes made outside Pulumi) and provider-side defaults are invisible offline.",
-    "Values looked up in AWS at preview (latest DLAMI, AZ offerings, subnets) are placeholders offline; "
-    "a new DLAMI release never replaces a host (ignored), but an AZ that stops offering a type would.",
+    "Values looked up in AWS at preview (latest DLAMI, AZ offerings, subnets, account quotas) are placeholders "
+    "offline; a new DLAMI release never replaces a host (ignored), hosts stay in their caches' zones, and a zone "
+    "that stops offering a host's type fails the preview with a fix.",
     "`pulumi preview` runs no command (pulumi-command runs nothing in preview): a one-shot command fails, if "
     "at all, only at `pulumi up`.",
 ]

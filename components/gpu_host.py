@@ -10,7 +10,7 @@ import pulumi_command as command
 from pydantic import BaseModel, ConfigDict, Field
 
 from components import access, iam
-from components._naming import child_name, merge_tags, type_token
+from components._naming import child_name, cidr_key, distinct_networks, merge_tags, type_token
 from components.bootstrap import BootstrapSpec, render_user_data
 from components.cuda import DriverRequirement
 
@@ -138,15 +138,15 @@ class GpuHost(pulumi.ComponentResource):
                 opts=child,
             )
         if args.access_mode == "ssh":
-            for index, cidr in enumerate(args.ssh_cidrs):
+            for network in distinct_networks(args.ssh_cidrs):
                 aws.vpc.SecurityGroupIngressRule(
-                    child_name(name, f"ssh-{index}"),
+                    child_name(name, f"ssh-{cidr_key(network)}"),
                     security_group_id=self.security_group.id,
                     ip_protocol="tcp",
                     from_port=SSH_PORT,
                     to_port=SSH_PORT,
-                    cidr_ipv4=None if ":" in cidr else cidr,
-                    cidr_ipv6=cidr if ":" in cidr else None,
+                    cidr_ipv4=network.compressed if network.version == 4 else None,
+                    cidr_ipv6=network.compressed if network.version == 6 else None,
                     description="SSH for pulumi-docker (access.mode ssh)",
                     opts=child,
                 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated
 
 import pulumi
@@ -10,7 +9,7 @@ import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field
 
 from components import routing
-from components._naming import LOAD_BALANCER_NAME_MAX, auto_named, child_name, type_token
+from components._naming import LOAD_BALANCER_NAME_MAX, auto_named, child_name, cidr_key, distinct_networks, type_token
 from components.model_endpoint import listener_rule
 from components.routing import HTTP_PORT, HTTPS_PORT
 
@@ -77,12 +76,12 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=child,
         )
         for port in listener_ports:
-            for network in _distinct_networks(args.allowed_cidrs):
+            for network in distinct_networks(args.allowed_cidrs):
                 # Keyed by the CIDR, not its list position: removing one entry must not turn the next rule into
                 # a copy of one still in place (InvalidPermission.Duplicate) or switch its address family
                 # (force-new).
                 aws.vpc.SecurityGroupIngressRule(
-                    child_name(name, f"in-{port}-{_cidr_key(network)}"),
+                    child_name(name, f"in-{port}-{cidr_key(network)}"),
                     security_group_id=self.security_group.id,
                     ip_protocol="tcp",
                     from_port=port,
@@ -176,13 +175,3 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return self._default_rule
-
-
-def _distinct_networks(cidrs: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """The CIDRs as networks, each once (``2001:DB8::/32`` and ``2001:db8::/32`` are one rule to AWS)."""
-    return list(dict.fromkeys(ipaddress.ip_network(cidr) for cidr in cidrs))
-
-
-def _cidr_key(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
-    """A CIDR as part of a logical name: ``10.0.0.0-8``, ``2001-db8---32`` (no ``:``, which URNs reserve)."""
-    return network.compressed.replace("/", "-").replace(":", "-")

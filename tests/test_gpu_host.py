@@ -145,6 +145,22 @@ def test_ssh_mode_admits_port_22_from_the_listed_cidrs_only() -> None:
     assert isinstance(host, pulumi.Output)
 
 
+def test_ssh_rules_are_keyed_by_cidr_so_removing_one_leaves_the_others_untouched() -> None:
+    # Keyed by list position, dropping the first CIDR would rename the second rule onto the first one's name and
+    # create it while the old rule still holds the same permission (EC2 InvalidPermission.Duplicate; create
+    # before delete, PULUMI_ENGINE.md §3), failing `pulumi up`.
+    def ssh_rules(cidrs: list[str]) -> dict[str, dict[str, object]]:
+        run = run_stack("dev", access={"mode": "ssh", "sshCidrs": cidrs}, monitoring={"enabled": False})
+        return {
+            r.name: r.inputs for r in of_type(run, INGRESS) if r.parent == "qwen-7b-0" and r.inputs["fromPort"] == 22
+        }
+
+    both = ssh_rules(["203.0.113.0/24", "198.51.100.0/24"])
+    one = ssh_rules(["198.51.100.0/24"])
+    assert set(one) == {"qwen-7b-0-ssh-198.51.100.0-24"}
+    assert one.items() <= both.items()
+
+
 def test_iam_role_is_ec2_only_with_ssm_core_and_exactly_this_stacks_parameters() -> None:
     run = run_stack("prod", apiKey="sk-test", hfToken="hf_test")
     (role, *_) = [r for r in of_type(run, "aws:iam/role:Role") if r.parent == "qwen-8b-0"]
