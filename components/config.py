@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self, get_origin
 
 import pulumi
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -34,6 +33,7 @@ from pydantic.alias_generators import to_camel
 from components import aws_ids, aws_tags, routing
 from components._naming import MODEL_NAME_MAX, target_group_name
 from components.errors import NAMESPACE, ConfigError, ConfigIssue, did_you_mean, key_path
+from components.pulumi_project_rules import parse_key, read_yaml, stack_file_issues
 
 DEFAULT_IMAGE = "vllm/vllm-openai:v0.33.0"
 SECRET_KEYS = ("hfToken", "apiKey")
@@ -631,24 +631,24 @@ def raw_from_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
 
     Returns the raw map and the keys that are secrets. ``secure:`` values cannot be decrypted offline and
     become the placeholder ``[secret]``; plain values of secret keys are kept (for offline checks) but
-    treated as secrets from here on.
+    treated as secrets from here on. A file the Pulumi CLI would refuse (a key not of the form
+    ``<namespace>:<name>``, a ``secure:`` value no secrets manager can decrypt) is a ConfigError.
     """
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError([ConfigIssue(str(path), None, f"is not valid YAML ({exc})", "fix the syntax")]) from None
-    config = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(config, dict):
+    document = read_yaml(path)
+    if not isinstance(document.get("config"), dict):
         raise ConfigError(
             [ConfigIssue(f"{path}:config", None, "has no `config:` map", "use the Pulumi.<stack>.yaml shape")]
         )
+    issues = stack_file_issues(document)
+    if issues:
+        raise ConfigError(issues)
     raw: dict[str, Any] = {}
     secret_keys: list[str] = []
-    for full_key, value in config.items():
-        namespace, _, key = str(full_key).rpartition(":")
-        if full_key == "aws:region":
+    for full_key, value in document["config"].items():
+        namespace, key = parse_key(str(full_key)) or ("", "")
+        if (namespace, key) == ("aws", "region"):
             raw["aws:region"] = value
-        elif namespace in ("", NAMESPACE):
+        elif namespace == NAMESPACE:
             is_encrypted = isinstance(value, dict) and set(value) == {"secure"}
             if is_encrypted or key in SECRET_KEYS:
                 secret_keys.append(key)

@@ -51,12 +51,14 @@ def test_key_path_renders_namespace_indexes_and_fields() -> None:
 
 def test_stack_file_secure_values_become_placeholders_and_plain_secrets_stay_secret(tmp_path: Path) -> None:
     stack = tmp_path / "Pulumi.x.yaml"
+    # A passphrase-encrypted value has this shape (v1:<12-byte nonce>:<ciphertext>, keyed by encryptionsalt).
     stack.write_text(
+        "encryptionsalt: v1:AAECAwQFBgc=:v1:AAECAwQFBgcICQoL:KCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/\n"
         "config:\n"
         "  aws:region: us-west-2\n"
         "  aws:profile: ignored\n"
         "  vllm-aws:models: [{name: a, id: Qwen/Qwen2.5-1.5B-Instruct}]\n"
-        "  vllm-aws:hfToken: {secure: v1:abc}\n"
+        "  vllm-aws:hfToken: {secure: v1:AAECAwQFBgcICQoL:KCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/}\n"
         "  vllm-aws:apiKey: plain-key-for-offline-checks\n"
     )
     raw, secret_keys = raw_from_stack_file(stack)

@@ -22,6 +22,7 @@ from components.cli.report import plan_json, render_markdown, render_table
 from components.config import parse_stack_config, raw_from_stack_file
 from components.diff import compare
 from components.errors import ConfigError
+from components.pulumi_project_rules import stack_issues
 from components.render import write_artifacts
 from components.sizing import StackPlan, plan_stack
 
@@ -92,6 +93,12 @@ def _load(args: argparse.Namespace) -> tuple[str, dict[str, Any], list[str], Sta
     stack = args.config.stem.removeprefix("Pulumi.") if args.config else args.stack
     if not path.is_file():
         raise ConfigError.single(str(path), None, "does not exist", "pass --stack NAME or --config FILE")
+    project_file = args.project_dir / "Pulumi.yaml"
+    if project_file.is_file():
+        # What `pulumi preview` checks before the program runs; a --config file may hold plain secrets offline.
+        issues = stack_issues(project_file, path, stack, plain_secrets=args.config is not None)
+        if issues:
+            raise ConfigError(issues)
     raw, secret_keys = raw_from_stack_file(path)
     config = parse_stack_config(raw)
     return stack, raw, secret_keys, plan_stack(config)
