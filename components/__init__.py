@@ -11,9 +11,8 @@ Public API (semantic versioning applies to these names; everything else is inter
   ``quotas`` (what a stack needs of each AWS quota) and ``quota_check`` (the account's limits, read at preview).
 """
 
-from components import access, examples, observability, placement, quota_check, quotas, routing
-from components.access import SshAccess
-from components.config import (
+from . import observability
+from .config import (
     AccessConfig,
     ArchitectureConfig,
     CacheConfig,
@@ -27,17 +26,19 @@ from components.config import (
     parse_stack_config,
     secret_output,
 )
-from components.containers import custom_image_tag
-from components.deployment import ExistingEndpoint, HostPlacement, HostSecrets, VllmDeployment, VllmDeploymentArgs
-from components.errors import ConfigError, ConfigIssue
-from components.gpu_host import DLAMI_SSM_PARAMETER, GpuHost, GpuHostArgs, IngressRule
-from components.host_exporters import HostExporters, HostExportersArgs
-from components.iam import parameter_arn
-from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.model_cache import ModelCache, ModelCacheArgs
-from components.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
-from components.monitoring import MONITORING_AMI_PARAMETER, MONITORING_SSH_USER, Monitoring, MonitoringArgs
-from components.sizing import (
+from .deployment import ExistingEndpoint, HostPlacement, HostSecrets, VllmDeployment, VllmDeploymentArgs
+from .errors import ConfigError, ConfigIssue
+from .host import ssh as access
+from .host.gpu_host import DLAMI_SSM_PARAMETER, GpuHost, GpuHostArgs, IngressRule
+from .host.iam import parameter_arn
+from .host.model_cache import ModelCache, ModelCacheArgs
+from .host.ssh import SshAccess
+from .network import client_snippets as examples
+from .network import placement, routing
+from .network.load_balancer import LoadBalancer, LoadBalancerArgs
+from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
+from .observability.monitoring import MONITORING_AMI_PARAMETER, MONITORING_SSH_USER, Monitoring, MonitoringArgs
+from .planner.plan import (
     HOURS_PER_MONTH,
     MONITORING_ROOT_VOLUME_GIB,
     MONITORING_VOLUME_GIB,
@@ -46,8 +47,12 @@ from components.sizing import (
     hosts_for,
     plan_stack,
 )
-from components.version import __version__
-from components.vllm_server import ImageBuild, VllmServer, VllmServerArgs
+from .quotas import check as quota_check
+from .quotas import needs as quotas
+from .serving.container_spec import custom_image_tag
+from .serving.host_exporters import HostExporters, HostExportersArgs
+from .serving.vllm_server import ImageBuild, VllmServer, VllmServerArgs
+from .version import __version__
 
 __all__ = [
     "DLAMI_SSM_PARAMETER",

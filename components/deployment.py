@@ -8,29 +8,24 @@ import pulumi_aws as aws
 import pulumi_docker as docker
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from components import access, containers, routing
-from components._naming import child_name, type_token
-from components.access import SshAccess
-from components.config import DEFAULT_IMAGE as DEFAULT_VLLM_IMAGE
-from components.config import AccessConfig, CacheConfig, ModelConfig, parse_stack_config
-from components.cuda import driver_requirement
-from components.gpu_host import GpuHost, GpuHostArgs
-from components.host_exporters import HostExporters, HostExportersArgs
-from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.model_cache import ModelCache, ModelCacheArgs
-from components.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
-from components.observability import (
-    GPU_HOST_ROLE,
-    MODEL_TAG,
-    REPLICA_TAG,
-    ROLE_TAG,
-    SERVER_MODEL_LABEL,
-    SERVERS_TAG,
-)
-from components.placement import follow_cache
-from components.sizing import ROOT_VOLUME_GIB, ModelPlan, plan_stack
-from components.vllm_args import render_args
-from components.vllm_server import ImageBuild, VllmServer, VllmServerArgs
+from ._naming import child_name, type_token
+from .catalog.cuda import driver_requirement
+from .config.schema import DEFAULT_IMAGE as DEFAULT_VLLM_IMAGE
+from .config.schema import AccessConfig, CacheConfig, ModelConfig, parse_stack_config
+from .host import ssh as access
+from .host.gpu_host import GpuHost, GpuHostArgs
+from .host.model_cache import ModelCache, ModelCacheArgs
+from .host.ssh import SshAccess
+from .network import routing
+from .network.load_balancer import LoadBalancer, LoadBalancerArgs
+from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
+from .network.placement import follow_cache
+from .observability import GPU_HOST_ROLE, MODEL_TAG, REPLICA_TAG, ROLE_TAG, SERVER_MODEL_LABEL, SERVERS_TAG
+from .planner.plan import ROOT_VOLUME_GIB, ModelPlan, plan_stack
+from .planner.vllm_args import render_args
+from .serving import container_spec as containers
+from .serving.host_exporters import HostExporters, HostExportersArgs
+from .serving.vllm_server import ImageBuild, VllmServer, VllmServerArgs
 
 StrInput = str | pulumi.Output[str]
 

@@ -17,10 +17,10 @@ from pydantic import SecretStr, ValidationError
 from pydantic.alias_generators import to_camel
 
 import components
-from components.config import SECRET_PLACEHOLDER, _generic_fix, parse_stack_config
+from components.config.schema import SECRET_PLACEHOLDER, _generic_fix, parse_stack_config
 from components.errors import ConfigError, ConfigIssue
-from components.iam import parameter_arn
-from components.sizing import plan_stack
+from components.host.iam import parameter_arn
+from components.planner import plan_stack
 
 _T = TypeVar("_T")
 

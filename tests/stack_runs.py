@@ -11,7 +11,7 @@ from components.cli.offline import OfflineAws
 from components.cli.program import ProgramRun, RecordedResource, run_program
 from components.cli.report import plan_json
 from components.config import parse_stack_config, raw_from_stack_file
-from components.sizing import plan_stack
+from components.planner import plan_stack
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"

@@ -11,7 +11,7 @@ from subprocess import CompletedProcess
 import pytest
 from tools import shellcheck
 
-from components import access
+from components.host import ssh as access
 
 
 @pytest.mark.parametrize("mode", ["ssm", "ssh"])

@@ -44,8 +44,8 @@ def test_readme_python_snippet_runs_under_mocks(tmp_path: Path) -> None:
     """The "Use it from your own stack" snippet is a working program."""
     from stack_runs import of_type
 
-    from components import routing
     from components.cli.program import run_program
+    from components.network import routing
 
     readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Use it from your own stack") : readme.index("### API reference")]

@@ -23,10 +23,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from stack_runs import PROGRAM, PROJECT_DIR, run_stack
 
-from components import aws_tags
 from components._naming import MODEL_NAME_MAX
 from components.cli.program import ProgramRun, RecordedResource, run_program
-from components.config import CacheConfig, LoadBalancerConfig, ModelConfig
+from components.config import CacheConfig, LoadBalancerConfig, ModelConfig, aws_tags
 
 
 def _sources(contract: Contract) -> list[Source]:

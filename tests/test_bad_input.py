@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from components import routing
 from components.config import parse_stack_config
 from components.errors import ConfigError
-from components.sizing import plan_stack
+from components.network import routing
+from components.planner import plan_stack
 
 Raw = dict[str, Any]
 

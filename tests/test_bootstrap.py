@@ -30,9 +30,9 @@ import yaml
 from pydantic import ValidationError
 from tools import require_tool, shellcheck
 
-from components import bootstrap
-from components.bootstrap import BootstrapSpec, cache_device_path, render_user_data
-from components.cuda import driver_requirement
+from components.catalog.cuda import driver_requirement
+from components.host import bootstrap
+from components.host.bootstrap import BootstrapSpec, cache_device_path, render_user_data
 
 PACKAGE_DIR = Path(bootstrap.__file__).parent
 SCRIPTS = {"bootstrap.sh": PACKAGE_DIR / "bootstrap.sh", "mount-cache.sh": PACKAGE_DIR / "mount-cache.sh"}

@@ -14,8 +14,8 @@ import pytest
 from stack_runs import PROJECT_DIR
 from stack_runs import plan_document as document
 
+from components.cli.compare import compare
 from components.cli.diff_report import COMMENT_MARKER, render_diff_markdown
-from components.diff import compare
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

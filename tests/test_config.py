@@ -9,7 +9,6 @@ import pulumi
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from components import sizing
 from components.config import (
     DEFAULT_IMAGE,
     SECRET_PLACEHOLDER,
@@ -20,6 +19,7 @@ from components.config import (
     to_pulumi_config,
 )
 from components.errors import ConfigError, key_path
+from components.planner import plan as sizing
 
 MODEL = {"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 8192}
 

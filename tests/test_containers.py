@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tools import shellcheck
 
-from components import containers
+from components.serving import container_spec as containers
 
 
 def test_one_server_using_every_gpu_gets_them_all() -> None:

@@ -14,12 +14,13 @@ import pytest
 import yaml
 from stack_runs import PROJECT_DIR, named, run_stack, stack_raw
 
-from components import bootstrap, catalog
+from components import catalog
 from components.catalog import GpuSpec, InstanceType
+from components.catalog.cuda import driver_requirement, image_cuda
 from components.config import parse_stack_config
-from components.cuda import driver_requirement, image_cuda
 from components.errors import ConfigError
-from components.sizing import StackPlan, plan_stack
+from components.host import bootstrap
+from components.planner import StackPlan, plan_stack
 
 
 @pytest.mark.parametrize(

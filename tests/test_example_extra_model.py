@@ -18,8 +18,8 @@ from pulumi.runtime.sync_await import _sync_await
 from stack_runs import PROJECT_DIR, of_type, run_stack
 
 import components
-from components import routing
 from components.cli.program import ProgramRun, run_program
+from components.network import routing
 
 EXAMPLE_DIR = PROJECT_DIR / "examples" / "extra-model"
 PROJECT = "vllm-aws-extra-model"

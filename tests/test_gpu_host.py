@@ -8,11 +8,11 @@ import pulumi
 import pytest
 from stack_runs import named, of_type, run_stack
 
-from components import iam
 from components.cli.offline import OFFLINE_AMI_ID, OfflineAws
 from components.cli.program import offline_id
-from components.gpu_host import DLAMI_SSM_PARAMETER
-from components.sizing import ROOT_VOLUME_GIB
+from components.host import iam
+from components.host.gpu_host import DLAMI_SSM_PARAMETER
+from components.planner.plan import ROOT_VOLUME_GIB
 
 INSTANCE = "aws:ec2/instance:Instance"
 VOLUME = "aws:ebs/volume:Volume"

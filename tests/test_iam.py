@@ -6,7 +6,7 @@ import json
 
 from parliament import analyze_policy_string
 
-from components import iam
+from components.host import iam
 
 ARNS = [
     "arn:aws:ssm:us-east-1:123456789012:parameter/vllm-aws/prod/hf-token",

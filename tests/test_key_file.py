@@ -19,8 +19,8 @@ import pytest
 from conftest import RecordingMocks
 from stack_runs import of_type, run_stack
 
-from components import access
-from components.key_file import keep_key_file, looks_like_private_key
+from components.host import ssh as access
+from components.host.key_file import keep_key_file, looks_like_private_key
 
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----"
 KEY_FILE = "~/.ssh/vllm-aws-dev.key"

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components import catalog, sizing
+from components import catalog
 from components.catalog import GpuSpec
+from components.planner import plan as sizing
 
 OBSERVATIONS = {
     o["source"] + "#" + str(o["gpuMemoryUtilization"]): o

@@ -9,11 +9,12 @@ import pulumi
 import pytest
 from stack_runs import named, of_type, run_stack, stack_raw
 
-from components import LoadBalancer, LoadBalancerArgs, routing
+from components import LoadBalancer, LoadBalancerArgs
 from components.cli.program import offline_id, run_program
 from components.cli.report import plan_json
 from components.config import parse_stack_config
-from components.sizing import plan_stack
+from components.network import routing
+from components.planner import plan_stack
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"

@@ -16,7 +16,7 @@ from components._naming import (
 )
 from components.config import parse_stack_config
 from components.errors import ConfigError
-from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.network.load_balancer import LoadBalancer, LoadBalancerArgs
 
 
 def test_the_longest_model_name_leaves_room_for_its_target_groups_auto_name() -> None:

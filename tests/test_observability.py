@@ -8,7 +8,6 @@ Dashboard queries are parsed by promtool too, as recording rules. promtool missi
 
 from __future__ import annotations
 
-import ast
 import json
 import posixpath
 import re
@@ -19,10 +18,11 @@ from typing import Any
 
 import pytest
 import yaml
+from import_graph import reachable, read_graph
 from pydantic import ValidationError
 from tools import require_tool
 
-from components import observability
+import components
 from components.observability import (
     ALERT_RULES_FILE_NAME,
     DCGM_COUNTERS_PATH,
@@ -655,32 +655,15 @@ def test_dcgm_counters_parser_rejects_malformed_lines(line: str) -> None:
 # --- purity -------------------------------------------------------------------------------------------------
 
 
-def test_observability_package_imports_no_pulumi() -> None:
-    # `components` itself imports Pulumi (config), so check the package's own imports and those it pulls in.
-    package_dir = Path(observability.__file__).parent
-    pure = (
-        "components.observability",
-        "components.bootstrap",
-        "components.aws_ids",
-        "components.cuda",
-        "components.catalog",
-    )
-    sources = [
-        *package_dir.glob("*.py"),
-        package_dir.parent / "bootstrap" / "__init__.py",
-        package_dir.parent / "aws_ids.py",
-        package_dir.parent / "cuda.py",
-        package_dir.parent / "catalog" / "__init__.py",
+def test_observability_renderers_import_no_pulumi() -> None:
+    # The renderers and every package module they import, transitively; Monitoring (the component) is not one.
+    modules = read_graph(Path(components.__file__).parent)
+    renderers = [
+        name
+        for name in modules
+        if name.startswith("components.observability") and name != "components.observability.monitoring"
     ]
-    for source in sources:
-        for node in ast.walk(ast.parse(source.read_text())):
-            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                # `from components import aws_ids` names the submodule it imports
-                modules = (
-                    [f"{node.module}.{a.name}" for a in node.names] if node.module == "components" else [node.module]
-                )
-            for module in modules:
-                assert not module.startswith("pulumi"), (source, module)
-                if module.startswith("components"):
-                    assert module.startswith(pure), (source, module)
+    assert len(renderers) >= 5
+    for renderer in renderers:
+        for name in reachable(modules, renderer):
+            assert not {e for e in modules[name].external if e.startswith("pulumi")}, (renderer, name)

@@ -37,8 +37,8 @@ PACKAGE_DATA = (
     "catalog/models.yaml",
     "catalog/vllm_serve_flags.json",
     "catalog/vllm_metric_names.txt",
-    "bootstrap/bootstrap.sh",
-    "bootstrap/mount-cache.sh",
+    "host/bootstrap/bootstrap.sh",
+    "host/bootstrap/mount-cache.sh",
     "py.typed",
 )
 
@@ -86,7 +86,7 @@ CHECK = textwrap.dedent(
     import components
     from components import GpuHost, LoadBalancer, ModelCache, Monitoring, VllmDeployment, VllmServer, __version__
     from components import catalog, observability
-    from components.bootstrap import BootstrapSpec, render_user_data
+    from components.host.bootstrap import BootstrapSpec, render_user_data
     import yaml
 
     user_data = render_user_data(

@@ -21,14 +21,14 @@ import pytest
 import yaml
 
 from components.config import raw_from_stack_file
-from components.errors import ConfigError
-from components.pulumi_project_rules import (
+from components.config.project_rules import (
     merged_config_issues,
     parse_key,
     project_issues,
     stack_file_issues,
     stack_issues,
 )
+from components.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"

@@ -20,7 +20,7 @@ from components.cli import main, offline
 from components.cli.offline import OfflineAws
 from components.cli.program import ProgramRun, RecordingMonitor, offline_id
 from components.config import parse_stack_config
-from components.stack_counts import RuleCount, StackCounts, stack_counts
+from components.quotas.counts import RuleCount, StackCounts, stack_counts
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-4567-89ef-0123-456789abcdef"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"

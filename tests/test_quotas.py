@@ -14,8 +14,8 @@ import pytest
 from components import catalog, quotas
 from components.config import parse_stack_config
 from components.errors import ConfigError
-from components.sizing import plan_stack
-from components.stack_counts import RuleCount, stack_counts
+from components.planner import plan_stack
+from components.quotas.counts import RuleCount, stack_counts
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-4567-89ef-0123-456789abcdef"
 

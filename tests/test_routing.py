@@ -7,7 +7,9 @@ import re
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from components import aws_tags, examples, routing
+from components.config import aws_tags
+from components.network import client_snippets as examples
+from components.network import routing
 
 NAMES = st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True), min_size=1, max_size=8, unique=True)
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from stack_runs import plan_document
 
+from components.cli.compare import compare
 from components.cli.offline import OfflineAws, volume_zones_of
-from components.diff import compare
 
 STACK = "prod"
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"

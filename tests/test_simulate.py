@@ -5,20 +5,21 @@ Every rule's source is cited where it is encoded (components/simulate/*); the te
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 from typing import Any
 
 import pytest
+from import_graph import reachable, read_graph
 from stack_runs import run_stack
 
+import components
 from components.cli.program import run_program
 from components.cli.report import resource_json
-from components.simulate import simulate
-from components.simulate.engine import CBD, DBR
-from components.simulate.paths import diff, mask, parse
-from components.simulate.provider_rules import RULES, has_rule
-from components.simulate.urns import inherited_alias, make_urn, parent_urn, qualified_type
+from components.cli.simulate import simulate
+from components.cli.simulate.engine import CBD, DBR
+from components.cli.simulate.paths import diff, mask, parse
+from components.cli.simulate.provider_rules import RULES, has_rule
+from components.cli.simulate.urns import inherited_alias, make_urn, parent_urn, qualified_type
 
 INSTANCE = "aws:ec2/instance:Instance"
 VOLUME = "aws:ebs/volume:Volume"
@@ -493,26 +494,11 @@ def test_the_program_records_aliases_and_the_simulator_honours_them(tmp_path: Pa
 
 
 def test_the_simulator_imports_no_pulumi() -> None:
-    # Pure logic: it reads plan documents only. Follow every `components.*` import (but not the package root,
-    # which re-exports the components) and reject any Pulumi import on the way.
-    root = Path(__file__).resolve().parent.parent
-    todo = [p.relative_to(root) for p in (root / "components" / "simulate").glob("*.py")]
-    seen: set[Path] = set()
-    while todo:
-        path = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        for node in ast.walk(ast.parse((root / path).read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                assert not name.startswith("pulumi"), (path, name)
-                parts = name.split(".")
-                for depth in range(2, len(parts) + 1):
-                    module = Path(*parts[:depth])
-                    for candidate in (module.with_suffix(".py"), module / "__init__.py"):
-                        if parts[0] == "components" and (root / candidate).is_file():
-                            todo.append(candidate)
-    assert Path("components/observability/prometheus.py") in seen  # the crawl follows imports
+    # Pure logic: it reads plan documents only. Follow every package import of every simulator module (package
+    # __init__ re-exports included) and reject any Pulumi import on the way.
+    modules = read_graph(Path(components.__file__).parent)
+    simulator = [name for name in modules if name.startswith("components.cli.simulate")]
+    seen = set().union(*(reachable(modules, name) for name in simulator))
+    for name in seen:
+        assert not {e for e in modules[name].external if e.startswith("pulumi")}, name
+    assert "components.observability.prometheus" in seen  # the crawl follows imports

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components import catalog, sizing
+from components import catalog
 from components.catalog import GpuSpec
 from components.config import parse_stack_config
 from components.errors import ConfigError
+from components.planner import plan as sizing
 
 LLAMA_8B = "meta-llama/Llama-3.1-8B-Instruct"
 

@@ -10,7 +10,7 @@ import pytest
 
 from components.cli.program import run_program
 from components.config import parse_stack_config, raw_from_stack_file
-from components.sizing import plan_stack
+from components.planner import plan_stack
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACK_FILES = sorted(PROJECT_DIR.glob("Pulumi.*.yaml"))

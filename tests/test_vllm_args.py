@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from components import catalog
 from components.config import ModelConfig
-from components.vllm_args import TYPED_FLAGS, extra_args_issues, render_args, split_flag
+from components.planner.vllm_args import TYPED_FLAGS, extra_args_issues, render_args, split_flag
 
 EVERYTHING_SET = ModelConfig.model_validate(
     {

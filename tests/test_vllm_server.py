@@ -9,8 +9,8 @@ from stack_runs import PROJECT_DIR, of_type, run_stack, stack_raw
 
 from components.config import parse_stack_config
 from components.observability import DCGM_COUNTERS_PATH, render_dcgm_counters
-from components.sizing import plan_stack
-from components.vllm_args import render_args
+from components.planner import plan_stack
+from components.planner.vllm_args import render_args
 
 CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"

@@ -15,16 +15,16 @@ from typing import Any
 
 import pulumi
 
-from components.cli.diff_report import render_diff_markdown, render_diff_text
-from components.cli.offline import OfflineAws, volume_zones_of
-from components.cli.program import run_program
-from components.cli.report import plan_json, render_markdown, render_table
-from components.config import parse_stack_config, raw_from_stack_file
-from components.diff import compare
-from components.errors import ConfigError
-from components.pulumi_project_rules import stack_issues
-from components.render import write_artifacts
-from components.sizing import StackPlan, plan_stack
+from ..config.project_rules import stack_issues
+from ..config.schema import parse_stack_config, raw_from_stack_file
+from ..errors import ConfigError
+from ..planner.plan import StackPlan, plan_stack
+from .compare import compare
+from .diff_report import render_diff_markdown, render_diff_text
+from .offline import OfflineAws, volume_zones_of
+from .program import run_program
+from .render import write_artifacts
+from .report import plan_json, render_markdown, render_table
 
 EXIT_BLOCKERS = 1
 EXIT_BAD_INPUT = 2

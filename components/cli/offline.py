@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import catalog, quotas
+from .. import catalog
+from ..quotas import needs as quotas
 
 OFFLINE_ACCOUNT_ID = "123456789012"
 OFFLINE_AMI_ID = "ami-00000000000000000"

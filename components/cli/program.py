@@ -22,11 +22,11 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from components.cli.offline import OFFLINE_ACCOUNT_ID, VOLUME_TYPE, OfflineAws
-from components.config import SECRET_PLACEHOLDER, to_pulumi_config
-from components.errors import NAMESPACE
-from components.simulate.provider_rules import auto_name_length
-from components.simulate.urns import make_urn, stack_and_project
+from ..config.schema import SECRET_PLACEHOLDER, to_pulumi_config
+from ..errors import NAMESPACE
+from .offline import OFFLINE_ACCOUNT_ID, VOLUME_TYPE, OfflineAws
+from .simulate.provider_rules import auto_name_length
+from .simulate.urns import make_urn, stack_and_project
 
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 _SECRET_SIG = rpc._special_sig_key

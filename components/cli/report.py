@@ -8,10 +8,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from components import catalog, cuda
-from components.cli.program import RecordedResource
-from components.sizing import HOST_BOOT_SECONDS, HOURS_PER_MONTH, ModelPlan, StackPlan, hosts_for
-from components.vllm_args import render_args
+from .. import catalog
+from ..catalog import cuda
+from ..planner.plan import HOST_BOOT_SECONDS, HOURS_PER_MONTH, ModelPlan, StackPlan, hosts_for
+from ..planner.vllm_args import render_args
+from .program import RecordedResource
 
 SCHEMA_VERSION = 1
 

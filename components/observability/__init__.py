@@ -8,8 +8,8 @@ Pure functions, no Pulumi: the monitoring component writes these texts into the 
 
 from __future__ import annotations
 
-from components.observability.dcgm import DCGM_COUNTERS_PATH, dcgm_counter_names, render_dcgm_counters
-from components.observability.grafana import (
+from .dcgm import DCGM_COUNTERS_PATH, dcgm_counter_names, render_dcgm_counters
+from .grafana import (
     DASHBOARD_FOLDER,
     GRAFANA_DASHBOARDS_DIR,
     PROMETHEUS_DATASOURCE_UID,
@@ -17,14 +17,14 @@ from components.observability.grafana import (
     render_grafana_dashboard_provider,
     render_grafana_datasource,
 )
-from components.observability.metrics import (
+from .metrics import (
     VLLM_METRIC_KINDS,
     exposed_vllm_metric_names,
     metric_names_in_expression,
     unknown_vllm_metrics,
     vllm_metric_names,
 )
-from components.observability.prometheus import (
+from .prometheus import (
     ALERT_RULES_FILE_NAME,
     DCGM_EXPORTER_PORT,
     GPU_HOST_ROLE,

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from components.bootstrap import CACHE_MOUNT
+from ..host.bootstrap import CACHE_MOUNT
 
 PROMETHEUS_DATASOURCE_UID = "vllm-aws-prometheus"
 # Not under /var/lib/grafana: that is Grafana's data directory, a bind mount of the host's persisted data, so

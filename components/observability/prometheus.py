@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from components import aws_ids
-from components.bootstrap import CACHE_MOUNT
+from ..config import aws_ids
+from ..host.bootstrap import CACHE_MOUNT
 
 VLLM_PORT = 8000
 NODE_EXPORTER_PORT = 9100

@@ -1,0 +1,177 @@
+"""LoadBalancer: the stack's front door, an ALB that forwards only /v1/* and /health (routes come per model)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import BaseModel, ConfigDict, Field
+
+from .._naming import LOAD_BALANCER_NAME_MAX, auto_named, child_name, cidr_key, distinct_networks, type_token
+from . import routing
+from .model_endpoint import listener_rule
+from .routing import HTTP_PORT, HTTPS_PORT
+
+StrInput = str | pulumi.Output[str]
+# TLS 1.3 with TLS 1.2 fallback (AWS's recommended policy for ALBs).
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+class LoadBalancerArgs(BaseModel):
+    """Inputs of a :class:`LoadBalancer`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    vpc_id: StrInput
+    subnet_ids: Annotated[tuple[str, ...], Field(min_length=2, description="Subnets in at least two AZs.")]
+    internal: bool = False
+    allowed_cidrs: Annotated[tuple[str, ...], Field(min_length=1)]
+    certificate_arn: Annotated[str | None, Field(description="HTTPS when set; HTTP only otherwise.")] = None
+    idle_timeout_seconds: Annotated[int, Field(ge=1, le=4000)] = 600
+    deletion_protection: bool = False
+    domain: str | None = None
+    access_logs_bucket: Annotated[str | None, Field(description="S3 bucket for ALB access logs.")] = None
+    tags: dict[str, str] = {}
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    """Internet (or internal) ALB whose listener answers 404 to everything no model route claims.
+
+    Models attach with a :class:`~components.model_endpoint.ModelEndpoint` (``VllmDeployment`` does this):
+    a target group, listener rules for ``/v1/*`` and ``/health`` only, and the security-group pair that lets
+    this ALB, and nothing else, reach their vLLM ports. ``serve_default_model`` adds the plain ``/v1/*``.
+
+    Day 2: the port-80 listener is ``<name>-http`` whether it serves or, with a certificate, redirects (a
+    listener renamed per mode would be created while the old one still holds the port: ``DuplicateListener``),
+    and the security group's description never changes (it is force-new: a new one would replace the group).
+    """
+
+    dns_name: pulumi.Output[str]
+    """The ALB's DNS name."""
+    base_url: pulumi.Output[str]
+    """OpenAI base URL of the default route (the model given to ``serve_default_model``)."""
+    listener_arn: pulumi.Output[str]
+    """The listener model routes attach to (HTTPS when a certificate is set)."""
+    security_group_id: pulumi.Output[str]
+    """The ALB's security group."""
+
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(type_token("LoadBalancer"), name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self._name = name
+        self._tags = args.tags
+        self._default_rule: aws.lb.ListenerRule | None = None
+        https = args.certificate_arn is not None
+        listener_ports = [HTTPS_PORT, HTTP_PORT] if https else [HTTP_PORT]
+
+        sg_name = child_name(name, "sg")
+        self.security_group = aws.ec2.SecurityGroup(
+            sg_name,
+            vpc_id=args.vpc_id,
+            # The same with or without HTTPS: the description is force-new (hashicorp/terraform-provider-aws
+            # internal/service/ec2/vpc_security_group.go @0160692, `ForceNew: true`).
+            description=f"vllm-aws load balancer {name}: listener ports from allowedCidrs",
+            tags={**args.tags, "Name": sg_name},
+            opts=child,
+        )
+        for port in listener_ports:
+            for network in distinct_networks(args.allowed_cidrs):
+                # Keyed by the CIDR, not its list position: removing one entry must not turn the next rule into
+                # a copy of one still in place (InvalidPermission.Duplicate) or switch its address family
+                # (force-new).
+                aws.vpc.SecurityGroupIngressRule(
+                    child_name(name, f"in-{port}-{cidr_key(network)}"),
+                    security_group_id=self.security_group.id,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=network.compressed if network.version == 4 else None,
+                    cidr_ipv6=network.compressed if network.version == 6 else None,
+                    description="Clients" if port == HTTPS_PORT or not https else "Clients (redirected to HTTPS)",
+                    opts=child,
+                )
+        # Egress (to the models' vLLM ports only) is added by each ModelEndpoint, one rule per model.
+        self.load_balancer = aws.lb.LoadBalancer(
+            auto_named(child_name(name, "alb"), LOAD_BALANCER_NAME_MAX),
+            load_balancer_type="application",
+            internal=args.internal,
+            security_groups=[self.security_group.id],
+            subnets=list(args.subnet_ids),
+            idle_timeout=args.idle_timeout_seconds,
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=args.deletion_protection,
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=args.access_logs_bucket, enabled=True)
+            if args.access_logs_bucket
+            else None,
+            tags=args.tags,
+            opts=child,
+        )
+
+        not_found = aws.lb.ListenerDefaultActionArgs(
+            type="fixed-response",
+            fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+                status_code="404", content_type="application/json", message_body=routing.NOT_FOUND_BODY
+            ),
+        )
+        redirect = aws.lb.ListenerDefaultActionArgs(
+            type="redirect",
+            redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                protocol="HTTPS", port=str(HTTPS_PORT), status_code="HTTP_301"
+            ),
+        )
+        # One logical name per port: adding a certificate changes this listener's default action in place
+        # (ModifyListener); only the HTTPS listener is new.
+        http_listener = aws.lb.Listener(
+            child_name(name, "http"),
+            load_balancer_arn=self.load_balancer.arn,
+            port=HTTP_PORT,
+            protocol="HTTP",
+            default_actions=[redirect if https else not_found],
+            opts=child,
+        )
+        self.listener = http_listener
+        if https:
+            self.listener = aws.lb.Listener(
+                child_name(name, "https"),
+                load_balancer_arn=self.load_balancer.arn,
+                port=HTTPS_PORT,
+                protocol="HTTPS",
+                ssl_policy=TLS_POLICY,
+                certificate_arn=args.certificate_arn,
+                default_actions=[not_found],
+                opts=child,
+            )
+
+        self.listener_arn = self.listener.arn
+        self.scheme = "https" if https else "http"
+        self.dns_name = self.load_balancer.dns_name
+        scheme = self.scheme
+        self.base_url = self.load_balancer.dns_name.apply(lambda dns: f"{scheme}://{dns}/v1")
+        self.security_group_id = self.security_group.id
+        self.register_outputs(
+            {
+                "dns_name": self.dns_name,
+                "base_url": self.base_url,
+                "listener_arn": self.listener_arn,
+                "security_group_id": self.security_group_id,
+            }
+        )
+
+    def serve_default_model(self, model_name: str, target_group_arn: StrInput) -> aws.lb.ListenerRule:
+        """Forward the listener's plain ``/v1/*`` and ``/health`` to one model's target group; call it once.
+
+        The rule is ``<name>-default-rule`` whichever model it serves, so choosing another default model
+        changes its forward action in place (ModifyRule) instead of creating a second rule at its priority.
+        """
+        if self._default_rule is not None:
+            raise ValueError(f"{self._name}: the default model is already set; a listener has one /v1/* route")
+        self._default_rule = listener_rule(
+            self._name,
+            routing.default_route(model_name),
+            listener_arn=self.listener_arn,
+            target_group_arn=target_group_arn,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return self._default_rule

@@ -1,0 +1,155 @@
+"""Monitoring: Prometheus (EC2 discovery, alert rules) and Grafana on a host, admitted to scrape the GPU hosts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_docker as docker
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .._naming import child_name, type_token
+from ..host.bootstrap import CACHE_MOUNT
+from ..host.gpu_host import on_host_options
+from . import DCGM_EXPORTER_PORT, GRAFANA_DASHBOARDS_DIR, GRAFANA_PORT, NODE_EXPORTER_PORT, PROMETHEUS_PORT
+
+PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
+GRAFANA_IMAGE = "grafana/grafana:12.1.1"
+# Data lives on the host's data volume (the model cache on a colocated host), so it survives a new container
+# and, on a dedicated host, a new instance. The bootstrap creates these owned by the images' users.
+PROMETHEUS_DATA = f"{CACHE_MOUNT}/monitoring/prometheus"
+GRAFANA_DATA = f"{CACHE_MOUNT}/monitoring/grafana"
+# The dedicated monitoring host: Amazon Linux 2023 (SSM agent and AWS CLI included; Docker from packages).
+MONITORING_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+MONITORING_SSH_USER = "ec2-user"
+LOOPBACK = "127.0.0.1"  # UIs are reached through an SSM port forward only, never from the network
+
+
+class MonitoringArgs(BaseModel):
+    """Inputs of :class:`Monitoring`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    host_instance: Annotated[pulumi.Resource, Field(description="The host it runs on (dedicated or GPU host).")]
+    host_ready: pulumi.Resource
+    security_group_id: Annotated[pulumi.Output[str], Field(description="The monitoring host's security group.")]
+    target_security_group_ids: Annotated[
+        dict[str, pulumi.Output[str]], Field(description="Scrape targets' groups, keyed by host name.")
+    ]
+    vllm_ports: Annotated[tuple[int, int], Field(description="First and last vLLM host port on the targets.")]
+    prometheus_config: str
+    alert_rules: str
+    retention_days: Annotated[int, Field(ge=1)]
+    grafana: bool = True
+    grafana_datasource: str = ""
+    grafana_dashboard_provider: str = ""
+    dashboards: dict[str, str] = {}
+    grafana_admin_password: pulumi.Output[str] | None = None
+
+    @model_validator(mode="after")
+    def _grafana_needs_a_password(self) -> Self:
+        if self.grafana and self.grafana_admin_password is None:
+            raise ValueError("grafana_admin_password is required when grafana is on (never run Grafana open)")
+        return self
+
+
+class Monitoring(pulumi.ComponentResource):
+    """Prometheus and Grafana bound to loopback; the targets admit the scrape ports from this host only."""
+
+    prometheus_url: pulumi.Output[str]
+    """URL on the monitoring host (reach it with an SSM port forward)."""
+    grafana_url: pulumi.Output[str]
+    """URL on the monitoring host, empty without Grafana."""
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(type_token("Monitoring"), name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        scrape_ports = {
+            "vllm": args.vllm_ports,
+            "node": (NODE_EXPORTER_PORT, NODE_EXPORTER_PORT),
+            "dcgm": (DCGM_EXPORTER_PORT, DCGM_EXPORTER_PORT),
+        }
+        for target, group_id in sorted(args.target_security_group_ids.items()):
+            for job, (first, last) in scrape_ports.items():
+                aws.vpc.SecurityGroupIngressRule(
+                    child_name(name, f"scrape-{job}-{target}"),
+                    security_group_id=group_id,
+                    ip_protocol="tcp",
+                    from_port=first,
+                    to_port=last,
+                    referenced_security_group_id=args.security_group_id,
+                    description=f"Prometheus scrapes {job} metrics",
+                    opts=child,
+                )
+
+        on_host = on_host_options(self, args.host_instance, args.host_ready)
+        network = docker.Network(child_name(name, "network"), name="vllm-aws-monitoring", opts=on_host)
+        logs = {"max-size": "20m", "max-file": "3"}
+        prometheus_image = docker.RemoteImage(
+            child_name(name, "prometheus-image"), name=PROMETHEUS_IMAGE, keep_locally=True, opts=on_host
+        )
+        docker.Container(
+            child_name(name, "prometheus"),
+            name="prometheus",
+            image=prometheus_image.image_id,
+            command=[
+                "--config.file=/etc/prometheus/prometheus.yml",
+                "--storage.tsdb.path=/prometheus",
+                f"--storage.tsdb.retention.time={args.retention_days}d",
+                f"--web.listen-address=:{PROMETHEUS_PORT}",
+            ],
+            uploads=[
+                docker.ContainerUploadArgs(file="/etc/prometheus/prometheus.yml", content=args.prometheus_config),
+                docker.ContainerUploadArgs(file="/etc/prometheus/rules/vllm-aws.yml", content=args.alert_rules),
+            ],
+            mounts=[docker.ContainerMountArgs(type="bind", source=PROMETHEUS_DATA, target="/prometheus")],
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=["prometheus"])],
+            ports=[docker.ContainerPortArgs(internal=PROMETHEUS_PORT, external=PROMETHEUS_PORT, ip=LOOPBACK)],
+            restart="unless-stopped",
+            log_driver="json-file",
+            log_opts=logs,
+            opts=on_host,
+        )
+        self.prometheus_url = pulumi.Output.from_input(f"http://{LOOPBACK}:{PROMETHEUS_PORT}")
+        self.grafana_url = pulumi.Output.from_input("")
+        if args.grafana and args.grafana_admin_password is not None:
+            grafana_image = docker.RemoteImage(
+                child_name(name, "grafana-image"), name=GRAFANA_IMAGE, keep_locally=True, opts=on_host
+            )
+            password: pulumi.Output[str] = pulumi.Output.secret(args.grafana_admin_password)
+            docker.Container(
+                child_name(name, "grafana"),
+                name="grafana",
+                image=grafana_image.image_id,
+                envs=password.apply(
+                    lambda secret: [
+                        f"GF_SECURITY_ADMIN_PASSWORD={secret}",
+                        "GF_USERS_ALLOW_SIGN_UP=false",
+                        "GF_AUTH_ANONYMOUS_ENABLED=false",
+                        "GF_ANALYTICS_REPORTING_ENABLED=false",
+                    ]
+                ),
+                uploads=[
+                    docker.ContainerUploadArgs(
+                        file="/etc/grafana/provisioning/datasources/vllm-aws.yml", content=args.grafana_datasource
+                    ),
+                    docker.ContainerUploadArgs(
+                        file="/etc/grafana/provisioning/dashboards/vllm-aws.yml",
+                        content=args.grafana_dashboard_provider,
+                    ),
+                    *[
+                        docker.ContainerUploadArgs(file=f"{GRAFANA_DASHBOARDS_DIR}/{file}", content=body)
+                        for file, body in sorted(args.dashboards.items())
+                    ],
+                ],
+                mounts=[docker.ContainerMountArgs(type="bind", source=GRAFANA_DATA, target="/var/lib/grafana")],
+                networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=["grafana"])],
+                ports=[docker.ContainerPortArgs(internal=GRAFANA_PORT, external=GRAFANA_PORT, ip=LOOPBACK)],
+                restart="unless-stopped",
+                log_driver="json-file",
+                log_opts=logs,
+                opts=on_host,
+            )
+            self.grafana_url = pulumi.Output.from_input(f"http://{LOOPBACK}:{GRAFANA_PORT}")
+        self.register_outputs({"prometheus_url": self.prometheus_url, "grafana_url": self.grafana_url})

@@ -1,0 +1,128 @@
+"""Pure decisions about the vLLM containers: GPU slots per host, environment, entrypoint, healthcheck timing."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..host.bootstrap import CACHE_MOUNT, HF_HOME_DIR, SECRETS_ENV_FILE, VLLM_CACHE_DIR
+from ..planner.vllm_args import VLLM_PORT
+
+# Inside the container: the host's root-only secrets file, mounted read-only, and the entrypoint.
+CONTAINER_SECRETS_FILE = "/run/vllm-aws/secrets.env"
+ENTRYPOINT_PATH = "/usr/local/bin/vllm-aws-entrypoint"
+HEALTH_URL = f"http://127.0.0.1:{VLLM_PORT}/health"
+HEALTH_INTERVAL_SECONDS = 30
+HEALTH_TIMEOUT_SECONDS = 10
+HEALTH_RETRIES = 5
+START_PERIOD_MARGIN = 1.5  # the prediction is an estimate: never mark a slow but healthy start unhealthy
+LOG_MAX_SIZE = "100m"
+LOG_MAX_FILES = "5"
+MEMLOCK_UNLIMITED = -1
+STACK_BYTES = 67_108_864  # 64 MiB, as NVIDIA recommends for CUDA containers
+
+
+@dataclass(frozen=True)
+class ServerSlot:
+    """One vLLM container on a host: its number, host port and GPUs (None = all of them)."""
+
+    index: int
+    host_port: int
+    device_ids: tuple[str, ...] | None
+
+
+def server_slots(tensor_parallel_size: int, servers_on_host: int, gpu_count: int) -> list[ServerSlot]:
+    """Pin each container to its own TP-sized block of GPUs and its own port (8000, 8001, ...)."""
+    if servers_on_host * tensor_parallel_size > gpu_count:
+        raise ValueError(f"{servers_on_host} x TP {tensor_parallel_size} needs more than {gpu_count} GPUs")
+    if servers_on_host == 1 and tensor_parallel_size == gpu_count:
+        return [ServerSlot(index=0, host_port=VLLM_PORT, device_ids=None)]
+    return [
+        ServerSlot(
+            index=slot,
+            host_port=VLLM_PORT + slot,
+            device_ids=tuple(str(gpu) for gpu in range(slot * tensor_parallel_size, (slot + 1) * tensor_parallel_size)),
+        )
+        for slot in range(servers_on_host)
+    ]
+
+
+def container_env() -> list[str]:
+    """Non-secret environment; HF_TOKEN and VLLM_API_KEY come from the mounted secrets file instead."""
+    return [
+        f"HF_HOME={HF_HOME_DIR}",
+        f"VLLM_CACHE_ROOT={VLLM_CACHE_DIR}",
+        "VLLM_NO_USAGE_STATS=1",
+        "DO_NOT_TRACK=1",
+        "HF_HUB_ENABLE_HF_TRANSFER=1",  # hf_transfer ships in the image: parallel downloads on first boot
+        f"VLLM_AWS_SECRETS_FILE={CONTAINER_SECRETS_FILE}",
+    ]
+
+
+def cache_mount() -> tuple[str, str]:
+    """(host path, container path): the cache is mounted at the same path, so logs name real host paths."""
+    return CACHE_MOUNT, CACHE_MOUNT
+
+
+def secrets_mount() -> tuple[str, str]:
+    return SECRETS_ENV_FILE, CONTAINER_SECRETS_FILE
+
+
+def warm_marker(model_id: str, revision: str | None) -> str:
+    """Written once vLLM served /health for this model and revision: every weight file is then cached."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{model_id}@{revision or 'main'}")
+    return f"{VLLM_CACHE_DIR}/vllm-aws-warm/{safe}"
+
+
+def entrypoint_script() -> str:
+    """Entrypoint wrapping ``vllm serve``: secrets from the file, offline once the cache is known complete.
+
+    HF_HUB_OFFLINE=1 is only safe when every file is on disk: Hugging Face writes refs before the blobs, so
+    partial downloads look cached. The marker is written only after this model and revision answered
+    /health once, which vLLM does only after loading all weights.
+    """
+    return f"""#!/bin/bash
+set -euo pipefail
+if [[ -r ${{VLLM_AWS_SECRETS_FILE:-}} ]]; then
+    set -a
+    # shellcheck disable=SC1090
+    . "$VLLM_AWS_SECRETS_FILE"
+    set +a
+fi
+marker=${{VLLM_AWS_WARM_MARKER:?}}
+if [[ -f $marker ]]; then
+    export HF_HUB_OFFLINE=1
+else
+    mkdir -p "$(dirname "$marker")"
+    (
+        until python3 -c 'import urllib.request; urllib.request.urlopen("{HEALTH_URL}", timeout=5)' 2>/dev/null; do
+            sleep 15
+        done
+        touch "$marker"
+    ) &
+fi
+exec vllm serve "$@"
+"""
+
+
+def healthcheck_start_period_seconds(container_cold_start_seconds: float) -> int:
+    """The start period covers a cold container start (download, load, compile) with margin, in 30 s steps."""
+    return int(math.ceil(container_cold_start_seconds * START_PERIOD_MARGIN / 30) * 30)
+
+
+def healthcheck_command() -> list[str]:
+    # python3 is in the image (curl is not guaranteed); /health needs no API key.
+    return ["CMD", "python3", "-c", f"import urllib.request; urllib.request.urlopen('{HEALTH_URL}', timeout=5)"]
+
+
+def custom_image_tag(context: str) -> str:
+    """Tag of a custom build, from the content of its context: an edit means a new tag, hence a rebuild."""
+    digest = hashlib.sha256()
+    root = Path(context)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return f"vllm-aws-custom:{digest.hexdigest()[:12]}"

@@ -1,0 +1,123 @@
+"""VllmServer: one ``vllm serve`` container on a GpuHost, through the pulumi-docker provider given in opts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pulumi
+import pulumi_docker as docker
+from pydantic import BaseModel, ConfigDict, Field
+
+from .._naming import child_name, type_token
+from ..host.gpu_host import on_host_options
+from ..planner.vllm_args import VLLM_PORT
+from . import container_spec as containers
+
+
+class ImageBuild(BaseModel):
+    """Build a custom image on the host from a local Dockerfile (``FROM`` the pinned vLLM image)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    context: Annotated[str, Field(description="Local build context directory.")]
+    dockerfile: Annotated[str, Field(description="Dockerfile path inside the context.")] = "Dockerfile"
+    tag: Annotated[str, Field(description="Name of the built image on the host.")]
+
+
+class VllmServerArgs(BaseModel):
+    """Inputs of a :class:`VllmServer`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    model_name: str
+    image: Annotated[str, Field(description="Pinned vllm/vllm-openai image (tag or digest).")]
+    build: Annotated[ImageBuild | None, Field(description="Build FROM `image` on the host. Default: pull.")] = None
+    vllm_args: Annotated[tuple[str, ...], Field(description="Arguments after `vllm serve`, model first.")]
+    slot: containers.ServerSlot
+    warm_marker: str
+    start_period_seconds: Annotated[int, Field(ge=30)]
+    host_instance: Annotated[pulumi.Resource, Field(description="Containers are replaced and deleted with it.")]
+    host_ready: Annotated[pulumi.Resource, Field(description="The host's readiness gate.")]
+    labels: dict[str, str] = {}
+
+
+class VllmServer(pulumi.ComponentResource):
+    """The OpenAI-compatible vLLM server of one replica, pinned to its GPUs and host port."""
+
+    container_name: pulumi.Output[str]
+    """Docker container name on the host."""
+    host_port: pulumi.Output[int]
+    """Host port the load balancer targets."""
+
+    def __init__(self, name: str, args: VllmServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(type_token("VllmServer"), name, None, opts)
+        on_host = on_host_options(self, args.host_instance, args.host_ready)
+        if args.build is None:
+            image = docker.RemoteImage(child_name(name, "image"), name=args.image, keep_locally=True, opts=on_host)
+        else:
+            image = docker.RemoteImage(
+                child_name(name, "image"),
+                name=args.build.tag,
+                build=docker.RemoteImageBuildArgs(
+                    context=args.build.context,
+                    dockerfile=args.build.dockerfile,
+                    build_args={"VLLM_IMAGE": args.image},
+                ),
+                keep_locally=True,
+                opts=on_host,
+            )
+
+        cache_source, cache_target = containers.cache_mount()
+        secrets_source, secrets_target = containers.secrets_mount()
+        gpus = docker.ContainerDeviceRequestArgs(
+            driver="nvidia",
+            capabilities=["gpu"],
+            count=-1 if args.slot.device_ids is None else None,  # -1: every GPU of the host
+            device_ids=None if args.slot.device_ids is None else list(args.slot.device_ids),
+        )
+        container_name = f"vllm-{args.model_name}-{args.slot.index}"
+        self.container = docker.Container(
+            child_name(name, "container"),
+            name=container_name,
+            image=image.image_id,
+            entrypoints=[containers.ENTRYPOINT_PATH],
+            command=list(args.vllm_args),
+            uploads=[
+                docker.ContainerUploadArgs(
+                    file=containers.ENTRYPOINT_PATH, content=containers.entrypoint_script(), executable=True
+                )
+            ],
+            envs=[*containers.container_env(), f"VLLM_AWS_WARM_MARKER={args.warm_marker}"],
+            device_requests=[gpus],
+            ipc_mode="host",  # tensor parallelism shares memory between worker processes
+            ulimits=[
+                docker.ContainerUlimitArgs(
+                    name="memlock", soft=containers.MEMLOCK_UNLIMITED, hard=containers.MEMLOCK_UNLIMITED
+                ),
+                docker.ContainerUlimitArgs(name="stack", soft=containers.STACK_BYTES, hard=containers.STACK_BYTES),
+            ],
+            mounts=[
+                docker.ContainerMountArgs(type="bind", source=cache_source, target=cache_target),
+                docker.ContainerMountArgs(type="bind", source=secrets_source, target=secrets_target, read_only=True),
+            ],
+            ports=[docker.ContainerPortArgs(internal=VLLM_PORT, external=args.slot.host_port)],
+            restart="unless-stopped",
+            must_run=True,
+            log_driver="json-file",
+            log_opts={"max-size": containers.LOG_MAX_SIZE, "max-file": containers.LOG_MAX_FILES},
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=containers.healthcheck_command(),
+                interval=f"{containers.HEALTH_INTERVAL_SECONDS}s",
+                timeout=f"{containers.HEALTH_TIMEOUT_SECONDS}s",
+                retries=containers.HEALTH_RETRIES,
+                start_period=f"{args.start_period_seconds}s",
+                start_interval="10s",
+            ),
+            # vLLM drains in-flight requests on SIGTERM; give long generations time to finish.
+            destroy_grace_seconds=120,
+            labels=[docker.ContainerLabelArgs(label=key, value=value) for key, value in sorted(args.labels.items())],
+            opts=on_host,
+        )
+        self.container_name = self.container.name
+        self.host_port = pulumi.Output.from_input(args.slot.host_port)
+        self.register_outputs({"container_name": self.container_name, "host_port": self.host_port})
