@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from ._naming import child_name, type_token
 from .catalog.cuda import driver_requirement
 from .config.schema import DEFAULT_IMAGE as DEFAULT_VLLM_IMAGE
-from .config.schema import AccessConfig, CacheConfig, ModelConfig, parse_stack_config
+from .config.sections import AccessConfig, CacheConfig, ModelConfig
+from .config.translate import parse_stack_config
 from .host import ssh as access
 from .host.gpu_host import GpuHost, GpuHostArgs
 from .host.model_cache import ModelCache, ModelCacheArgs

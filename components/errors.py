@@ -14,19 +14,25 @@ NAMESPACE = "vllm-aws"
 
 # Loc element types as pydantic reports them: field names and list indexes.
 LocPart = str | int
+# Where a config section sits: ("models", 1) in a vllm-aws stack, ("model",) in another project or a component.
+KeyPrefix = tuple[LocPart, ...]
 
 
-def key_path(loc: Sequence[LocPart]) -> str:
-    """``("models", 1, "tensorParallelSize")`` -> ``vllm-aws:models[1].tensorParallelSize``."""
+def key_path(loc: Sequence[LocPart], *, namespace: str | None = NAMESPACE) -> str:
+    """``("models", 1, "tensorParallelSize")`` -> ``vllm-aws:models[1].tensorParallelSize``.
+
+    A first part with a ``:`` is already qualified (``aws:region``); ``namespace=None`` names a component's own
+    input (``model.tensorParallelSize``).
+    """
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
         elif not path:
-            path = part if ":" in part else f"{NAMESPACE}:{part}"
+            path = part if ":" in part or namespace is None else f"{namespace}:{part}"
         else:
             path += f".{part}"
-    return path or NAMESPACE
+    return path or (namespace or "")
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

@@ -17,7 +17,7 @@ from pydantic import SecretStr, ValidationError
 from pydantic.alias_generators import to_camel
 
 import components
-from components.config.schema import SECRET_PLACEHOLDER, _generic_fix, parse_stack_config
+from components.config import SECRET_PLACEHOLDER, generic_fix, parse_stack_config
 from components.errors import ConfigError, ConfigIssue
 from components.host.iam import parameter_arn
 from components.planner import plan_stack
@@ -301,7 +301,7 @@ def _validated(prefix: tuple[str, ...], build: Callable[[], _T]) -> _T:
                     path,
                     error.get("input"),
                     error["msg"].removeprefix("Value error, "),
-                    _generic_fix(error["type"], error.get("ctx") or {}),
+                    generic_fix(error["type"], error.get("ctx") or {}),
                 ),
             )
         raise ConfigError(list(issues.values())) from None

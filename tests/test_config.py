@@ -12,10 +12,12 @@ from pydantic import SecretStr, ValidationError
 from components.config import (
     DEFAULT_IMAGE,
     SECRET_PLACEHOLDER,
+    OutputSecret,
     StackConfig,
     load_stack_config,
     parse_stack_config,
     raw_from_stack_file,
+    secret_output,
     to_pulumi_config,
 )
 from components.errors import ConfigError, key_path
@@ -93,13 +95,15 @@ def test_load_from_pulumi_config_keeps_secrets_as_outputs(pulumi_mocks: object) 
     )
     config = load_stack_config()
     assert config.region == "eu-west-1"
-    assert isinstance(config.hf_token, pulumi.Output)
+    # The schema holds the Output opaquely (it imports no Pulumi); secret_output gives it back as a secret.
+    assert isinstance(config.hf_token, OutputSecret)
+    assert isinstance(config.hf_token.output, pulumi.Output)
     assert "hf_secret_value" not in repr(config)
 
     def check(is_secret: bool) -> None:
         assert is_secret
 
-    return pulumi.Output.from_input(config.hf_token.is_secret()).apply(check)
+    return pulumi.Output.from_input(secret_output(config.hf_token).is_secret()).apply(check)
 
 
 @pulumi.runtime.test

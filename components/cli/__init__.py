@@ -16,7 +16,8 @@ from typing import Any
 import pulumi
 
 from ..config.project_rules import stack_issues
-from ..config.schema import parse_stack_config, raw_from_stack_file
+from ..config.sources import raw_from_stack_file
+from ..config.translate import parse_stack_config
 from ..errors import ConfigError
 from ..planner.plan import StackPlan, plan_stack
 from .compare import compare

@@ -22,7 +22,8 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from ..config.schema import SECRET_PLACEHOLDER, to_pulumi_config
+from ..config.schema import SECRET_PLACEHOLDER
+from ..config.sources import to_pulumi_config
 from ..errors import NAMESPACE
 from .offline import OFFLINE_ACCOUNT_ID, VOLUME_TYPE, OfflineAws
 from .simulate.provider_rules import auto_name_length

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from ..config.schema import NetworkConfig
+from ..config.sections import NetworkConfig
 from ..errors import ConfigError, key_path
 
 

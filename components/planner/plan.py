@@ -21,7 +21,8 @@ from pathlib import Path
 from .. import catalog
 from ..catalog import InstanceType, ModelSpec, WeightFormat, cuda
 from ..catalog.cuda import DriverRequirement
-from ..config.schema import ArchitectureConfig, ModelConfig, StackConfig
+from ..config.schema import StackConfig
+from ..config.sections import ArchitectureConfig, ModelConfig
 from ..errors import ConfigError, ConfigIssue, did_you_mean, key_path
 from .vllm_args import extra_args_issues
 

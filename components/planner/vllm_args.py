@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from .. import catalog
-from ..config.schema import ModelConfig
+from ..config.sections import ModelConfig
 from ..errors import ConfigIssue, did_you_mean, key_path
 
 VLLM_PORT = 8000

@@ -1,0 +1,99 @@
+"""Where the config comes from: ``pulumi.Config`` under ``pulumi up`` (the ONLY reader of it in the package), or a
+file of the ``Pulumi.<stack>.yaml`` shape offline (``python -m components plan --config FILE``).
+
+Both go through the same models (:mod:`.schema`) and messages (:mod:`.translate`), so the CLI and ``pulumi up``
+reject exactly the same inputs with exactly the same messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, cast
+
+import pulumi
+from pydantic import SecretStr
+
+from ..errors import NAMESPACE, ConfigError, ConfigIssue
+from .project_rules import parse_key, read_yaml, stack_file_issues
+from .schema import SECRET_KEYS, SECRET_PLACEHOLDER, OutputSecret, SecretValue, StackConfig
+from .translate import parse_stack_config
+
+
+def raw_from_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """Read a ``Pulumi.<stack>.yaml``-shaped file into un-namespaced keys.
+
+    Returns the raw map and the keys that are secrets. ``secure:`` values cannot be decrypted offline and
+    become the placeholder ``[secret]``; plain values of secret keys are kept (for offline checks) but
+    treated as secrets from here on. A file the Pulumi CLI would refuse (a key not of the form
+    ``<namespace>:<name>``, a ``secure:`` value no secrets manager can decrypt) is a ConfigError.
+    """
+    document = read_yaml(path)
+    if not isinstance(document.get("config"), dict):
+        raise ConfigError(
+            [ConfigIssue(f"{path}:config", None, "has no `config:` map", "use the Pulumi.<stack>.yaml shape")]
+        )
+    issues = stack_file_issues(document)
+    if issues:
+        raise ConfigError(issues)
+    raw: dict[str, Any] = {}
+    secret_keys: list[str] = []
+    for full_key, value in document["config"].items():
+        namespace, key = parse_key(str(full_key)) or ("", "")
+        if (namespace, key) == ("aws", "region"):
+            raw["aws:region"] = value
+        elif namespace == NAMESPACE:
+            is_encrypted = isinstance(value, dict) and set(value) == {"secure"}
+            if is_encrypted or key in SECRET_KEYS:
+                secret_keys.append(key)
+            raw[key] = SECRET_PLACEHOLDER if is_encrypted else value
+    return raw, secret_keys
+
+
+def to_pulumi_config(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Raw keys -> the fully qualified, JSON-encoded map ``pulumi.runtime.set_all_config`` expects."""
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        full_key = key if ":" in key else f"{NAMESPACE}:{key}"
+        out[full_key] = value if isinstance(value, str) else json.dumps(value)
+    return out
+
+
+def load_stack_config() -> StackConfig:
+    """Read and validate the stack's config through ``pulumi.Config`` (the ``pulumi up`` path)."""
+    config = pulumi.Config(NAMESPACE)
+    raw: dict[str, Any] = {}
+    for full_key in _all_config_keys():
+        namespace, _, key = full_key.partition(":")
+        if namespace != NAMESPACE or key in SECRET_KEYS:
+            continue
+        value = config.get(key)
+        try:
+            raw[key] = json.loads(value) if value is not None else None
+        except json.JSONDecodeError:
+            raw[key] = value  # a plain string such as the image
+    region = pulumi.Config("aws").get("region")
+    if region is not None:
+        raw["aws:region"] = region
+    for key in SECRET_KEYS:
+        secret = config.get_secret(key)
+        if secret is not None:
+            raw[key] = secret
+    return parse_stack_config(raw)
+
+
+def _all_config_keys() -> list[str]:
+    # pulumi.Config cannot list keys, yet unknown keys must be rejected: read the runtime's config map
+    # (set by the language host through PULUMI_CONFIG, or by set_all_config under mocks).
+    keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
+    return sorted(keys)
+
+
+def secret_output(value: SecretValue | pulumi.Output[str]) -> pulumi.Output[str]:
+    """A secret config value as a Pulumi secret Output, whichever way it was loaded."""
+    if isinstance(value, SecretStr):
+        return pulumi.Output.secret(value.get_secret_value())
+    if isinstance(value, OutputSecret):
+        return pulumi.Output.secret(cast(pulumi.Output[str], value.output))
+    return pulumi.Output.secret(value)
