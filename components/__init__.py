@@ -38,15 +38,8 @@ from .network import placement, routing
 from .network.load_balancer import LoadBalancer, LoadBalancerArgs
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
 from .observability.monitoring import MONITORING_AMI_PARAMETER, MONITORING_SSH_USER, Monitoring, MonitoringArgs
-from .planner.plan import (
-    HOURS_PER_MONTH,
-    MONITORING_ROOT_VOLUME_GIB,
-    MONITORING_VOLUME_GIB,
-    ModelPlan,
-    StackPlan,
-    hosts_for,
-    plan_stack,
-)
+from .planner.cost import HOURS_PER_MONTH, MONITORING_ROOT_VOLUME_GIB, MONITORING_VOLUME_GIB
+from .planner.plan import ModelPlan, StackPlan, hosts_for, plan_stack
 from .quotas import check as quota_check
 from .quotas import needs as quotas
 from .serving.container_spec import custom_image_tag

@@ -22,7 +22,8 @@ from .network.load_balancer import LoadBalancer, LoadBalancerArgs
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
 from .network.placement import follow_cache
 from .observability import GPU_HOST_ROLE, MODEL_TAG, REPLICA_TAG, ROLE_TAG, SERVER_MODEL_LABEL, SERVERS_TAG
-from .planner.plan import ROOT_VOLUME_GIB, ModelPlan, plan_stack
+from .planner.cost import ROOT_VOLUME_GIB
+from .planner.plan import ModelPlan, plan_stack
 from .planner.vllm_args import render_args
 from .serving import container_spec as containers
 from .serving.host_exporters import HostExporters, HostExportersArgs

@@ -35,6 +35,22 @@ def key_path(loc: Sequence[LocPart], *, namespace: str | None = NAMESPACE) -> st
     return path or (namespace or "")
 
 
+@dataclass(frozen=True)
+class KeyPaths:
+    """The key paths of one config section: ``KeyPaths(("models", 1))("dtype")`` is ``vllm-aws:models[1].dtype``."""
+
+    prefix: KeyPrefix = ()
+    namespace: str | None = NAMESPACE
+
+    def __call__(self, *rest: LocPart) -> str:
+        return key_path((*self.prefix, *rest), namespace=self.namespace)
+
+    @property
+    def within(self) -> str:
+        """The section's own path within its namespace, for prose: ``models[1]``, ``model``."""
+        return key_path(self.prefix, namespace=None)
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """Closest candidate to a mistyped key, ignoring case, ``-`` and ``_`` (snake_case typos included)."""
 

@@ -21,7 +21,7 @@ from components.config import (
     to_pulumi_config,
 )
 from components.errors import ConfigError, key_path
-from components.planner import plan as sizing
+from components.planner.plan import plan_stack
 
 MODEL = {"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 8192}
 
@@ -139,7 +139,7 @@ def test_architecture_from_a_local_hf_config_json(tmp_path: Path) -> None:
         "maxModelLen": 8192,
         "architecture": {"configJson": str(hf_config)},
     }
-    plan = sizing.plan_stack(parse_stack_config({"models": [model]}))
+    plan = plan_stack(parse_stack_config({"models": [model]}))
     spec = plan.models[0].spec
     assert (spec.num_layers, spec.head_dim, spec.num_key_value_heads) == (32, 128, 8)
     assert spec.params_billion == pytest.approx(8.03, abs=0.01)  # estimated from the shape
@@ -160,7 +160,7 @@ def test_architecture_block_overrides_and_sizes_an_unknown_model() -> None:
             "maxPositionEmbeddings": 32768,
         },
     }
-    plan = sizing.plan_stack(parse_stack_config({"models": [model]}))
+    plan = plan_stack(parse_stack_config({"models": [model]}))
     assert plan.models[0].spec.hidden_size == 16 * 128
     assert plan.models[0].memory.kv_bytes_per_token == 2 * 24 * 4 * 128 * 2
 

@@ -12,7 +12,7 @@ from components.cli.offline import OFFLINE_AMI_ID, OfflineAws
 from components.cli.program import offline_id
 from components.host import iam
 from components.host.gpu_host import DLAMI_SSM_PARAMETER
-from components.planner.plan import ROOT_VOLUME_GIB
+from components.planner.cost import ROOT_VOLUME_GIB
 
 INSTANCE = "aws:ec2/instance:Instance"
 VOLUME = "aws:ebs/volume:Volume"

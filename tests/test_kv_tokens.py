@@ -14,7 +14,7 @@ import yaml
 
 from components import catalog
 from components.catalog import GpuSpec
-from components.planner import plan as sizing
+from components.planner.memory import GIB, ServingSettings, default_batch_limits, fit_memory, kv_bytes_per_token
 
 OBSERVATIONS = {
     o["source"] + "#" + str(o["gpuMemoryUtilization"]): o
@@ -67,8 +67,8 @@ def test_predicted_kv_tokens_within_ten_percent_of_vllm_logs(
     spec = catalog.find_model(model_id)
     assert spec is not None
     gpu_spec = catalog.gpus()[gpu] if isinstance(gpu, str) else gpu
-    default_seqs, default_tokens = sizing.default_batch_limits(gpu_spec)
-    settings = sizing.ServingSettings(
+    default_seqs, default_tokens = default_batch_limits(gpu_spec)
+    settings = ServingSettings(
         tensor_parallel_size=observation["tensorParallelSize"],
         gpu_memory_utilization=observation["gpuMemoryUtilization"] or DEFAULT_UTILIZATION_BEFORE_0_21,
         max_model_len=observation["maxModelLen"],
@@ -79,7 +79,7 @@ def test_predicted_kv_tokens_within_ten_percent_of_vllm_logs(
         cuda_graphs_in_budget=graphs_in_budget,
     )
 
-    predicted = sizing.fit_memory(spec, gpu_spec, settings).kv_cache_tokens
+    predicted = fit_memory(spec, gpu_spec, settings).kv_cache_tokens
 
     reported = observation["logged"]["kvCacheTokens"]
     assert abs(predicted - reported) / reported <= TOLERANCE, f"predicted {predicted:,}, vLLM reported {reported:,}"
@@ -91,7 +91,7 @@ def test_kv_bytes_per_token_matches_every_logged_ratio() -> None:
         observation = OBSERVATIONS[key]
         spec = catalog.find_model(model_id)
         assert spec is not None
-        per_token = sizing.kv_bytes_per_token(spec, observation["tensorParallelSize"], 2)
+        per_token = kv_bytes_per_token(spec, observation["tensorParallelSize"], 2)
         logged = observation["logged"]
-        implied = logged["availableKvCacheGib"] * sizing.GIB / logged["kvCacheTokens"]
+        implied = logged["availableKvCacheGib"] * GIB / logged["kvCacheTokens"]
         assert abs(implied - per_token) / per_token < 0.01, key

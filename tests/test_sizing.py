@@ -12,7 +12,32 @@ from components import catalog
 from components.catalog import GpuSpec
 from components.config import parse_stack_config
 from components.errors import ConfigError
-from components.planner import plan as sizing
+from components.planner.cold_start import (
+    COMPILE_WARM_SECONDS,
+    CONTAINER_START_SECONDS,
+    GRAPHS_AND_PROFILE_SECONDS,
+    cold_start,
+)
+from components.planner.cost import (
+    ALB_USD_PER_HOUR,
+    HOURS_PER_MONTH,
+    MONITORING_HOURLY_USD,
+    MONITORING_ROOT_VOLUME_GIB,
+    MONITORING_VOLUME_GIB,
+    ebs_monthly_usd,
+    recommended_cache_gib,
+)
+from components.planner.memory import (
+    GIB,
+    MIB,
+    ServingSettings,
+    default_batch_limits,
+    fit_memory,
+    kv_bytes_per_token,
+    resolve_settings,
+    weights_bytes,
+)
+from components.planner.plan import StackPlan, plan_stack
 
 LLAMA_8B = "meta-llama/Llama-3.1-8B-Instruct"
 
@@ -23,12 +48,12 @@ def spec(model_id: str) -> catalog.ModelSpec:
     return found
 
 
-def plan(*models: dict[str, Any], **top: Any) -> sizing.StackPlan:
-    return sizing.plan_stack(parse_stack_config({"models": list(models), "hfToken": "hf_x", **top}))
+def plan(*models: dict[str, Any], **top: Any) -> StackPlan:
+    return plan_stack(parse_stack_config({"models": list(models), "hfToken": "hf_x", **top}))
 
 
-def serving(tp: int = 1, utilization: float = 0.92, max_len: int = 8192, kv_bytes: int = 2) -> sizing.ServingSettings:
-    return sizing.ServingSettings(
+def serving(tp: int = 1, utilization: float = 0.92, max_len: int = 8192, kv_bytes: int = 2) -> ServingSettings:
+    return ServingSettings(
         tensor_parallel_size=tp,
         gpu_memory_utilization=utilization,
         max_model_len=max_len,
@@ -44,36 +69,36 @@ def serving(tp: int = 1, utilization: float = 0.92, max_len: int = 8192, kv_byte
 
 def test_llama_8b_bf16_weights_match_vllm_model_loading_log() -> None:
     # vLLM logs "Model loading took 14.99 GiB" for Llama-3.1-8B-Instruct in bf16 (PR #17122).
-    assert sizing.weights_bytes(spec(LLAMA_8B), "fp16") / sizing.GIB == pytest.approx(14.99, abs=0.1)
+    assert weights_bytes(spec(LLAMA_8B), "fp16") / GIB == pytest.approx(14.99, abs=0.1)
 
 
 def test_awq_int4_keeps_embeddings_in_16_bits() -> None:
-    awq = sizing.weights_bytes(spec(LLAMA_8B), "int4") / sizing.GIB
+    awq = weights_bytes(spec(LLAMA_8B), "int4") / GIB
     # 6.98 B quantized params at ~0.52 B/param + 1.05 B embedding/LM-head params at 2 B/param
     assert awq == pytest.approx(5.34, abs=0.1)
 
 
 def test_kv_bytes_per_token_for_llama_8b_is_128_kib_and_halves_under_tp2() -> None:
-    assert sizing.kv_bytes_per_token(spec(LLAMA_8B), 1, 2) == 128 * 1024
-    assert sizing.kv_bytes_per_token(spec(LLAMA_8B), 2, 2) == 64 * 1024
+    assert kv_bytes_per_token(spec(LLAMA_8B), 1, 2) == 128 * 1024
+    assert kv_bytes_per_token(spec(LLAMA_8B), 2, 2) == 64 * 1024
 
 
 def test_kv_heads_are_replicated_when_tp_exceeds_them() -> None:
     qwen_1_5b = spec("Qwen/Qwen2.5-1.5B-Instruct")  # 2 KV heads
-    assert sizing.kv_bytes_per_token(qwen_1_5b, 4, 2) == sizing.kv_bytes_per_token(qwen_1_5b, 2, 2)
+    assert kv_bytes_per_token(qwen_1_5b, 4, 2) == kv_bytes_per_token(qwen_1_5b, 2, 2)
 
 
 def test_fp8_checkpoint_is_weighed_at_one_byte_per_linear_weight() -> None:
     fp8 = spec("RedHatAI/Meta-Llama-3.1-70B-Instruct-FP8")
     assert fp8.weight_format == "fp8"
-    assert sizing.weights_bytes(fp8, "fp8") / sizing.GIB == pytest.approx(67.7, abs=0.5)
+    assert weights_bytes(fp8, "fp8") / GIB == pytest.approx(67.7, abs=0.5)
 
 
 def test_default_batch_limits_follow_vllm_per_gpu_class() -> None:
     gpus = catalog.gpus()
-    assert sizing.default_batch_limits(gpus["L4"]) == (256, 2048)
-    assert sizing.default_batch_limits(gpus["A100-80GB"]) == (256, 2048)
-    assert sizing.default_batch_limits(gpus["H100"]) == (1024, 8192)
+    assert default_batch_limits(gpus["L4"]) == (256, 2048)
+    assert default_batch_limits(gpus["A100-80GB"]) == (256, 2048)
+    assert default_batch_limits(gpus["H100"]) == (1024, 8192)
 
 
 # --- planning ---------------------------------------------------------------------------------------------
@@ -98,8 +123,8 @@ def test_planner_skips_types_where_the_model_does_not_fit() -> None:
         if i.hourly_usd is not None and i.hourly_usd < (chosen.instance.hourly_usd or 0)
     ]
     for instance in cheaper:
-        settings_ = sizing.resolve_settings(chosen.config, chosen.spec, instance)
-        assert not sizing.fit_memory(chosen.spec, instance.gpu, settings_).fits, instance.name
+        settings_ = resolve_settings(chosen.config, chosen.spec, instance)
+        assert not fit_memory(chosen.spec, instance.gpu, settings_).fits, instance.name
 
 
 def test_no_fit_at_tp1_suggests_the_tp_size_that_fits() -> None:
@@ -127,13 +152,10 @@ def test_replicas_multiply_model_cost_and_stack_adds_alb_and_monitoring() -> Non
     assert one.hourly_usd is not None and one.models[0].hourly_usd is not None
     extra = one.hourly_usd - one.models[0].hourly_usd
     assert extra == pytest.approx(
-        sizing.ALB_USD_PER_HOUR
-        + sizing.MONITORING_HOURLY_USD["t3.medium"]
-        + (
-            sizing.ebs_monthly_usd(sizing.MONITORING_VOLUME_GIB, 3000, 125)
-            + sizing.ebs_monthly_usd(sizing.MONITORING_ROOT_VOLUME_GIB, 3000, 125)
-        )
-        / sizing.HOURS_PER_MONTH
+        ALB_USD_PER_HOUR
+        + MONITORING_HOURLY_USD["t3.medium"]
+        + (ebs_monthly_usd(MONITORING_VOLUME_GIB, 3000, 125) + ebs_monthly_usd(MONITORING_ROOT_VOLUME_GIB, 3000, 125))
+        / HOURS_PER_MONTH
     )
     assert one.monthly_usd == pytest.approx(one.hourly_usd * 730)
 
@@ -145,11 +167,11 @@ def test_unpriced_instance_leaves_cost_unknown_with_a_warning() -> None:
 
 
 def test_recommended_cache_holds_weights_twice_plus_compile_cache() -> None:
-    weights = sizing.weights_bytes(spec("meta-llama/Llama-3.1-70B-Instruct"), "fp16")
-    size = sizing.recommended_cache_gib(weights)
-    assert size >= 2 * weights / sizing.GIB + 50
+    weights = weights_bytes(spec("meta-llama/Llama-3.1-70B-Instruct"), "fp16")
+    size = recommended_cache_gib(weights)
+    assert size >= 2 * weights / GIB + 50
     assert size % 10 == 0
-    assert sizing.recommended_cache_gib(1e9) == 100
+    assert recommended_cache_gib(1e9) == 100
 
 
 # --- cold start -------------------------------------------------------------------------------------------
@@ -157,20 +179,20 @@ def test_recommended_cache_holds_weights_twice_plus_compile_cache() -> None:
 
 def test_warm_cache_start_is_reading_weights_plus_engine_start() -> None:
     instance = catalog.instance_types()["p5.48xlarge"]
-    weights = sizing.weights_bytes(spec(LLAMA_8B), "fp16")
-    start = sizing.cold_start(weights, instance, tp=1, volume_mibps=1000)
-    read = weights / sizing.MIB / 1000
-    engine = sizing.CONTAINER_START_SECONDS + sizing.COMPILE_WARM_SECONDS + sizing.GRAPHS_AND_PROFILE_SECONDS
+    weights = weights_bytes(spec(LLAMA_8B), "fp16")
+    start = cold_start(weights, instance, tp=1, volume_mibps=1000)
+    read = weights / MIB / 1000
+    engine = CONTAINER_START_SECONDS + COMPILE_WARM_SECONDS + GRAPHS_AND_PROFILE_SECONDS
     assert start.warm_cache_seconds == round(read + engine)
     assert start.first_boot_seconds > start.host_replacement_seconds > start.warm_cache_seconds
 
 
 def test_small_instance_ebs_bandwidth_caps_weight_reading() -> None:
     small = catalog.instance_types()["g6.xlarge"]
-    weights = sizing.weights_bytes(spec(LLAMA_8B), "fp16")
-    capped = sizing.cold_start(weights, small, tp=1, volume_mibps=2000)
+    weights = weights_bytes(spec(LLAMA_8B), "fp16")
+    capped = cold_start(weights, small, tp=1, volume_mibps=2000)
     assert capped.read_mib_per_s == pytest.approx(small.startup_ebs_mibps, abs=0.1)
-    assert capped == sizing.cold_start(weights, small, tp=1, volume_mibps=1000)
+    assert capped == cold_start(weights, small, tp=1, volume_mibps=1000)
 
 
 # --- properties -------------------------------------------------------------------------------------------
@@ -191,10 +213,7 @@ def test_more_gpu_memory_never_fits_fewer_tokens(
     small = GpuSpec(name="a", memory_gib=memory, compute_capability=9.0, architecture="x")
     large = GpuSpec(name="b", memory_gib=memory + extra, compute_capability=9.0, architecture="x")
     s = serving(utilization=utilization)
-    assert (
-        sizing.fit_memory(spec(model_id), large, s).kv_cache_tokens
-        >= sizing.fit_memory(spec(model_id), small, s).kv_cache_tokens
-    )
+    assert fit_memory(spec(model_id), large, s).kv_cache_tokens >= fit_memory(spec(model_id), small, s).kv_cache_tokens
 
 
 @settings(max_examples=100, deadline=None)
@@ -202,8 +221,8 @@ def test_more_gpu_memory_never_fits_fewer_tokens(
 def test_higher_tp_never_raises_per_gpu_weights_or_kv_bytes(model_id: str, low: int, factor: int) -> None:
     gpu = catalog.gpus()["H100"]
     model = spec(model_id)
-    lower = sizing.fit_memory(model, gpu, serving(tp=low))
-    higher = sizing.fit_memory(model, gpu, serving(tp=low * factor))
+    lower = fit_memory(model, gpu, serving(tp=low))
+    higher = fit_memory(model, gpu, serving(tp=low * factor))
     assert higher.weights_gib <= lower.weights_gib
     assert higher.kv_bytes_per_token <= lower.kv_bytes_per_token
 
@@ -214,8 +233,8 @@ def test_higher_utilization_never_fits_fewer_tokens(model_id: str, u1: float, u2
     gpu = catalog.gpus()["L40S"]
     low, high = sorted((u1, u2))
     assert (
-        sizing.fit_memory(spec(model_id), gpu, serving(utilization=high)).kv_cache_tokens
-        >= sizing.fit_memory(spec(model_id), gpu, serving(utilization=low)).kv_cache_tokens
+        fit_memory(spec(model_id), gpu, serving(utilization=high)).kv_cache_tokens
+        >= fit_memory(spec(model_id), gpu, serving(utilization=low)).kv_cache_tokens
     )
 
 
@@ -225,12 +244,12 @@ def test_fp8_kv_cache_never_fits_fewer_tokens_and_quantization_never_weighs_more
     gpu = catalog.gpus()[gpu_name]
     model = spec(model_id)
     assert (
-        sizing.fit_memory(model, gpu, serving(kv_bytes=1)).kv_cache_tokens
-        >= sizing.fit_memory(model, gpu, serving(kv_bytes=2)).kv_cache_tokens
+        fit_memory(model, gpu, serving(kv_bytes=1)).kv_cache_tokens
+        >= fit_memory(model, gpu, serving(kv_bytes=2)).kv_cache_tokens
     )
-    fp16 = sizing.weights_bytes(model, "fp16")
-    assert sizing.weights_bytes(model, "fp8") <= fp16
-    assert sizing.weights_bytes(model, "int4") <= sizing.weights_bytes(model, "int8") <= fp16
+    fp16 = weights_bytes(model, "fp16")
+    assert weights_bytes(model, "fp8") <= fp16
+    assert weights_bytes(model, "int4") <= weights_bytes(model, "int8") <= fp16
 
 
 @settings(max_examples=100, deadline=None)
@@ -241,8 +260,8 @@ def test_fp8_kv_cache_never_fits_fewer_tokens_and_quantization_never_weighs_more
 )
 def test_more_volume_throughput_never_slows_a_cold_start(throughput: int, more: int, instance: str) -> None:
     itype = catalog.instance_types()[instance]
-    slow = sizing.cold_start(20e9, itype, 1, throughput)
-    fast = sizing.cold_start(20e9, itype, 1, throughput + more)
+    slow = cold_start(20e9, itype, 1, throughput)
+    fast = cold_start(20e9, itype, 1, throughput + more)
     assert fast.warm_cache_seconds <= slow.warm_cache_seconds
     assert fast.first_boot_seconds <= slow.first_boot_seconds
 

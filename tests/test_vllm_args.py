@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from components import catalog
 from components.config import ModelConfig
+from components.errors import KeyPaths
 from components.planner.vllm_args import TYPED_FLAGS, extra_args_issues, render_args, split_flag
 
 EVERYTHING_SET = ModelConfig.model_validate(
@@ -42,7 +43,7 @@ def test_typed_settings_render_in_order_with_the_model_first() -> None:
 
 
 def test_valid_extra_args_have_no_issues() -> None:
-    assert extra_args_issues(0, EVERYTHING_SET) == []
+    assert extra_args_issues(KeyPaths(("models", 0)), EVERYTHING_SET) == []
 
 
 def test_every_typed_flag_destination_exists_in_vllm() -> None:

@@ -10,7 +10,9 @@ from rich.table import Table
 
 from .. import catalog
 from ..catalog import cuda
-from ..planner.plan import HOST_BOOT_SECONDS, HOURS_PER_MONTH, ModelPlan, StackPlan, hosts_for
+from ..planner.cold_start import HOST_BOOT_SECONDS
+from ..planner.cost import HOURS_PER_MONTH
+from ..planner.plan import ModelPlan, StackPlan, hosts_for
 from ..planner.vllm_args import render_args
 from .program import RecordedResource
 

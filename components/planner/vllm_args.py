@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from .. import catalog
 from ..config.sections import ModelConfig
-from ..errors import ConfigIssue, did_you_mean, key_path
+from ..errors import ConfigIssue, KeyPaths, did_you_mean
 
 VLLM_PORT = 8000
 
@@ -83,13 +83,13 @@ def split_flag(token: str) -> tuple[str, str | None]:
     return flag, (value if sep else None)
 
 
-def extra_args_issues(index: int, model: ModelConfig) -> list[ConfigIssue]:
-    """Every problem with ``models[index].extraArgs``, checked against vLLM's flag list."""
+def extra_args_issues(keys: KeyPaths, model: ModelConfig) -> list[ConfigIssue]:
+    """Every problem with the model's ``extraArgs``, checked against vLLM's flag list."""
     flags = catalog.serve_flags()
     issues: list[ConfigIssue] = []
     tokens: Sequence[str] = model.extra_args
     for position, token in enumerate(tokens):
-        path = key_path(("models", index, "extraArgs", position))
+        path = keys("extraArgs", position)
         if not token.startswith("-") or _NEGATIVE_NUMBER.match(token):
             if position == 0:
                 issues.append(

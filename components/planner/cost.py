@@ -1,0 +1,82 @@
+"""Cache size and cost: the model cache volume each host gets, and what hosts, volumes and the ALB cost per hour."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from ..catalog import InstanceType
+from ..config.sections import CacheConfig, MonitoringConfig
+from .memory import GIB
+
+HOURS_PER_MONTH = 730
+# Prices (us-east-1, approximate; README): gp3 storage, IOPS and throughput above the baseline, ALB.
+GP3_USD_PER_GIB_MONTH = 0.08
+GP3_USD_PER_IOPS_MONTH = 0.005
+GP3_USD_PER_MIBPS_MONTH = 0.04
+GP3_FREE_IOPS = 3000
+GP3_FREE_MIBPS = 125
+GP3_MAX_IOPS_PER_GIB = 500
+ALB_USD_PER_HOUR = 0.0225 + 0.008  # hourly charge plus one LCU
+ROOT_VOLUME_GIB = 150  # vLLM image (~29 GB uncompressed) + DLAMI + Docker layers during upgrades
+MONITORING_VOLUME_GIB = 50  # Prometheus TSDB and Grafana data
+MONITORING_ROOT_VOLUME_GIB = 30  # Amazon Linux + Docker + the Prometheus/Grafana images
+MONITORING_HOURLY_USD = {"t3.medium": 0.0416, "t3.large": 0.0832, "t3.xlarge": 0.1664, "m6i.large": 0.096}
+
+
+def recommended_cache_gib(spec_bytes: float) -> int:
+    """Room for the weights twice (a revision upgrade downloads next to the old one) + compile caches."""
+    needed = 2 * spec_bytes / GIB + 50
+    return max(100, int(math.ceil(needed / 10) * 10))
+
+
+def ebs_monthly_usd(size_gib: int, iops: int, throughput_mibps: int) -> float:
+    return (
+        size_gib * GP3_USD_PER_GIB_MONTH
+        + max(0, iops - GP3_FREE_IOPS) * GP3_USD_PER_IOPS_MONTH
+        + max(0, throughput_mibps - GP3_FREE_MIBPS) * GP3_USD_PER_MIBPS_MONTH
+    )
+
+
+def cache_size_gib(cache: CacheConfig, weights_bytes: float) -> int:
+    """The configured size, or (``auto``) room for the weights twice, grown to carry the configured IOPS."""
+    return (
+        cache.size_gib
+        if isinstance(cache.size_gib, int)
+        # gp3 allows 500 IOPS per GiB: an auto-sized volume grows to carry the configured IOPS.
+        else max(recommended_cache_gib(weights_bytes), math.ceil(cache.iops / GP3_MAX_IOPS_PER_GIB))
+    )
+
+
+def model_hourly_usd(instance: InstanceType, cache: CacheConfig, cache_size: int, hosts: int) -> float | None:
+    """Instances plus their cache and root volumes; None without a reliable instance price."""
+    if instance.hourly_usd is None:
+        return None
+    per_host = (
+        instance.hourly_usd
+        + (
+            ebs_monthly_usd(cache_size, cache.iops, cache.throughput_mibps)
+            + ebs_monthly_usd(ROOT_VOLUME_GIB, 3000, 125)
+        )
+        / HOURS_PER_MONTH
+    )
+    return per_host * hosts
+
+
+def stack_hourly_usd(
+    model_costs: Sequence[float | None], monitoring: MonitoringConfig, warnings: list[str]
+) -> float | None:
+    """Every model, the ALB and a dedicated monitoring host; None when a model has no price."""
+    if any(cost is None for cost in model_costs):
+        return None
+    total = sum(cost for cost in model_costs if cost is not None) + ALB_USD_PER_HOUR
+    if monitoring.enabled and monitoring.placement == "dedicated":
+        instance_price = MONITORING_HOURLY_USD.get(monitoring.instance_type)
+        if instance_price is None:
+            warnings.append(f"no price for monitoring instance {monitoring.instance_type}; not in the cost total")
+        else:
+            volumes = ebs_monthly_usd(MONITORING_VOLUME_GIB, 3000, 125) + ebs_monthly_usd(
+                MONITORING_ROOT_VOLUME_GIB, 3000, 125
+            )
+            total += instance_price + volumes / HOURS_PER_MONTH
+    return total
