@@ -6,23 +6,28 @@ Public API (semantic versioning applies to these names; everything else is inter
 - The building blocks it composes: ``GpuHost``, ``ModelCache``, ``VllmServer``, ``HostExporters``,
   ``ModelEndpoint``, ``LoadBalancer`` and ``Monitoring``, each with its pydantic ``...Args``.
 - Configuration and planning: ``StackConfig`` (and its sections), ``load_stack_config``,
-  ``parse_stack_config``, ``plan_stack``, ``ConfigError``.
+  ``parse_stack_config``, ``parse_section`` (one section under any key), ``plan_stack``, ``plan_model`` (one
+  model wherever it is configured, with a ``PlanContext``), ``ConfigError``.
 - Helpers the stack program uses: ``placement``, ``access``, ``observability``, ``examples``, ``routing``,
   ``quotas`` (what a stack needs of each AWS quota) and ``quota_check`` (the account's limits, read at preview).
 """
 
 from . import observability
 from .config import (
+    DEFAULT_IMAGE,
     AccessConfig,
     ArchitectureConfig,
+    AwsRegion,
     CacheConfig,
     ImageBuildConfig,
     LoadBalancerConfig,
     ModelConfig,
     MonitoringConfig,
     NetworkConfig,
+    PinnedImage,
     StackConfig,
     load_stack_config,
+    parse_section,
     parse_stack_config,
     secret_output,
 )
@@ -38,8 +43,9 @@ from .network import placement, routing
 from .network.load_balancer import LoadBalancer, LoadBalancerArgs
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
 from .observability.monitoring import MONITORING_AMI_PARAMETER, MONITORING_SSH_USER, Monitoring, MonitoringArgs
+from .planner.context import PlanContext
 from .planner.cost import HOURS_PER_MONTH, MONITORING_ROOT_VOLUME_GIB, MONITORING_VOLUME_GIB
-from .planner.plan import ModelPlan, StackPlan, hosts_for, plan_stack
+from .planner.plan import ModelPlan, StackPlan, hosts_for, plan_model, plan_stack
 from .quotas import check as quota_check
 from .quotas import needs as quotas
 from .serving.container_spec import custom_image_tag
@@ -48,6 +54,7 @@ from .serving.vllm_server import ImageBuild, VllmServer, VllmServerArgs
 from .version import __version__
 
 __all__ = [
+    "DEFAULT_IMAGE",
     "DLAMI_SSM_PARAMETER",
     "HOURS_PER_MONTH",
     "MONITORING_AMI_PARAMETER",
@@ -56,6 +63,7 @@ __all__ = [
     "MONITORING_VOLUME_GIB",
     "AccessConfig",
     "ArchitectureConfig",
+    "AwsRegion",
     "CacheConfig",
     "ConfigError",
     "ConfigIssue",
@@ -82,6 +90,8 @@ __all__ = [
     "MonitoringArgs",
     "MonitoringConfig",
     "NetworkConfig",
+    "PinnedImage",
+    "PlanContext",
     "SshAccess",
     "StackConfig",
     "StackPlan",
@@ -98,8 +108,10 @@ __all__ = [
     "load_stack_config",
     "observability",
     "parameter_arn",
+    "parse_section",
     "parse_stack_config",
     "placement",
+    "plan_model",
     "plan_stack",
     "quota_check",
     "quotas",

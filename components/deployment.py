@@ -6,13 +6,13 @@ from typing import Annotated, Self
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._naming import child_name, type_token
 from .catalog.cuda import driver_requirement
 from .config.schema import DEFAULT_IMAGE as DEFAULT_VLLM_IMAGE
+from .config.schema import AwsRegion, PinnedImage
 from .config.sections import AccessConfig, CacheConfig, ModelConfig
-from .config.translate import parse_stack_config
 from .host import ssh as access
 from .host.gpu_host import GpuHost, GpuHostArgs
 from .host.model_cache import ModelCache, ModelCacheArgs
@@ -22,8 +22,9 @@ from .network.load_balancer import LoadBalancer, LoadBalancerArgs
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
 from .network.placement import follow_cache
 from .observability import GPU_HOST_ROLE, MODEL_TAG, REPLICA_TAG, ROLE_TAG, SERVER_MODEL_LABEL, SERVERS_TAG
+from .planner.context import PlanContext
 from .planner.cost import ROOT_VOLUME_GIB
-from .planner.plan import ModelPlan, plan_stack
+from .planner.plan import ModelPlan, plan_model
 from .planner.vllm_args import render_args
 from .serving import container_spec as containers
 from .serving.host_exporters import HostExporters, HostExportersArgs
@@ -77,7 +78,7 @@ class VllmDeploymentArgs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     model: Annotated[ModelConfig, Field(description="The model entry, as in the stack config's `models`.")]
-    region: str
+    region: AwsRegion
     vpc_id: StrInput
     placements: Annotated[
         tuple[HostPlacement, ...],
@@ -97,7 +98,7 @@ class VllmDeploymentArgs(BaseModel):
     ] = {}
     associate_public_ip: Annotated[bool, Field(description="True in subnets without NAT (default VPC).")] = False
     ami_id: StrInput
-    image: Annotated[str, Field(description="Pinned vllm/vllm-openai image.")] = DEFAULT_VLLM_IMAGE
+    image: Annotated[PinnedImage, Field(description="Pinned vllm/vllm-openai image.")] = DEFAULT_VLLM_IMAGE
     image_build: Annotated[ImageBuild | None, Field(description="Build a custom image on the hosts.")] = None
     cache: CacheConfig = CacheConfig()
     access: AccessConfig = AccessConfig()
@@ -292,14 +293,16 @@ class VllmDeployment(pulumi.ComponentResource):
 
 
 def _plan(args: VllmDeploymentArgs) -> ModelPlan:
-    """Size and check the model exactly as the stack does (raises ConfigError on bad input)."""
-    raw = {
-        "aws:region": args.region,
-        "image": args.image,
-        "models": [args.model.model_dump(by_alias=True, exclude_defaults=True)],
-        "cache": args.cache.model_dump(by_alias=True, exclude_defaults=True),
-        "access": args.access.model_dump(by_alias=True, exclude_defaults=True),
+    """Size and check the model as the stack does; a ConfigError names this component's inputs (``model.dtype``)."""
+    context = PlanContext(
+        image=args.image,
+        cache=args.cache,
         # Presence is what the gated-model check needs; the value stays in SSM.
-        **({"hfToken": SecretStr("in SSM")} if "HF_TOKEN" in args.secrets.parameters else {}),
-    }
-    return plan_stack(parse_stack_config(raw)).models[0]
+        hf_token="HF_TOKEN" in args.secrets.parameters,
+        namespace=None,
+        cache_key=("cache",),
+        hf_token_key=("secrets", "parameters", "HF_TOKEN"),
+        hf_token_fix="accept the licence on huggingface.co, store the token as an SSM SecureString and map HF_TOKEN "
+        "to its name in secrets.parameters",
+    )
+    return plan_model(args.model, context, ("model",))

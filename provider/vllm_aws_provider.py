@@ -13,14 +13,23 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
 import components
-from components.config import SECRET_PLACEHOLDER, generic_fix, parse_stack_config
+from components.config import (
+    DEFAULT_IMAGE,
+    AccessConfig,
+    AwsRegion,
+    CacheConfig,
+    ModelConfig,
+    PinnedImage,
+    generic_fix,
+    parse_section,
+)
 from components.errors import ConfigError, ConfigIssue
 from components.host.iam import parameter_arn
-from components.planner import plan_stack
+from components.planner import PlanContext, plan_model
 
 _T = TypeVar("_T")
 
@@ -210,19 +219,36 @@ def deployment_args(args: Mapping[str, Any]) -> components.VllmDeploymentArgs:
     """
     region = _plain(args, ("region",))
     model = _plain(args, ("model",))
-    raw: dict[str, Any] = {"aws:region": region, "models": [_camel(model)]}
-    for key in ("image", "cache", "access"):
-        if args.get(key) is not None:
-            raw[key] = _camel(_plain(args, (key,)))
+    image, cache, access = (_plain(args, (key,)) for key in ("image", "cache", "access"))
     secret_parameters = dict(_plain(args, ("secret_parameters",)) or {})
-    if "HF_TOKEN" in secret_parameters:
+    issues: list[ConfigIssue] = []
+
+    def section(section_type: Any, key: str, raw: Any) -> Any:
+        try:
+            return parse_section(section_type, raw, (key,), namespace=None)
+        except ConfigError as exc:
+            issues.extend(exc.issues)
+            return None
+
+    # In the stack config's order, so that several bad inputs are listed as the stack would list them.
+    config_region = section(AwsRegion, "region", region)
+    config_image = section(PinnedImage, "image", DEFAULT_IMAGE if image is None else image)
+    model_config: ModelConfig = section(ModelConfig, "model", _camel(model))
+    config_cache = section(CacheConfig, "cache", _camel(cache or {}))
+    config_access = section(AccessConfig, "access", _camel(access or {}))
+    if issues:
+        raise ConfigError(issues)
+    context = PlanContext(
+        image=config_image,
+        cache=config_cache,
         # The gated-model check needs presence only; the value stays in SSM.
-        raw["hfToken"] = SecretStr(SECRET_PLACEHOLDER)
-    try:
-        config = parse_stack_config(raw)
-        model_config = plan_stack(config).models[0].config
-    except ConfigError as exc:
-        raise ConfigError([_relocate(issue) for issue in exc.issues]) from None
+        hf_token="HF_TOKEN" in secret_parameters,
+        namespace=None,
+        hf_token_key=("secretParameters", "HF_TOKEN"),
+        hf_token_fix="accept the licence on huggingface.co, store the token as an SSM SecureString and map "
+        "HF_TOKEN to its name",
+    )
+    plan_model(model_config, context, ("model",))
 
     subnet_ids = list(_plain(args, ("subnet_ids",)) or [])
     zones = list(_plain(args, ("availability_zones",)) or [])
@@ -246,13 +272,13 @@ def deployment_args(args: Mapping[str, Any]) -> components.VllmDeploymentArgs:
     arns: Sequence[pulumi.Input[str]] | None = args.get("secret_parameter_arns")
     if arns is None:
         account_id = aws.get_caller_identity_output().account_id
-        arns = [_parameter_arn(config.region, account_id, name) for name in secret_parameters.values()]
+        arns = [_parameter_arn(config_region, account_id, name) for name in secret_parameters.values()]
     endpoint = {key: value for key, value in dict(args["endpoint"]).items() if value is not None}
     return _validated(
         (),
         lambda: components.VllmDeploymentArgs(
             model=model_config,
-            region=config.region,
+            region=config_region,
             vpc_id=args["vpc_id"],
             placements=tuple(
                 components.HostPlacement(subnet_id=subnet, availability_zone=zone)
@@ -260,9 +286,9 @@ def deployment_args(args: Mapping[str, Any]) -> components.VllmDeploymentArgs:
             ),
             associate_public_ip=args.get("associate_public_ip") or False,
             ami_id=args["ami_id"],
-            image=config.image,
-            cache=config.cache,
-            access=config.access,
+            image=config_image,
+            cache=config_cache,
+            access=config_access,
             ssh=_validated(
                 ("ssh",),
                 lambda: components.SshAccess(
@@ -371,25 +397,6 @@ def _schema_path(loc: tuple[str | int, ...]) -> str:
                 continue
             path += ("." if path else "") + to_camel(part)
     return path
-
-
-def _relocate(issue: ConfigIssue) -> ConfigIssue:
-    """A stack-config key path (``vllm-aws:models[0].dtype``) -> this component's input path (``model.dtype``)."""
-    path, problem, fix = issue.path, issue.problem, issue.fix
-    if path == "vllm-aws:hfToken":
-        return ConfigIssue(
-            "secretParameters.HF_TOKEN",
-            issue.value,
-            problem.replace("models[0]", "the model"),
-            "accept the licence on huggingface.co, store the token as an SSM SecureString and map HF_TOKEN to its name",
-        )
-    for old, new in (("vllm-aws:models[0]", "model"), ("aws:region", "region")):
-        if path.startswith(old):
-            path = new + path[len(old) :]
-            break
-    else:
-        path = path.removeprefix("vllm-aws:")
-    return ConfigIssue(path, issue.value, problem, fix)
 
 
 __all__ = [

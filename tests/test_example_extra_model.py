@@ -187,6 +187,32 @@ def test_bad_model_config_names_this_projects_key() -> None:
         run_example(model={**MODEL, "tensorParallelSize": 3})
 
 
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        # Every section names this project's key, wherever it sits (no key path is rewritten afterwards).
+        ({"cache": {"iops": 100}}, rf"{PROJECT}:cache\.iops: "),
+        ({"access": {"mode": "ssh"}}, rf"{PROJECT}:access\.sshCidrs: is required with mode 'ssh'"),
+        ({"image": "vllm/vllm-openai:latest"}, rf"{PROJECT}:image: is not pinned"),
+        ({"model": {**MODEL, "maxModelLen": 10**7}}, rf"{PROJECT}:model\.maxModelLen: is above"),
+        ({"model": {**MODEL, "tensorParallelSize": 3}}, rf"{PROJECT}:model\.tensorParallelSize: does not divide"),
+    ],
+    ids=["cache", "access", "image", "max-model-len", "tp"],
+)
+def test_every_bad_section_names_this_projects_key(config: dict[str, Any], expected: str) -> None:
+    with pytest.raises(pulumi.RunError, match=expected):
+        run_example(**config)
+
+
+def test_a_gated_model_needs_the_referenced_stacks_hf_token() -> None:
+    gated = {**MODEL, "id": "meta-llama/Llama-3.1-8B-Instruct", "instanceType": "g6e.xlarge"}
+    with pytest.raises(pulumi.RunError, match=r"vllm-aws:hfToken: is required: model \(meta-llama/"):
+        run_example(model=gated)
+    outputs = main_stack_outputs()
+    outputs["secretParameters"]["HF_TOKEN"] = "/vllm-aws/prod/hf-token"
+    assert of_type(run_example(outputs, model=gated), "vllm-aws:index:GpuHost")
+
+
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 

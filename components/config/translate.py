@@ -8,7 +8,7 @@ as a component's input, with key paths under the prefix given.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, get_origin
+from typing import Any, TypeVar, get_origin, overload
 
 import pulumi
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -48,9 +48,17 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     return parse_section(StackConfig, values)
 
 
+@overload
 def parse_section(
-    section: type[_T] | Any, raw: object, key_prefix: KeyPrefix = (), *, namespace: str | None = NAMESPACE
-) -> _T:
+    section: type[_T], raw: object, key_prefix: KeyPrefix = (), *, namespace: str | None = NAMESPACE
+) -> _T: ...
+@overload
+def parse_section(
+    section: object, raw: object, key_prefix: KeyPrefix = (), *, namespace: str | None = NAMESPACE
+) -> Any: ...
+def parse_section(
+    section: object, raw: object, key_prefix: KeyPrefix = (), *, namespace: str | None = NAMESPACE
+) -> Any:
     """Validate ``raw`` as ``section`` (a config model such as ``ModelConfig``, or a type such as ``PinnedImage``).
 
     Raises :class:`ConfigError` whose key paths start with ``key_prefix`` in ``namespace`` (``None``: a
@@ -59,9 +67,8 @@ def parse_section(
     """
     try:
         if isinstance(section, type) and issubclass(section, BaseModel):
-            return section.model_validate(raw)  # type: ignore[return-value]
-        validated: _T = TypeAdapter(section).validate_python(raw)
-        return validated
+            return section.model_validate(raw)
+        return TypeAdapter(section).validate_python(raw)
     except ValidationError as exc:
         root = section if isinstance(section, type) and issubclass(section, BaseModel) else None
         raise ConfigError(issues_from_pydantic(exc, root, key_prefix, namespace)) from None

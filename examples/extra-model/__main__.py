@@ -14,19 +14,26 @@ import pulumi
 import pulumi_aws as aws
 
 from components import (
+    DEFAULT_IMAGE,
     DLAMI_SSM_PARAMETER,
+    AccessConfig,
+    AwsRegion,
+    CacheConfig,
     ConfigError,
     ExistingEndpoint,
     HostPlacement,
     HostSecrets,
+    ModelConfig,
+    PinnedImage,
+    PlanContext,
     VllmDeployment,
     VllmDeploymentArgs,
     access,
     hosts_for,
     parameter_arn,
-    parse_stack_config,
+    parse_section,
     placement,
-    plan_stack,
+    plan_model,
     routing,
 )
 
@@ -43,7 +50,6 @@ async def main() -> dict[str, Any]:
     config = pulumi.Config()
     stack = pulumi.get_stack()
     project = pulumi.get_project()
-    region = pulumi.Config("aws").require("region")
     main_stack = pulumi.StackReference("main", stack_name=config.require("stackReference"))
     load_balancer = await _stack_output(main_stack, "loadBalancer")
     network = await _stack_output(main_stack, "network")
@@ -51,19 +57,23 @@ async def main() -> dict[str, Any]:
     main_models: list[str] = await _stack_output(main_stack, "modelNames")
 
     # --- validate and size the model exactly as the vllm-aws stack would (fails preview on bad input) ---------
-    model_entry: dict[str, Any] = config.require_object("model")
-    raw: dict[str, Any] = {
-        "aws:region": region,
-        "models": [model_entry],
-        **{key: value for key in ("cache", "access") if (value := config.get_object(key)) is not None},
-        **({"image": image} if (image := config.get("image")) else {}),
-    }
-    if "HF_TOKEN" in secret_parameters:
-        # Only its presence matters to the planner (gated models); the token itself stays in SSM.
-        raw["hfToken"] = pulumi.Output.secret("in SSM")
+    # Every key path names this project's own keys (`<project>:model.dtype`), from where each section is read.
     try:
-        stack_config = parse_stack_config(raw)
-        plan = plan_stack(stack_config).models[0]
+        region = parse_section(AwsRegion, pulumi.Config("aws").require("region"), ("aws:region",), namespace=project)
+        model = parse_section(ModelConfig, config.require_object("model"), ("model",), namespace=project)
+        cache = parse_section(CacheConfig, config.get_object("cache") or {}, ("cache",), namespace=project)
+        access_config = parse_section(AccessConfig, config.get_object("access") or {}, ("access",), namespace=project)
+        image = parse_section(PinnedImage, config.get("image") or DEFAULT_IMAGE, ("image",), namespace=project)
+        context = PlanContext(
+            image=image,
+            cache=cache,
+            # Only its presence matters to the planner (gated models); the token itself stays in SSM, and is set
+            # in the referenced stack.
+            hf_token="HF_TOKEN" in secret_parameters,
+            namespace=project,
+            hf_token_key=("vllm-aws:hfToken",),
+        )
+        plan = plan_model(model, context, ("model",))
         if plan.config.name in main_models:
             raise ConfigError.single(
                 f"{project}:model.name", plan.config.name, "is already served by the referenced stack", "rename it"
@@ -89,8 +99,7 @@ async def main() -> dict[str, Any]:
                 "choose another instance type",
             )
     except ConfigError as error:
-        # Key paths name this project's `model` entry, not the vllm-aws stack's `models` list.
-        raise pulumi.RunError(str(error).replace("vllm-aws:models[0]", f"{project}:model")) from None
+        raise pulumi.RunError(str(error)) from None
     for warning in plan.warnings:
         pulumi.log.warn(warning)
     placements = tuple(
@@ -115,9 +124,9 @@ async def main() -> dict[str, Any]:
             zone_subnets={zone.name: zone.subnet_id for zone in zones},
             associate_public_ip=bool(network["hostsNeedPublicIp"]),
             ami_id=config.get("amiId") or aws.ssm.get_parameter(name=DLAMI_SSM_PARAMETER).value,
-            image=stack_config.image,
-            cache=stack_config.cache,
-            access=stack_config.access,
+            image=image,
+            cache=cache,
+            access=access_config,
             ssh=ssh,
             secrets=HostSecrets(
                 parameters=secret_parameters,
