@@ -20,7 +20,6 @@ from components import (
     GpuHost,
     GpuHostArgs,
     HostPlacement,
-    HostSecrets,
     ImageBuild,
     LoadBalancer,
     LoadBalancerArgs,
@@ -31,12 +30,12 @@ from components import (
     VllmDeployment,
     VllmDeploymentArgs,
     access,
+    create_stack_secrets,
     custom_image_tag,
     examples,
     hosts_for,
     load_stack_config,
     observability,
-    parameter_arn,
     placement,
     plan_stack,
     quota_check,
@@ -76,30 +75,13 @@ base_tags = {"vllm-aws:stack": stack, "vllm-aws:project": pulumi.get_project(), 
 account_id = aws.get_caller_identity().account_id
 
 # --- secrets: Pulumi secrets in state, SSM SecureStrings for the hosts, never in user-data --------------------
-if config.api_key is not None:
-    api_key = secret_output(config.api_key)
-else:
-    # No key configured: generate one so the endpoint is never open; read it with
-    # `pulumi stack output apiKey --show-secrets`.
-    api_key = random.RandomPassword("api-key", length=48, special=False).result
-secret_values = {"VLLM_API_KEY": ("api-key", api_key)}
-if config.hf_token is not None:
-    secret_values["HF_TOKEN"] = ("hf-token", secret_output(config.hf_token))
-secret_parameters: dict[str, str] = {}
-for env_name, (key, value) in secret_values.items():
-    parameter_name = f"/vllm-aws/{stack}/{key}"
-    aws.ssm.Parameter(
-        f"{key}-parameter",
-        name=parameter_name,
-        type="SecureString",
-        value=value,
-        description=f"vllm-aws {stack}: {env_name} for the GPU hosts (read at boot)",
-        tags=base_tags,
-    )
-    secret_parameters[env_name] = parameter_name
-host_secrets = HostSecrets(
-    parameters=secret_parameters,
-    parameter_arns=tuple(parameter_arn(config.region, account_id, name) for name in secret_parameters.values()),
+secrets = create_stack_secrets(
+    stack,
+    config.region,
+    account_id,
+    api_key=secret_output(config.api_key) if config.api_key is not None else None,
+    hf_token=secret_output(config.hf_token) if config.hf_token is not None else None,
+    tags=base_tags,
 )
 
 # One key pair per stack for pulumi-docker's SSH: a secret in state, and a private copy on the deploying machine.
@@ -156,7 +138,7 @@ for index, model in enumerate(plan.models):
             cache=config.cache,
             access=config.access,
             ssh=ssh,
-            secrets=host_secrets,
+            secrets=secrets.hosts,
             endpoint=ExistingEndpoint(
                 listener_arn=load_balancer.listener_arn,
                 security_group_id=load_balancer.security_group_id,
@@ -297,8 +279,8 @@ pulumi.export(
     },
 )
 pulumi.export("quotas", quotas.needs_json(quota_needs))
-pulumi.export("secretParameters", secret_parameters)
-pulumi.export("apiKey", pulumi.Output.secret(api_key))
+pulumi.export("secretParameters", secrets.hosts.parameters)
+pulumi.export("apiKey", pulumi.Output.secret(secrets.api_key))
 pulumi.export("sshPrivateKey", ssh.private_key)
 pulumi.export("sshOptions", access.ssh_options(config.access.mode, config.region, ssh.key_file))
 pulumi.export(

@@ -31,18 +31,20 @@ from .config import (
     parse_stack_config,
     secret_output,
 )
-from .deployment import ExistingEndpoint, HostPlacement, HostSecrets, VllmDeployment, VllmDeploymentArgs
+from .deployment import ExistingEndpoint, HostPlacement, VllmDeployment, VllmDeploymentArgs
 from .errors import ConfigError, ConfigIssue
-from .host import ssh as access
-from .host.gpu_host import DLAMI_SSM_PARAMETER, GpuHost, GpuHostArgs, IngressRule
+from .host import ssh_access as access
+from .host.ami import DLAMI_SSM_PARAMETER, MONITORING_AMI_PARAMETER, MONITORING_SSH_USER
+from .host.gpu_host import GpuHost, GpuHostArgs, IngressRule
 from .host.iam import parameter_arn
 from .host.model_cache import ModelCache, ModelCacheArgs
-from .host.ssh import SshAccess
+from .host.secrets import HostSecrets, StackSecrets, create_stack_secrets
+from .host.ssh_access import SshAccess
 from .network import client_snippets as examples
 from .network import placement, routing
 from .network.load_balancer import LoadBalancer, LoadBalancerArgs
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
-from .observability.monitoring import MONITORING_AMI_PARAMETER, MONITORING_SSH_USER, Monitoring, MonitoringArgs
+from .observability.monitoring import Monitoring, MonitoringArgs
 from .planner.context import PlanContext
 from .planner.cost import HOURS_PER_MONTH, MONITORING_ROOT_VOLUME_GIB, MONITORING_VOLUME_GIB
 from .planner.plan import ModelPlan, StackPlan, hosts_for, plan_model, plan_stack
@@ -95,6 +97,7 @@ __all__ = [
     "SshAccess",
     "StackConfig",
     "StackPlan",
+    "StackSecrets",
     "Target",
     "VllmDeployment",
     "VllmDeploymentArgs",
@@ -102,6 +105,7 @@ __all__ = [
     "VllmServerArgs",
     "__version__",
     "access",
+    "create_stack_secrets",
     "custom_image_tag",
     "examples",
     "hosts_for",

@@ -13,10 +13,11 @@ from .catalog.cuda import driver_requirement
 from .config.schema import DEFAULT_IMAGE as DEFAULT_VLLM_IMAGE
 from .config.schema import AwsRegion, PinnedImage
 from .config.sections import AccessConfig, CacheConfig, ModelConfig
-from .host import ssh as access
+from .host import ssh_access
 from .host.gpu_host import GpuHost, GpuHostArgs
 from .host.model_cache import ModelCache, ModelCacheArgs
-from .host.ssh import SshAccess
+from .host.secrets import HostSecrets
+from .host.ssh_access import SshAccess
 from .network import routing
 from .network.load_balancer import LoadBalancer, LoadBalancerArgs
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
@@ -40,15 +41,6 @@ class HostPlacement(BaseModel):
 
     subnet_id: str
     availability_zone: str
-
-
-class HostSecrets(BaseModel):
-    """SSM SecureString parameters the hosts read at boot (HF_TOKEN, VLLM_API_KEY)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-
-    parameters: Annotated[dict[str, str], Field(description="Environment variable -> parameter name.")]
-    parameter_arns: tuple[StrInput, ...]
 
 
 class ExistingEndpoint(BaseModel):
@@ -215,7 +207,7 @@ class VllmDeployment(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             # The provider reaches this host's daemon; containers below use it explicitly.
-            provider = access.docker_provider(host_name, host, args.access.mode, args.region, args.ssh, parent=self)
+            provider = ssh_access.docker_provider(host_name, host, args.access.mode, args.region, args.ssh, parent=self)
             on_host = pulumi.ResourceOptions(parent=self, provider=provider)
             for slot in slots:
                 server_name = f"{host_name}-vllm-{slot.index}"

@@ -11,19 +11,19 @@ from subprocess import CompletedProcess
 import pytest
 from tools import shellcheck
 
-from components.host import ssh as access
+from components.host import ssh
 
 
 @pytest.mark.parametrize("mode", ["ssm", "ssh"])
-def test_readiness_script_passes_shellcheck(mode: access.AccessMode, tmp_path: pytest.TempPathFactory) -> None:
+def test_readiness_script_passes_shellcheck(mode: ssh.AccessMode, tmp_path: pytest.TempPathFactory) -> None:
     script = tmp_path / "ready.sh"  # type: ignore[operator]
-    script.write_text("#!/bin/bash\n" + access.readiness_script(mode, "us-east-1"))
+    script.write_text("#!/bin/bash\n" + ssh.readiness_script(mode, "us-east-1"))
     result = subprocess.run([shellcheck(), str(script)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
 
 
 def test_readiness_waits_for_cloud_init_the_ready_marker_docker_and_the_gpu() -> None:
-    script = access.readiness_script("ssm", "eu-west-1")
+    script = ssh.readiness_script("ssm", "eu-west-1")
     for check in ("cloud-init status --wait", "test -f /var/lib/vllm-aws/ready", "docker info", "nvidia-smi -L"):
         assert check in script
     assert "aws ssm start-session --region eu-west-1" in script
@@ -31,10 +31,10 @@ def test_readiness_waits_for_cloud_init_the_ready_marker_docker_and_the_gpu() ->
 
 
 def test_ssm_mode_tunnels_through_session_manager_and_ssh_mode_dials_the_address() -> None:
-    assert any("ProxyCommand=aws ssm start-session" in option for option in access.ssh_options("ssm", "us-east-1"))
-    assert not any("ProxyCommand" in option for option in access.ssh_options("ssh", "us-east-1"))
-    assert access.docker_host("ssm", "i-0abc", "10.0.0.5") == "ssh://ubuntu@i-0abc"
-    assert access.docker_host("ssh", "i-0abc", "10.0.0.5") == "ssh://ubuntu@10.0.0.5"
+    assert any("ProxyCommand=aws ssm start-session" in option for option in ssh.ssh_options("ssm", "us-east-1"))
+    assert not any("ProxyCommand" in option for option in ssh.ssh_options("ssh", "us-east-1"))
+    assert ssh.docker_host("ssm", "i-0abc", "10.0.0.5") == "ssh://ubuntu@i-0abc"
+    assert ssh.docker_host("ssh", "i-0abc", "10.0.0.5") == "ssh://ubuntu@10.0.0.5"
 
 
 # --- the readiness gate, executed with a stub ssh that runs the remote check against stub host tools ----------
@@ -63,7 +63,7 @@ class Gate:
 
     def run(self, *, cloud_init_status: int = 0, ssh_failures: int = 0, gpu: bool = True) -> CompletedProcess[str]:
         script = self.root / "ready.sh"
-        script.write_text(access.readiness_script("ssm", "us-east-1", gpu=gpu))
+        script.write_text(ssh.readiness_script("ssm", "us-east-1", gpu=gpu))
         env = {
             "PATH": f"{self.root / 'bin'}:{os.environ['PATH']}",
             "TARGET": "i-0123456789abcdef0",
@@ -145,13 +145,13 @@ def test_gate_retries_while_the_host_boots_and_removes_its_key_copy(gate: Gate) 
 def test_gate_times_out_without_the_ready_marker(gate: Gate) -> None:
     result = gate.run(gpu=False)
     assert result.returncode == 1
-    assert len(gate.ssh_calls()) == access.READY_TIMEOUT_SECONDS // 15
-    assert f"not ready after {access.READY_TIMEOUT_SECONDS} s" in result.stderr
+    assert len(gate.ssh_calls()) == ssh.READY_TIMEOUT_SECONDS // 15
+    assert f"not ready after {ssh.READY_TIMEOUT_SECONDS} s" in result.stderr
 
 
 def test_remote_check_passes_shellcheck_as_posix_sh(tmp_path: Path) -> None:
     for gpu in (True, False):
         script = tmp_path / f"check-{gpu}.sh"
-        script.write_text("#!/bin/sh\n" + access.readiness_check(gpu))
+        script.write_text("#!/bin/sh\n" + ssh.readiness_check(gpu))
         result = subprocess.run([shellcheck(), str(script)], capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stdout

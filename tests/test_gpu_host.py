@@ -11,7 +11,7 @@ from stack_runs import named, of_type, run_stack
 from components.cli.offline import OFFLINE_AMI_ID, OfflineAws
 from components.cli.program import offline_id
 from components.host import iam
-from components.host.gpu_host import DLAMI_SSM_PARAMETER
+from components.host.ami import DLAMI_SSM_PARAMETER
 from components.planner.cost import ROOT_VOLUME_GIB
 
 INSTANCE = "aws:ec2/instance:Instance"

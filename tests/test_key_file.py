@@ -19,21 +19,22 @@ import pytest
 from conftest import RecordingMocks
 from stack_runs import of_type, run_stack
 
-from components.host import ssh as access
-from components.host.key_file import keep_key_file, looks_like_private_key
+from components.host import ssh_access
+from components.host.ssh import ssh_options
+from components.host.ssh_access import keep_key_file, looks_like_private_key
 
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----"
 KEY_FILE = "~/.ssh/vllm-aws-dev.key"
 PROVIDER = "pulumi:providers:docker"
 
 
-def ssh_access(private_key: pulumi.Output[str]) -> access.SshAccess:
-    return access.SshAccess(public_key="ssh-ed25519 AAAA test", private_key=private_key, key_file=KEY_FILE)
+def access_with(private_key: pulumi.Output[str]) -> ssh_access.SshAccess:
+    return ssh_access.SshAccess(public_key="ssh-ed25519 AAAA test", private_key=private_key, key_file=KEY_FILE)
 
 
-def provider_for(ssh: access.SshAccess) -> Any:
+def provider_for(ssh: ssh_access.SshAccess) -> Any:
     host = SimpleNamespace(docker_host=pulumi.Output.from_input("ssh://ubuntu@i-0123456789abcdef0"))
-    return access.docker_provider("qwen-7b-0", host, "ssm", "us-east-1", ssh)  # type: ignore[arg-type]
+    return ssh_access.docker_provider("qwen-7b-0", host, "ssm", "us-east-1", ssh)  # type: ignore[arg-type]
 
 
 def key_path(home: Path) -> Path:
@@ -60,7 +61,7 @@ def test_a_fresh_machine_gets_the_key_before_any_docker_provider_dials(
 
     @pulumi.runtime.test  # type: ignore[misc]
     def program() -> pulumi.Output[Any]:
-        ssh = ssh_access(pulumi.Output.secret(KEY))
+        ssh = access_with(pulumi.Output.secret(KEY))
         providers = [provider_for(ssh), provider_for(ssh)]
         return pulumi.Output.all(*(p.urn for p in providers)).apply(check)
 
@@ -71,7 +72,7 @@ def test_a_fresh_machine_gets_the_key_before_any_docker_provider_dials(
         assert mode(path) == 0o600 and mode(path.parent) == 0o700
         (provider, _) = [r for r in pulumi_mocks.resources if r.typ == PROVIDER]
         options = json.loads(provider.inputs["sshOpts"])  # provider config travels as JSON text
-        assert options == access.ssh_options("ssm", "us-east-1", KEY_FILE)
+        assert options == ssh_options("ssm", "us-east-1", KEY_FILE)
         assert options[6:10] == ["-i", KEY_FILE, "-o", "IdentitiesOnly=yes"]
         assert KEY not in json.dumps([r.inputs for r in pulumi_mocks.resources], default=str)
 
@@ -140,7 +141,7 @@ def test_offline_plans_write_nothing_and_register_no_key_file_command(deploying_
     assert not (deploying_machine_home / ".ssh").exists()  # the offline key is a placeholder
     assert [r.name for r in of_type(run, "command:local:Command") if "key" in r.name] == []
     (provider,) = of_type(run, PROVIDER)
-    assert json.loads(provider.inputs["sshOpts"]) == access.ssh_options("ssm", "us-east-1", KEY_FILE)
+    assert json.loads(provider.inputs["sshOpts"]) == ssh_options("ssm", "us-east-1", KEY_FILE)
     assert "ssh-key" in provider.options["dependsOn"]  # its sshOpts wait for the key (and its file)
 
 

@@ -11,15 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .._naming import child_name, cidr_key, distinct_networks, merge_tags, type_token
 from ..catalog.cuda import DriverRequirement
-from . import iam
-from . import ssh as access
+from . import iam, ssh
+from .ami import DLAMI_SSH_USER
 from .bootstrap import BootstrapSpec, render_user_data
 
 StrInput = str | pulumi.Output[str]
 
-# The Deep Learning Base GPU AMI (driver, Docker, NVIDIA Container Toolkit, AWS CLI) as a public SSM
-# parameter (DLAMI release notes); resolved at deploy time unless an AMI id is configured.
-DLAMI_SSM_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-24.04/latest/ami-id"
 CACHE_DEVICE_NAME = "/dev/sdf"  # requested name only; the bootstrap finds the volume by id, not by this
 SSH_PORT = 22
 
@@ -60,7 +57,7 @@ class GpuHostArgs(BaseModel):
     secret_parameter_arns: tuple[StrInput, ...] = ()
     ssh_public_key: StrInput
     ssh_private_key: Annotated[pulumi.Output[str], Field(description="Secret; used by the readiness gate only.")]
-    access_mode: access.AccessMode = "ssm"
+    access_mode: ssh.AccessMode = "ssm"
     ssh_cidrs: tuple[str, ...] = ()
     ingress: Annotated[
         tuple[IngressRule, ...], Field(description="Inbound rules. Default: none (nothing can connect in).")
@@ -78,7 +75,9 @@ class GpuHostArgs(BaseModel):
             "the bootstrap fails the readiness gate below it. Default: not checked."
         ),
     ] = None
-    ssh_user: Annotated[str, Field(description="The AMI's default user; pulumi-docker connects as it.")] = "ubuntu"
+    ssh_user: Annotated[str, Field(description="The AMI's default user; pulumi-docker connects as it.")] = (
+        DLAMI_SSH_USER
+    )
     packages: Annotated[tuple[str, ...], Field(description="Packages to install at first boot.")] = ()
     ec2_discovery: Annotated[
         bool, Field(description="Allow ec2:DescribeInstances (Prometheus service discovery). Default: false.")
@@ -268,7 +267,7 @@ class GpuHost(pulumi.ComponentResource):
         target = self.instance.id if args.access_mode == "ssm" else address
         self.readiness = command.local.Command(
             child_name(name, "ready"),
-            create=access.readiness_script(args.access_mode, args.region, args.ssh_user, args.gpu),
+            create=ssh.readiness_script(args.access_mode, args.region, args.ssh_user, args.gpu),
             interpreter=["/bin/bash", "-c"],
             environment={"TARGET": target, "VLLM_AWS_SSH_KEY": args.ssh_private_key},
             # Re-run on a new instance or a new cache attachment: the gate is per host, not per stack.
@@ -281,7 +280,7 @@ class GpuHost(pulumi.ComponentResource):
         self.availability_zone = self.instance.availability_zone
         self.security_group_id = self.security_group.id
         self.docker_host = pulumi.Output.all(self.instance.id, address).apply(
-            lambda values: access.docker_host(args.access_mode, str(values[0]), str(values[1]), args.ssh_user)
+            lambda values: ssh.docker_host(args.access_mode, str(values[0]), str(values[1]), args.ssh_user)
         )
         self.ready = self.readiness.stdout
         self.register_outputs(

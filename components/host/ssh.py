@@ -1,27 +1,19 @@
 """How Pulumi reaches a host's Docker daemon: SSH, directly or tunnelled through SSM Session Manager.
 
-Pure functions; the scripts they render run on the deploying machine (needs ssh, and for ``ssm`` mode the
-AWS CLI with the session-manager-plugin).
+Pure functions, no Pulumi; the scripts they render run on the deploying machine (needs ssh, and for ``ssm`` mode
+the AWS CLI with the session-manager-plugin). The key pair and the Docker providers are :mod:`.ssh_access`.
 """
 
 from __future__ import annotations
 
 import shlex
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Literal
 
-import pulumi
-import pulumi_docker as docker
-import pulumi_tls as tls
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
-
+from .ami import DLAMI_SSH_USER
 from .bootstrap import BOOTSTRAP_LOG, READY_MARKER
-from .key_file import keep_key_file
-
-if TYPE_CHECKING:
-    from .gpu_host import GpuHost
 
 AccessMode = Literal["ssm", "ssh"]
-SSH_USER = "ubuntu"
+SSH_USER = DLAMI_SSH_USER  # the GPU hosts' user: the default of every helper below
 READY_TIMEOUT_SECONDS = 900
 
 
@@ -116,69 +108,3 @@ exit 1
 def key_file_path(project: str, stack: str) -> str:
     """Where the stack's SSH key lives on the deploying machine (ssh expands ``~``)."""
     return f"~/.ssh/{project}-{stack}.key"
-
-
-def port_forward_command(instance_id: pulumi.Input[str], region: str, port: int) -> pulumi.Output[str]:
-    """The command that makes a monitoring UI reachable on localhost:port, through SSM (no open port)."""
-    return pulumi.Output.from_input(instance_id).apply(
-        lambda target: (
-            f"aws ssm start-session --region {region} --target {target} "
-            f"--document-name AWS-StartPortForwardingSession "
-            f"--parameters portNumber={port},localPortNumber={port}"
-        )
-    )
-
-
-class SshAccess(BaseModel):
-    """The key pulumi-docker and the readiness gate use to reach the hosts."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-
-    public_key: str | pulumi.Output[str]
-    private_key: Annotated[pulumi.Output[str], Field(description="Secret.")]
-    key_file: Annotated[
-        str,
-        Field(
-            description="Where the deploying machine keeps the private key for ssh; written on every preview "
-            "and up that knows the key (components.key_file)."
-        ),
-    ]
-    _kept_key_file: pulumi.Output[str] | None = PrivateAttr(default=None)
-
-    def kept_key_file(self) -> pulumi.Output[str]:
-        """``key_file``, resolved once this machine holds the key there; written once per program run."""
-        if self._kept_key_file is None:
-            self._kept_key_file = keep_key_file(self.private_key, self.key_file)
-        return self._kept_key_file
-
-
-def docker_provider(
-    name: str, host: GpuHost, mode: AccessMode, region: str, ssh: SshAccess, *, parent: pulumi.Resource | None = None
-) -> docker.Provider:
-    """The explicit Docker provider of one host, over SSH (through SSM by default).
-
-    Its ``ssh_opts`` resolve only after the key file is written on this machine, so the provider never dials
-    without it. Previews from CI must not need SSH to every host, so the configure-time daemon ping is off
-    (README).
-    """
-    return docker.Provider(
-        f"{name}-docker",
-        host=host.docker_host,
-        ssh_opts=ssh.kept_key_file().apply(lambda key_file: ssh_options(mode, region, key_file)),
-        disable_docker_daemon_check=True,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-
-
-def create_ssh_access(project: str, stack: str) -> SshAccess:
-    """One ED25519 key pair per stack (pulumi-tls); the private key is a secret in state.
-
-    ssh (which pulumi-docker runs) reads keys from files: every program run writes the private key to
-    :func:`key_file_path` on the deploying machine, readable by the deploying user alone (components.key_file).
-    """
-    key = tls.PrivateKey("ssh-key", algorithm="ED25519")
-    return SshAccess(
-        public_key=key.public_key_openssh,
-        private_key=key.private_key_openssh,
-        key_file=key_file_path(project, stack),
-    )

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .._naming import child_name, type_token
 from ..host.bootstrap import CACHE_MOUNT
 from ..host.gpu_host import on_host_options
-from . import DCGM_EXPORTER_PORT, GRAFANA_DASHBOARDS_DIR, GRAFANA_PORT, NODE_EXPORTER_PORT, PROMETHEUS_PORT
+from .grafana import GRAFANA_DASHBOARDS_DIR
+from .prometheus import DCGM_EXPORTER_PORT, GRAFANA_PORT, NODE_EXPORTER_PORT, PROMETHEUS_PORT
 
 PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
 GRAFANA_IMAGE = "grafana/grafana:12.1.1"
@@ -20,9 +21,6 @@ GRAFANA_IMAGE = "grafana/grafana:12.1.1"
 # and, on a dedicated host, a new instance. The bootstrap creates these owned by the images' users.
 PROMETHEUS_DATA = f"{CACHE_MOUNT}/monitoring/prometheus"
 GRAFANA_DATA = f"{CACHE_MOUNT}/monitoring/grafana"
-# The dedicated monitoring host: Amazon Linux 2023 (SSM agent and AWS CLI included; Docker from packages).
-MONITORING_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
-MONITORING_SSH_USER = "ec2-user"
 LOOPBACK = "127.0.0.1"  # UIs are reached through an SSM port forward only, never from the network
 
 

@@ -31,10 +31,11 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from ...catalog.cuda import DriverRequirement
 from ...config import aws_ids
+from ..ami import DLAMI_SSH_USER
 
 CACHE_MOUNT = "/opt/vllm-cache"  # where the EBS model cache is mounted
-HF_HOME_DIR = "/opt/vllm-cache/huggingface"  # container HF_HOME
-VLLM_CACHE_DIR = "/opt/vllm-cache/vllm"  # container VLLM_CACHE_ROOT (torch.compile cache etc.)
+HF_HOME_DIR = f"{CACHE_MOUNT}/huggingface"  # container HF_HOME
+VLLM_CACHE_DIR = f"{CACHE_MOUNT}/vllm"  # container VLLM_CACHE_ROOT (torch.compile cache etc.)
 SECRETS_ENV_FILE = "/etc/vllm-aws/secrets.env"  # root-only (0600), KEY=value lines, fetched at boot
 READY_MARKER = "/var/lib/vllm-aws/ready"
 BOOTSTRAP_LOG = "/var/log/vllm-aws/bootstrap.log"
@@ -70,10 +71,10 @@ class BootstrapSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     cache_volume_id: str  # "vol-0123456789abcdef0"
-    ssh_public_key: str  # OpenSSH public key for the default `ubuntu` user
+    ssh_public_key: str  # OpenSSH public key for ssh_user
     region: str  # for `aws ssm get-parameter --region`
     secret_parameters: dict[str, str]  # env var -> SSM SecureString parameter NAME
-    ssh_user: str = "ubuntu"
+    ssh_user: str = DLAMI_SSH_USER
     gpu: bool = True  # False on the dedicated monitoring host: no NVIDIA checks
     packages: tuple[str, ...] = ()  # distribution packages to install first (Docker on a plain AMI)
     # The oldest NVIDIA driver the image's CUDA runs on (components.cuda); None: not checked. Only the CUDA
@@ -214,7 +215,7 @@ def runcmd(spec: BootstrapSpec) -> list[list[str]]:
 def user_data(spec: BootstrapSpec) -> dict[str, Any]:
     """The cloud-config document as a mapping (what :func:`render_user_data` serialises)."""
     document: dict[str, Any] = {}
-    if spec.ssh_user == "ubuntu":
+    if spec.ssh_user == DLAMI_SSH_USER:
         # Top-level keys go to the image's default user, which is `ubuntu` on the Ubuntu DLAMI.
         document["ssh_authorized_keys"] = [spec.ssh_public_key]
     else:
