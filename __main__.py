@@ -42,6 +42,7 @@ from components import (
     quotas,
     routing,
     secret_output,
+    stack_tags,
 )
 
 stack = pulumi.get_stack()
@@ -71,7 +72,7 @@ except ConfigError as error:
 for warning in plan.warnings + tuple(w for model in plan.models for w in model.warnings):
     pulumi.log.warn(warning)
 
-base_tags = {"vllm-aws:stack": stack, "vllm-aws:project": pulumi.get_project(), **config.tags}
+base_tags = stack_tags(stack, pulumi.get_project(), config.tags)
 account_id = aws.get_caller_identity().account_id
 
 # --- secrets: Pulumi secrets in state, SSM SecureStrings for the hosts, never in user-data --------------------

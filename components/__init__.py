@@ -13,6 +13,7 @@ Public API (semantic versioning applies to these names; everything else is inter
 """
 
 from . import observability
+from ._naming import stack_tags
 from .config import (
     DEFAULT_IMAGE,
     AccessConfig,
@@ -121,4 +122,5 @@ __all__ = [
     "quotas",
     "routing",
     "secret_output",
+    "stack_tags",
 ]

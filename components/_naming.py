@@ -1,4 +1,5 @@
-"""Type tokens, child names and tags: one place, so logical names (a contract) cannot drift."""
+"""Type tokens, child names, tag keys and labels: one place, so logical names (a contract) and the tags that
+discovery and cost reports read cannot drift."""
 
 from __future__ import annotations
 
@@ -7,6 +8,22 @@ from collections.abc import Iterable, Mapping
 
 TYPE_PREFIX = "vllm-aws:index"
 TAG_PREFIX = "vllm-aws"
+
+# EC2 tags the stack sets: Prometheus discovers and labels GPU hosts by them, cost reports group by them. A user's
+# own tags may not use the prefix (components.config.schema).
+STACK_TAG = f"{TAG_PREFIX}:stack"
+PROJECT_TAG = f"{TAG_PREFIX}:project"
+ROLE_TAG = f"{TAG_PREFIX}:role"
+MODEL_TAG = f"{TAG_PREFIX}:model"
+REPLICA_TAG = f"{TAG_PREFIX}:replica"
+SERVERS_TAG = f"{TAG_PREFIX}:servers"  # vLLM servers on the host, on ports VLLM_PORT .. VLLM_PORT + n - 1
+GPU_HOST_ROLE = "gpu-host"
+MONITORING_ROLE = "monitoring"
+MODEL_CACHE_ROLE = "model-cache"
+# Docker labels: the model a vLLM server container serves (plan diffs find a host's servers by it), and the cache
+# mount node-exporter reports on.
+SERVER_MODEL_LABEL = f"{TAG_PREFIX}.model"
+CACHE_MOUNT_LABEL = f"{TAG_PREFIX}.cache-mount"
 
 # pulumi-aws gives a resource without an explicit `name` the AWS name "<logical name>-<7 random hex>", and fails
 # preview (it never truncates) when that exceeds the resource's maximum: pulumi-terraform-bridge
@@ -59,6 +76,11 @@ def auto_named(logical_name: str, max_length: int) -> str:
 def replica_name(model: str, replica: int) -> str:
     """Replicas are keyed by model name and replica number, never by list position of unrelated things."""
     return f"{model}-{replica}"
+
+
+def stack_tags(stack: str, project: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The tags of every resource of a stack: its stack and project, then the user's own (``vllm-aws:tags``)."""
+    return {STACK_TAG: stack, PROJECT_TAG: project, **(extra or {})}
 
 
 def merge_tags(*layers: Mapping[str, str], name: str) -> dict[str, str]:

@@ -8,7 +8,16 @@ import pulumi_aws as aws
 import pulumi_docker as docker
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ._naming import child_name, type_token
+from ._naming import (
+    GPU_HOST_ROLE,
+    MODEL_TAG,
+    REPLICA_TAG,
+    ROLE_TAG,
+    SERVER_MODEL_LABEL,
+    SERVERS_TAG,
+    child_name,
+    type_token,
+)
 from .catalog.cuda import driver_requirement
 from .config.schema import DEFAULT_IMAGE as DEFAULT_VLLM_IMAGE
 from .config.schema import AwsRegion, PinnedImage
@@ -22,7 +31,6 @@ from .network import routing
 from .network.load_balancer import LoadBalancer, LoadBalancerArgs
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
 from .network.placement import follow_cache
-from .observability import GPU_HOST_ROLE, MODEL_TAG, REPLICA_TAG, ROLE_TAG, SERVER_MODEL_LABEL, SERVERS_TAG
 from .planner.context import PlanContext
 from .planner.cost import ROOT_VOLUME_GIB
 from .planner.plan import ModelPlan, plan_model
@@ -164,7 +172,7 @@ class VllmDeployment(pulumi.ComponentResource):
                 self.plan.instance.gpu_count,
             )
             remaining -= len(slots)
-            # Prometheus discovers and labels hosts by these tags (components.observability).
+            # Prometheus discovers and labels hosts by these tags (components.observability.prometheus).
             host_tags = {**args.tags, MODEL_TAG: model.name, REPLICA_TAG: str(index)}
             cache = ModelCache(
                 f"{host_name}-cache",

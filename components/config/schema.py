@@ -14,7 +14,8 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
-from ..errors import NAMESPACE, did_you_mean
+from .._naming import TAG_PREFIX
+from ..errors import did_you_mean
 from ..network import routing
 from . import aws_ids, aws_tags
 from .sections import (
@@ -121,7 +122,7 @@ class StackConfig(ConfigModel):
                 f"keeps {aws_tags.RESERVED_FOR_THE_STACK} for its own. Fix: keep at most {aws_tags.MAX_USER_TAGS}"
             )
         for key, value in tags.items():
-            if key == "Name" or key.startswith(f"{NAMESPACE}:"):
+            if key == "Name" or key.startswith(f"{TAG_PREFIX}:"):
                 raise LocatedError(
                     (key,),
                     value,

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._naming import child_name, merge_tags, type_token
+from .._naming import MODEL_CACHE_ROLE, ROLE_TAG, child_name, merge_tags, type_token
 
 StrInput = str | pulumi.Output[str]
 
@@ -55,7 +55,7 @@ class ModelCache(pulumi.ComponentResource):
             encrypted=True,
             snapshot_id=args.snapshot_id,
             final_snapshot=False,
-            tags=merge_tags(args.tags, {"vllm-aws:role": "model-cache"}, name=volume_name),
+            tags=merge_tags(args.tags, {ROLE_TAG: MODEL_CACHE_ROLE}, name=volume_name),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 retain_on_delete=args.retain_on_delete,

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._naming import TARGET_GROUP_NAME_MAX, auto_named, child_name, target_group_name, type_token
+from .._naming import MODEL_TAG, TARGET_GROUP_NAME_MAX, auto_named, child_name, target_group_name, type_token
 from ..planner.vllm_args import VLLM_PORT
 from . import routing
 
@@ -114,7 +114,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 healthy_threshold=check.healthy_threshold,
                 unhealthy_threshold=check.unhealthy_threshold,
             ),
-            tags={**args.tags, "vllm-aws:model": args.model_name},
+            tags={**args.tags, MODEL_TAG: args.model_name},
             opts=child,
         )
         for target in args.targets:

@@ -8,6 +8,17 @@ Pure functions, no Pulumi: the monitoring component writes these texts into the 
 
 from __future__ import annotations
 
+# The tag keys the scrape config discovers hosts by, and vLLM's port, as defined where they belong.
+from .._naming import (
+    GPU_HOST_ROLE,
+    MODEL_TAG,
+    REPLICA_TAG,
+    ROLE_TAG,
+    SERVER_MODEL_LABEL,
+    SERVERS_TAG,
+    STACK_TAG,
+)
+from ..planner.vllm_args import VLLM_PORT
 from .dcgm import DCGM_COUNTERS_PATH, dcgm_counter_names, render_dcgm_counters
 from .grafana import (
     DASHBOARD_FOLDER,
@@ -27,21 +38,13 @@ from .metrics import (
 from .prometheus import (
     ALERT_RULES_FILE_NAME,
     DCGM_EXPORTER_PORT,
-    GPU_HOST_ROLE,
     GRAFANA_PORT,
     MAX_SERVERS_PER_HOST,
-    MODEL_TAG,
     NODE_EXPORTER_PORT,
     PROMETHEUS_CONFIG_PATH,
     PROMETHEUS_PORT,
     PROMETHEUS_RULES_DIR,
-    REPLICA_TAG,
-    ROLE_TAG,
     RULE_FILES_GLOB,
-    SERVER_MODEL_LABEL,
-    SERVERS_TAG,
-    STACK_TAG,
-    VLLM_PORT,
     PrometheusSpec,
     render_alert_rules,
     render_prometheus_config,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .._naming import child_name, type_token
 from ..host.bootstrap import CACHE_MOUNT
 from ..host.gpu_host import on_host_options
+from ..serving.container_spec import LOG_DRIVER, SIDECAR_LOG_OPTIONS
 from .grafana import GRAFANA_DASHBOARDS_DIR
 from .prometheus import DCGM_EXPORTER_PORT, GRAFANA_PORT, NODE_EXPORTER_PORT, PROMETHEUS_PORT
 
@@ -83,7 +84,6 @@ class Monitoring(pulumi.ComponentResource):
 
         on_host = on_host_options(self, args.host_instance, args.host_ready)
         network = docker.Network(child_name(name, "network"), name="vllm-aws-monitoring", opts=on_host)
-        logs = {"max-size": "20m", "max-file": "3"}
         prometheus_image = docker.RemoteImage(
             child_name(name, "prometheus-image"), name=PROMETHEUS_IMAGE, keep_locally=True, opts=on_host
         )
@@ -105,8 +105,8 @@ class Monitoring(pulumi.ComponentResource):
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=["prometheus"])],
             ports=[docker.ContainerPortArgs(internal=PROMETHEUS_PORT, external=PROMETHEUS_PORT, ip=LOOPBACK)],
             restart="unless-stopped",
-            log_driver="json-file",
-            log_opts=logs,
+            log_driver=LOG_DRIVER,
+            log_opts=SIDECAR_LOG_OPTIONS,
             opts=on_host,
         )
         self.prometheus_url = pulumi.Output.from_input(f"http://{LOOPBACK}:{PROMETHEUS_PORT}")
@@ -145,8 +145,8 @@ class Monitoring(pulumi.ComponentResource):
                 networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=["grafana"])],
                 ports=[docker.ContainerPortArgs(internal=GRAFANA_PORT, external=GRAFANA_PORT, ip=LOOPBACK)],
                 restart="unless-stopped",
-                log_driver="json-file",
-                log_opts=logs,
+                log_driver=LOG_DRIVER,
+                log_opts=SIDECAR_LOG_OPTIONS,
                 opts=on_host,
             )
             self.grafana_url = pulumi.Output.from_input(f"http://{LOOPBACK}:{GRAFANA_PORT}")

@@ -19,25 +19,24 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .._naming import (
+    GPU_HOST_ROLE,
+    MODEL_TAG,
+    REPLICA_TAG,
+    ROLE_TAG,
+    SERVERS_TAG,
+    STACK_TAG,
+)
 from ..config import aws_ids
 from ..host.bootstrap import CACHE_MOUNT
+from ..planner.vllm_args import VLLM_PORT
 
-VLLM_PORT = 8000
 NODE_EXPORTER_PORT = 9100
 DCGM_EXPORTER_PORT = 9400
 PROMETHEUS_PORT = 9090
 GRAFANA_PORT = 3000
 
-# EC2 tags of a GPU host that discovery filters on and turns into labels.
-STACK_TAG = "vllm-aws:stack"
-ROLE_TAG = "vllm-aws:role"
-MODEL_TAG = "vllm-aws:model"
-REPLICA_TAG = "vllm-aws:replica"
-SERVERS_TAG = "vllm-aws:servers"  # vLLM servers on the host, on ports VLLM_PORT .. VLLM_PORT + n - 1
 MAX_SERVERS_PER_HOST = 8  # the config's replicasPerHost limit
-GPU_HOST_ROLE = "gpu-host"
-# Docker label on every vLLM server container: the model it serves (plan diffs find a host's servers by it).
-SERVER_MODEL_LABEL = "vllm-aws.model"
 
 # Where the container finds its files: the image's default --config.file, and the rules beside it.
 PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml"

@@ -19,8 +19,10 @@ HEALTH_INTERVAL_SECONDS = 30
 HEALTH_TIMEOUT_SECONDS = 10
 HEALTH_RETRIES = 5
 START_PERIOD_MARGIN = 1.5  # the prediction is an estimate: never mark a slow but healthy start unhealthy
-LOG_MAX_SIZE = "100m"
-LOG_MAX_FILES = "5"
+# Docker's json-file logs, rotated: vLLM logs a line per request batch, the exporters and monitoring little.
+LOG_DRIVER = "json-file"
+VLLM_LOG_OPTIONS = {"max-size": "100m", "max-file": "5"}
+SIDECAR_LOG_OPTIONS = {"max-size": "20m", "max-file": "3"}
 MEMLOCK_UNLIMITED = -1
 STACK_BYTES = 67_108_864  # 64 MiB, as NVIDIA recommends for CUDA containers
 

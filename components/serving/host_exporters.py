@@ -8,10 +8,12 @@ import pulumi
 import pulumi_docker as docker
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._naming import child_name, type_token
+from .._naming import CACHE_MOUNT_LABEL, child_name, type_token
 from ..host.bootstrap import CACHE_MOUNT
 from ..host.gpu_host import on_host_options
-from ..observability import DCGM_COUNTERS_PATH, DCGM_EXPORTER_PORT, NODE_EXPORTER_PORT, render_dcgm_counters
+from ..observability.dcgm import DCGM_COUNTERS_PATH, render_dcgm_counters
+from ..observability.prometheus import DCGM_EXPORTER_PORT, NODE_EXPORTER_PORT
+from .container_spec import LOG_DRIVER, SIDECAR_LOG_OPTIONS
 
 # Pinned like the vLLM image: a moving tag would change the metrics the alert rules rely on.
 NODE_EXPORTER_IMAGE = "quay.io/prometheus/node-exporter:v1.9.1"
@@ -34,7 +36,6 @@ class HostExporters(pulumi.ComponentResource):
     def __init__(self, name: str, args: HostExportersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("HostExporters"), name, None, opts)
         on_host = on_host_options(self, args.host_instance, args.host_ready)
-        logs = {"max-size": "20m", "max-file": "3"}
         node_image = docker.RemoteImage(
             child_name(name, "node-exporter-image"), name=NODE_EXPORTER_IMAGE, keep_locally=True, opts=on_host
         )
@@ -48,9 +49,9 @@ class HostExporters(pulumi.ComponentResource):
             command=["--path.rootfs=/host", f"--web.listen-address=:{NODE_EXPORTER_PORT}"],
             mounts=[docker.ContainerMountArgs(type="bind", source="/", target="/host", read_only=True)],
             restart="unless-stopped",
-            log_driver="json-file",
-            log_opts=logs,
-            labels=[docker.ContainerLabelArgs(label="vllm-aws.cache-mount", value=CACHE_MOUNT)],
+            log_driver=LOG_DRIVER,
+            log_opts=SIDECAR_LOG_OPTIONS,
+            labels=[docker.ContainerLabelArgs(label=CACHE_MOUNT_LABEL, value=CACHE_MOUNT)],
             opts=on_host,
         )
         if args.gpu:
@@ -68,8 +69,8 @@ class HostExporters(pulumi.ComponentResource):
                 uploads=[docker.ContainerUploadArgs(file=DCGM_COUNTERS_PATH, content=render_dcgm_counters())],
                 ports=[docker.ContainerPortArgs(internal=DCGM_EXPORTER_PORT, external=DCGM_EXPORTER_PORT)],
                 restart="unless-stopped",
-                log_driver="json-file",
-                log_opts=logs,
+                log_driver=LOG_DRIVER,
+                log_opts=SIDECAR_LOG_OPTIONS,
                 opts=on_host,
             )
         self.register_outputs({})

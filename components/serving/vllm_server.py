@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .._naming import child_name, type_token
 from ..host.gpu_host import on_host_options
 from ..planner.vllm_args import VLLM_PORT
-from . import container_spec as containers
+from . import container_spec
 
 
 class ImageBuild(BaseModel):
@@ -33,7 +33,7 @@ class VllmServerArgs(BaseModel):
     image: Annotated[str, Field(description="Pinned vllm/vllm-openai image (tag or digest).")]
     build: Annotated[ImageBuild | None, Field(description="Build FROM `image` on the host. Default: pull.")] = None
     vllm_args: Annotated[tuple[str, ...], Field(description="Arguments after `vllm serve`, model first.")]
-    slot: containers.ServerSlot
+    slot: container_spec.ServerSlot
     warm_marker: str
     start_period_seconds: Annotated[int, Field(ge=30)]
     host_instance: Annotated[pulumi.Resource, Field(description="Containers are replaced and deleted with it.")]
@@ -67,8 +67,8 @@ class VllmServer(pulumi.ComponentResource):
                 opts=on_host,
             )
 
-        cache_source, cache_target = containers.cache_mount()
-        secrets_source, secrets_target = containers.secrets_mount()
+        cache_source, cache_target = container_spec.cache_mount()
+        secrets_source, secrets_target = container_spec.secrets_mount()
         gpus = docker.ContainerDeviceRequestArgs(
             driver="nvidia",
             capabilities=["gpu"],
@@ -80,21 +80,23 @@ class VllmServer(pulumi.ComponentResource):
             child_name(name, "container"),
             name=container_name,
             image=image.image_id,
-            entrypoints=[containers.ENTRYPOINT_PATH],
+            entrypoints=[container_spec.ENTRYPOINT_PATH],
             command=list(args.vllm_args),
             uploads=[
                 docker.ContainerUploadArgs(
-                    file=containers.ENTRYPOINT_PATH, content=containers.entrypoint_script(), executable=True
+                    file=container_spec.ENTRYPOINT_PATH, content=container_spec.entrypoint_script(), executable=True
                 )
             ],
-            envs=[*containers.container_env(), f"VLLM_AWS_WARM_MARKER={args.warm_marker}"],
+            envs=[*container_spec.container_env(), f"VLLM_AWS_WARM_MARKER={args.warm_marker}"],
             device_requests=[gpus],
             ipc_mode="host",  # tensor parallelism shares memory between worker processes
             ulimits=[
                 docker.ContainerUlimitArgs(
-                    name="memlock", soft=containers.MEMLOCK_UNLIMITED, hard=containers.MEMLOCK_UNLIMITED
+                    name="memlock", soft=container_spec.MEMLOCK_UNLIMITED, hard=container_spec.MEMLOCK_UNLIMITED
                 ),
-                docker.ContainerUlimitArgs(name="stack", soft=containers.STACK_BYTES, hard=containers.STACK_BYTES),
+                docker.ContainerUlimitArgs(
+                    name="stack", soft=container_spec.STACK_BYTES, hard=container_spec.STACK_BYTES
+                ),
             ],
             mounts=[
                 docker.ContainerMountArgs(type="bind", source=cache_source, target=cache_target),
@@ -103,13 +105,13 @@ class VllmServer(pulumi.ComponentResource):
             ports=[docker.ContainerPortArgs(internal=VLLM_PORT, external=args.slot.host_port)],
             restart="unless-stopped",
             must_run=True,
-            log_driver="json-file",
-            log_opts={"max-size": containers.LOG_MAX_SIZE, "max-file": containers.LOG_MAX_FILES},
+            log_driver=container_spec.LOG_DRIVER,
+            log_opts=container_spec.VLLM_LOG_OPTIONS,
             healthcheck=docker.ContainerHealthcheckArgs(
-                tests=containers.healthcheck_command(),
-                interval=f"{containers.HEALTH_INTERVAL_SECONDS}s",
-                timeout=f"{containers.HEALTH_TIMEOUT_SECONDS}s",
-                retries=containers.HEALTH_RETRIES,
+                tests=container_spec.healthcheck_command(),
+                interval=f"{container_spec.HEALTH_INTERVAL_SECONDS}s",
+                timeout=f"{container_spec.HEALTH_TIMEOUT_SECONDS}s",
+                retries=container_spec.HEALTH_RETRIES,
                 start_period=f"{args.start_period_seconds}s",
                 start_interval="10s",
             ),

@@ -35,6 +35,7 @@ from components import (
     placement,
     plan_model,
     routing,
+    stack_tags,
 )
 
 
@@ -112,7 +113,7 @@ async def main() -> dict[str, Any]:
 
     # --- the hosts read the referenced stack's SSM parameters (API key, HF token) at boot -------------------
     account_id = aws.get_caller_identity().account_id
-    tags = {"vllm-aws:stack": stack, "vllm-aws:project": project, **(config.get_object("tags") or {})}
+    tags = stack_tags(stack, project, config.get_object("tags"))
     deployment = VllmDeployment(
         plan.config.name,
         VllmDeploymentArgs(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...observability.prometheus import MODEL_TAG, SERVER_MODEL_LABEL
+from ..._naming import MODEL_TAG, SERVER_MODEL_LABEL
 from .engine import DBR, EngineRun
 from .plan_model import Resource
 from .provider_rules import CONTAINER, INSTANCE
