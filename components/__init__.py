@@ -42,10 +42,17 @@ from .host.model_cache import ModelCache, ModelCacheArgs
 from .host.secrets import HostSecrets, StackSecrets, create_stack_secrets
 from .host.ssh_access import SshAccess
 from .network import client_snippets as examples
-from .network import placement, routing
+from .network import lookup as placement
+from .network import routing
 from .network.load_balancer import LoadBalancer, LoadBalancerArgs
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
 from .observability.monitoring import Monitoring, MonitoringArgs
+from .observability.monitoring_host import (
+    MonitoringHost,
+    MonitoringHostArgs,
+    create_monitoring_host,
+    monitoring_outputs,
+)
 from .planner.context import PlanContext
 from .planner.cost import HOURS_PER_MONTH, MONITORING_ROOT_VOLUME_GIB, MONITORING_VOLUME_GIB
 from .planner.plan import ModelPlan, StackPlan, hosts_for, plan_model, plan_stack
@@ -92,6 +99,8 @@ __all__ = [
     "Monitoring",
     "MonitoringArgs",
     "MonitoringConfig",
+    "MonitoringHost",
+    "MonitoringHostArgs",
     "NetworkConfig",
     "PinnedImage",
     "PlanContext",
@@ -106,11 +115,13 @@ __all__ = [
     "VllmServerArgs",
     "__version__",
     "access",
+    "create_monitoring_host",
     "create_stack_secrets",
     "custom_image_tag",
     "examples",
     "hosts_for",
     "load_stack_config",
+    "monitoring_outputs",
     "observability",
     "parameter_arn",
     "parse_section",

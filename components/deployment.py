@@ -29,8 +29,8 @@ from .host.secrets import HostSecrets
 from .host.ssh_access import SshAccess
 from .network import routing
 from .network.load_balancer import LoadBalancer, LoadBalancerArgs
+from .network.lookup import follow_cache
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
-from .network.placement import follow_cache
 from .planner.context import PlanContext
 from .planner.cost import ROOT_VOLUME_GIB
 from .planner.plan import ModelPlan, plan_model
@@ -290,6 +290,20 @@ class VllmDeployment(pulumi.ComponentResource):
                 "host_security_group_ids": self.host_security_group_ids,
             }
         )
+
+    def host_outputs(self) -> dict[str, dict[str, pulumi.Output[str]]]:
+        """Per host (``<model>-<n>``): instance, private IP, zone, Docker host URI and cache volume (the stack's
+        ``hosts`` output: what an operator needs to reach a host and its data)."""
+        return {
+            name: {
+                "instanceId": host.instance_id,
+                "privateIp": host.private_ip,
+                "availabilityZone": host.availability_zone,
+                "dockerHost": host.docker_host,
+                "cacheVolumeId": self.caches[name].volume_id,
+            }
+            for name, host in self.hosts.items()
+        }
 
 
 def _plan(args: VllmDeploymentArgs) -> ModelPlan:

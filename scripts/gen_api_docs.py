@@ -18,7 +18,7 @@ import sys
 import textwrap
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +53,14 @@ from components import (  # noqa: E402
     ModelEndpointArgs,
     Monitoring,
     MonitoringArgs,
+    MonitoringHostArgs,
     SshAccess,
     Target,
     VllmDeployment,
     VllmDeploymentArgs,
     VllmServer,
     VllmServerArgs,
+    create_monitoring_host,
 )
 
 README = ROOT / "README.md"
@@ -77,6 +79,8 @@ COMPONENTS: tuple[tuple[type[pulumi.ComponentResource], type[BaseModel]], ...] =
     (LoadBalancer, LoadBalancerArgs),
     (Monitoring, MonitoringArgs),
 )
+# Helpers that register resources at the stack's root (not components: their logical names predate them).
+HELPERS: tuple[tuple[Callable[..., object], type[BaseModel]], ...] = ((create_monitoring_host, MonitoringHostArgs),)
 # Input types the Args refer to, with a table each.
 INPUT_TYPES: tuple[type[BaseModel], ...] = (
     ExistingEndpoint,
@@ -100,16 +104,11 @@ FALLBACK = {
     "targets": "The model's vLLM servers (instance and host port).",
     "access_mode": "`ssm` (SSH through Session Manager, no inbound port) or `ssh`.",
     "allowed_cidrs": "Who may reach the load balancer.",
-    "alert_rules": "Prometheus rules file (`observability.render_alert_rules()`).",
     "ami_id": "AMI of the hosts (e.g. the Deep Learning Base GPU AMI from `DLAMI_SSM_PARAMETER`).",
     "availability_zone": "Availability zone.",
-    "dashboards": "Grafana dashboards, file name -> JSON.",
     "deletion_protection": "ALB deletion protection.",
     "domain": "Also route `<model>.<domain>` by host header.",
-    "grafana": "Run Grafana next to Prometheus.",
     "grafana_admin_password": "Grafana admin password (secret). Default: Grafana's own.",
-    "grafana_dashboard_provider": "Grafana dashboard provisioning file.",
-    "grafana_datasource": "Grafana datasource provisioning file.",
     "host_ready": "The host's readiness gate.",
     "idle_timeout_seconds": "The ALB's idle timeout (the target group's deregistration delay).",
     "instance_id": "EC2 instance id.",
@@ -122,10 +121,8 @@ FALLBACK = {
     "model_name": "The model's name (served name, route, resource key).",
     "parameter_arns": "ARNs of those parameters (the hosts' IAM policy).",
     "port": "Host port.",
-    "prometheus_config": "`prometheus.yml` (`observability.render_prometheus_config(...)`).",
     "public_key": "OpenSSH public key installed for the hosts' SSH user.",
     "region": "AWS region of the resources.",
-    "retention_days": "Prometheus retention.",
     "secret_parameter_arns": "ARNs of those parameters (the host's IAM policy).",
     "security_group_id": "Security group id.",
     "slot": "GPUs and host port of this server (`containers.server_slots`).",
@@ -316,6 +313,10 @@ def render_block() -> str:
             component.__name__,
             [*_paragraphs(component.__doc__), f"Inputs: `{args.__name__}`."],
             [inputs_table(args), ["Outputs:", "", *outputs_table(component)]],
+        )
+    for helper, args in HELPERS:
+        lines += _section(
+            f"{helper.__name__}()", [*_paragraphs(helper.__doc__), f"Inputs: `{args.__name__}`."], [inputs_table(args)]
         )
     for input_type in INPUT_TYPES:
         lines += _section(input_type.__name__, _paragraphs(input_type.__doc__), [inputs_table(input_type)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import pulumi
@@ -9,7 +10,7 @@ import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._naming import LOAD_BALANCER_NAME_MAX, auto_named, child_name, cidr_key, distinct_networks, type_token
-from . import routing
+from . import client_snippets, routing
 from .model_endpoint import listener_rule
 from .routing import HTTP_PORT, HTTPS_PORT
 
@@ -38,7 +39,7 @@ class LoadBalancerArgs(BaseModel):
 class LoadBalancer(pulumi.ComponentResource):
     """Internet (or internal) ALB whose listener answers 404 to everything no model route claims.
 
-    Models attach with a :class:`~components.model_endpoint.ModelEndpoint` (``VllmDeployment`` does this):
+    Models attach with a :class:`~components.network.model_endpoint.ModelEndpoint` (``VllmDeployment`` does this):
     a target group, listener rules for ``/v1/*`` and ``/health`` only, and the security-group pair that lets
     this ALB, and nothing else, reach their vLLM ports. ``serve_default_model`` adds the plain ``/v1/*``.
 
@@ -61,6 +62,7 @@ class LoadBalancer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self._name = name
         self._tags = args.tags
+        self._domain = args.domain
         self._default_rule: aws.lb.ListenerRule | None = None
         https = args.certificate_arn is not None
         listener_ports = [HTTPS_PORT, HTTP_PORT] if https else [HTTP_PORT]
@@ -157,6 +159,27 @@ class LoadBalancer(pulumi.ComponentResource):
                 "security_group_id": self.security_group_id,
             }
         )
+
+    def stack_outputs(self, model_names: Sequence[str]) -> dict[str, object]:
+        """The stack outputs of the front door: base URLs, ready-to-paste client snippets for the default model (the
+        first), and what another stack needs to serve more models behind it (``loadBalancer``, which
+        examples/extra-model reads)."""
+        scheme, default = self.scheme, model_names[0]
+        return {
+            "baseUrl": self.base_url,
+            "modelBaseUrls": self.dns_name.apply(
+                lambda dns: client_snippets.model_base_urls(scheme, dns, model_names, self._domain)
+            ),
+            "modelNames": list(model_names),
+            "curlExample": self.base_url.apply(lambda url: client_snippets.curl(url, default)),
+            "openaiExample": self.base_url.apply(lambda url: client_snippets.openai_python(url, default)),
+            "loadBalancer": {
+                "listenerArn": self.listener_arn,
+                "securityGroupId": self.security_group_id,
+                "dnsName": self.dns_name,
+                "scheme": scheme,
+            },
+        }
 
     def serve_default_model(self, model_name: str, target_group_arn: StrInput) -> aws.lb.ListenerRule:
         """Forward the listener's plain ``/v1/*`` and ``/health`` to one model's target group; call it once.

@@ -1,9 +1,11 @@
 """Everything the monitoring host's Prometheus and Grafana read: scrape config, alert rules, provisioning, dashboards;
 and the counters file of the GPU hosts' dcgm-exporter (the fields those rules and dashboards query).
 
-Pure functions, no Pulumi: the monitoring component writes these texts into the containers' files. Each
-``vllm:`` metric name they use is checked against the metric names of the pinned vLLM release
-(:func:`unknown_vllm_metrics`), and the tests run the real ``promtool`` on the rendered files.
+The renderers (prometheus, grafana, dcgm, metrics) are pure functions, no Pulumi; re-exported here. The
+``Monitoring`` component (:mod:`.monitoring`) renders them into its containers' files, on a dedicated host
+(:mod:`.monitoring_host`) or a GPU host. Each ``vllm:`` metric name they use is checked against the metric names
+of the pinned vLLM release (:func:`unknown_vllm_metrics`), and the tests run the real ``promtool`` on the
+rendered files.
 """
 
 from __future__ import annotations

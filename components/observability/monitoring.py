@@ -1,4 +1,9 @@
-"""Monitoring: Prometheus (EC2 discovery, alert rules) and Grafana on a host, admitted to scrape the GPU hosts."""
+"""Monitoring: Prometheus (EC2 discovery, alert rules) and Grafana on a host, admitted to scrape the GPU hosts.
+
+It owns its defaults (images, ports, retention, the datasource URL) and renders its own files (scrape config,
+alert rules, Grafana provisioning and dashboards, :mod:`.prometheus` and :mod:`.grafana`) from what it is told
+about the stack: its name and region, and how many vLLM servers a host runs at most.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,25 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .._naming import child_name, type_token
 from ..host.bootstrap import CACHE_MOUNT
 from ..host.gpu_host import on_host_options
+from ..planner.vllm_args import VLLM_PORT
 from ..serving.container_spec import LOG_DRIVER, SIDECAR_LOG_OPTIONS
-from .grafana import GRAFANA_DASHBOARDS_DIR
-from .prometheus import DCGM_EXPORTER_PORT, GRAFANA_PORT, NODE_EXPORTER_PORT, PROMETHEUS_PORT
+from .grafana import (
+    GRAFANA_DASHBOARDS_DIR,
+    render_dashboards,
+    render_grafana_dashboard_provider,
+    render_grafana_datasource,
+)
+from .prometheus import (
+    DCGM_EXPORTER_PORT,
+    DEFAULT_RETENTION_DAYS,
+    GRAFANA_PORT,
+    MAX_SERVERS_PER_HOST,
+    NODE_EXPORTER_PORT,
+    PROMETHEUS_PORT,
+    PrometheusSpec,
+    render_alert_rules,
+    render_prometheus_config,
+)
 
 PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
 GRAFANA_IMAGE = "grafana/grafana:12.1.1"
@@ -23,6 +44,9 @@ GRAFANA_IMAGE = "grafana/grafana:12.1.1"
 PROMETHEUS_DATA = f"{CACHE_MOUNT}/monitoring/prometheus"
 GRAFANA_DATA = f"{CACHE_MOUNT}/monitoring/grafana"
 LOOPBACK = "127.0.0.1"  # UIs are reached through an SSM port forward only, never from the network
+# Grafana reaches Prometheus on the containers' own network, by the Prometheus container's alias.
+PROMETHEUS_ALIAS = "prometheus"
+DATASOURCE_URL = f"http://{PROMETHEUS_ALIAS}:{PROMETHEUS_PORT}"
 
 
 class MonitoringArgs(BaseModel):
@@ -36,14 +60,23 @@ class MonitoringArgs(BaseModel):
     target_security_group_ids: Annotated[
         dict[str, pulumi.Output[str]], Field(description="Scrape targets' groups, keyed by host name.")
     ]
-    vllm_ports: Annotated[tuple[int, int], Field(description="First and last vLLM host port on the targets.")]
-    prometheus_config: str
-    alert_rules: str
-    retention_days: Annotated[int, Field(ge=1)]
-    grafana: bool = True
-    grafana_datasource: str = ""
-    grafana_dashboard_provider: str = ""
-    dashboards: dict[str, str] = {}
+    stack: Annotated[
+        str, Field(description="The stack whose GPU hosts Prometheus discovers (their vllm-aws:stack tag).")
+    ]
+    region: Annotated[str, Field(description="Region of those hosts (EC2 discovery).")]
+    max_servers_per_host: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=MAX_SERVERS_PER_HOST,
+            description="The most vLLM servers any target runs (the largest replicasPerHost): Prometheus scrapes "
+            "that many ports from the first vLLM port. Default: 1.",
+        ),
+    ] = 1
+    retention_days: Annotated[int, Field(ge=1, description="Prometheus retention. Default: 15 days.")] = (
+        DEFAULT_RETENTION_DAYS
+    )
+    grafana: Annotated[bool, Field(description="Run Grafana too. Default: true.")] = True
     grafana_admin_password: pulumi.Output[str] | None = None
 
     @model_validator(mode="after")
@@ -65,7 +98,7 @@ class Monitoring(pulumi.ComponentResource):
         super().__init__(type_token("Monitoring"), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         scrape_ports = {
-            "vllm": args.vllm_ports,
+            "vllm": (VLLM_PORT, VLLM_PORT + args.max_servers_per_host - 1),
             "node": (NODE_EXPORTER_PORT, NODE_EXPORTER_PORT),
             "dcgm": (DCGM_EXPORTER_PORT, DCGM_EXPORTER_PORT),
         }
@@ -87,9 +120,17 @@ class Monitoring(pulumi.ComponentResource):
         prometheus_image = docker.RemoteImage(
             child_name(name, "prometheus-image"), name=PROMETHEUS_IMAGE, keep_locally=True, opts=on_host
         )
+        prometheus_config = render_prometheus_config(
+            PrometheusSpec(
+                stack=args.stack,
+                region=args.region,
+                retention_days=args.retention_days,
+                max_servers_per_host=args.max_servers_per_host,
+            )
+        )
         docker.Container(
             child_name(name, "prometheus"),
-            name="prometheus",
+            name=PROMETHEUS_ALIAS,
             image=prometheus_image.image_id,
             command=[
                 "--config.file=/etc/prometheus/prometheus.yml",
@@ -98,11 +139,11 @@ class Monitoring(pulumi.ComponentResource):
                 f"--web.listen-address=:{PROMETHEUS_PORT}",
             ],
             uploads=[
-                docker.ContainerUploadArgs(file="/etc/prometheus/prometheus.yml", content=args.prometheus_config),
-                docker.ContainerUploadArgs(file="/etc/prometheus/rules/vllm-aws.yml", content=args.alert_rules),
+                docker.ContainerUploadArgs(file="/etc/prometheus/prometheus.yml", content=prometheus_config),
+                docker.ContainerUploadArgs(file="/etc/prometheus/rules/vllm-aws.yml", content=render_alert_rules()),
             ],
             mounts=[docker.ContainerMountArgs(type="bind", source=PROMETHEUS_DATA, target="/prometheus")],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=["prometheus"])],
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[PROMETHEUS_ALIAS])],
             ports=[docker.ContainerPortArgs(internal=PROMETHEUS_PORT, external=PROMETHEUS_PORT, ip=LOOPBACK)],
             restart="unless-stopped",
             log_driver=LOG_DRIVER,
@@ -130,15 +171,16 @@ class Monitoring(pulumi.ComponentResource):
                 ),
                 uploads=[
                     docker.ContainerUploadArgs(
-                        file="/etc/grafana/provisioning/datasources/vllm-aws.yml", content=args.grafana_datasource
+                        file="/etc/grafana/provisioning/datasources/vllm-aws.yml",
+                        content=render_grafana_datasource(DATASOURCE_URL),
                     ),
                     docker.ContainerUploadArgs(
                         file="/etc/grafana/provisioning/dashboards/vllm-aws.yml",
-                        content=args.grafana_dashboard_provider,
+                        content=render_grafana_dashboard_provider(),
                     ),
                     *[
                         docker.ContainerUploadArgs(file=f"{GRAFANA_DASHBOARDS_DIR}/{file}", content=body)
-                        for file, body in sorted(args.dashboards.items())
+                        for file, body in sorted(render_dashboards().items())
                     ],
                 ],
                 mounts=[docker.ContainerMountArgs(type="bind", source=GRAFANA_DATA, target="/var/lib/grafana")],

@@ -37,6 +37,7 @@ PROMETHEUS_PORT = 9090
 GRAFANA_PORT = 3000
 
 MAX_SERVERS_PER_HOST = 8  # the config's replicasPerHost limit
+DEFAULT_RETENTION_DAYS = 15
 
 # Where the container finds its files: the image's default --config.file, and the rules beside it.
 PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml"
@@ -69,7 +70,7 @@ class PrometheusSpec(BaseModel):
     region: str
     scrape_interval_seconds: int = Field(default=15, ge=5, le=300)
     # Only documented in the rendered config: retention is the container's --storage.tsdb.retention.time flag.
-    retention_days: int = Field(default=15, ge=1)
+    retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, ge=1)
     # The most vLLM servers any host runs (the largest replicasPerHost): the vllm job discovers that many ports.
     max_servers_per_host: int = Field(default=1, ge=1, le=MAX_SERVERS_PER_HOST)
 

@@ -39,6 +39,17 @@ class ModelPlan:
     hourly_usd: float | None
     warnings: tuple[str, ...]
 
+    def summary(self) -> dict[str, object]:
+        """What the stack's ``models`` output shows of the decision."""
+        return {
+            "id": self.config.id,
+            "instanceType": self.instance.name,
+            "tensorParallelSize": self.settings.tensor_parallel_size,
+            "replicas": self.config.replicas,
+            "maxModelLen": self.memory.max_model_len,
+            "kvCacheTokens": self.memory.kv_cache_tokens,
+        }
+
 
 @dataclass(frozen=True)
 class StackPlan:

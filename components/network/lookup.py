@@ -1,0 +1,116 @@
+"""What AWS says about where hosts may run: the VPC and subnets with their zones, the zones that offer an instance
+type (invokes, answered by the mock engine offline), and the zone a cache volume really is in (from state).
+
+Runs before any resource is registered (but :func:`follow_cache`, which waits for the volume). The pure spread
+is :mod:`.placement`; its names are re-exported here, so this module (``components.placement`` before #11) still
+offers every name it had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config.sections import NetworkConfig
+from ..errors import ConfigError, key_path
+from .placement import (
+    HostZones,
+    Network,
+    Zone,
+    load_balancer_subnets,
+    spread,
+    subnet_for_cache,
+    usable_zones,
+)
+
+
+def lookup_network(network: NetworkConfig) -> Network:
+    """Resolve the configured VPC and subnets (or the region's default VPC) with their AZs."""
+    if network.vpc_id is None:
+        vpc_id = aws.ec2.get_vpc(default=True).id
+        defaults = aws.ec2.get_subnets(
+            filters=[{"name": "vpc-id", "values": [vpc_id]}, {"name": "default-for-az", "values": ["true"]}]
+        ).ids
+        zones = {subnet: aws.ec2.get_subnet(id=subnet).availability_zone for subnet in defaults}
+        return Network(vpc_id=vpc_id, host_subnets=zones, public_subnets=zones, is_default_vpc=True)
+
+    def zones_of(ids: Sequence[str] | None) -> dict[str, str]:
+        return {subnet: aws.ec2.get_subnet(id=subnet).availability_zone for subnet in ids or ()}
+
+    private = zones_of(network.private_subnet_ids)
+    public = zones_of(network.public_subnet_ids)
+    return Network(
+        vpc_id=network.vpc_id, host_subnets=private or public, public_subnets=public or private, is_default_vpc=False
+    )
+
+
+def offered_zones(instance_type: str) -> set[str]:
+    offerings = aws.ec2.get_instance_type_offerings(
+        location_type="availability-zone", filters=[{"name": "instance-type", "values": [instance_type]}]
+    )
+    return set(offerings.locations)
+
+
+def place_model(
+    model_index: int, instance_type: str, replicas: int, network: Network, config: NetworkConfig
+) -> HostZones:
+    offered = offered_zones(instance_type)
+    zones = usable_zones(network.host_subnets, offered)
+    if not zones:
+        subnet_key = "privateSubnetIds" if config.private_subnet_ids else "publicSubnetIds"
+        path = key_path(("network", subnet_key)) if config.vpc_id else key_path(("models", model_index, "instanceType"))
+        value = sorted(network.host_subnets) if config.vpc_id else instance_type
+        raise ConfigError.single(
+            path,
+            value,
+            f"{instance_type} is not offered in any AZ of the host subnets "
+            f"({', '.join(sorted(set(network.host_subnets.values())))})",
+            f"use subnets in {', '.join(sorted(offered)) or 'a region that offers it'}, or another instance type",
+        )
+    return HostZones(usable=tuple(zones), spread=tuple(spread(replicas, zones)))
+
+
+def place_monitoring(instance_type: str, network: Network) -> HostZones:
+    """The dedicated monitoring host's data volume starts in the first zone (by name) that offers its type."""
+    zones = usable_zones(network.host_subnets, offered_zones(instance_type))
+    if not zones:
+        raise ConfigError.single(
+            key_path(("monitoring", "instanceType")),
+            instance_type,
+            "is not offered in any AZ of the host subnets",
+            "use a common type such as t3.medium, or subnets in other zones",
+        )
+    return HostZones(usable=tuple(zones), spread=(zones[0],))
+
+
+def follow_cache(
+    cache_zone: pulumi.Output[str], subnets: Mapping[str, str], host: str, instance_type: str
+) -> pulumi.Output[str]:
+    """:func:`subnet_for_cache` on the volume's actual zone (from state once it exists), failing the preview
+    with the config message (no traceback) when the host cannot run there."""
+
+    def pick(zone: str) -> str:
+        try:
+            return subnet_for_cache(zone, subnets, host, instance_type)
+        except ConfigError as error:
+            raise pulumi.RunError(str(error)) from None
+
+    return cache_zone.apply(pick)
+
+
+__all__ = [
+    "HostZones",
+    "Network",
+    "Zone",
+    "follow_cache",
+    "load_balancer_subnets",
+    "lookup_network",
+    "offered_zones",
+    "place_model",
+    "place_monitoring",
+    "spread",
+    "subnet_for_cache",
+    "usable_zones",
+]
