@@ -1,4 +1,4 @@
-"""Entry point of ``python -m components``."""
+"""Entry point of ``python -m vllm_aws`` (``python -m components`` in a checkout)."""
 
 from .cli import main
 

@@ -16,15 +16,20 @@ SCHEMA_FILE = PROVIDER_DIR / "schema.json"
 sys.path[:0] = [str(PROVIDER_DIR), str(PROVIDER_DIR.parent)]
 
 from pulumi.provider.experimental.component import ComponentProvider  # noqa: E402
-from vllm_aws_provider import VllmDeployment  # noqa: E402
 
-import components  # noqa: E402
+# The provider imports the installed package, vllm_aws; here it is this checkout's components/, by that name.
+from components.cli.program import share_installed_name  # noqa: E402
+
+share_installed_name()
+
+import vllm_aws  # noqa: E402
+from vllm_aws_provider import VllmDeployment  # noqa: E402
 
 PACKAGE = "vllm-aws"
 
 
 def provider() -> ComponentProvider:
-    return ComponentProvider([VllmDeployment], PACKAGE, version=components.__version__)
+    return ComponentProvider([VllmDeployment], PACKAGE, version=vllm_aws.__version__)
 
 
 def schema() -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""The cross-language face of ``components.VllmDeployment``: TypedDict inputs the SDK analyzer can read.
+"""The cross-language face of ``vllm_aws.VllmDeployment``: TypedDict inputs the SDK analyzer can read.
 
 TypeScript, Go and YAML stacks reach this class through the component provider (``__main__.py``). Their
 inputs arrive as a plain dict with Python (snake_case) keys (the SDK maps the schema's camelCase names,
@@ -13,11 +13,10 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 import pulumi
 import pulumi_aws as aws
+import vllm_aws
 from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
-
-import components
-from components.config import (
+from vllm_aws.config import (
     DEFAULT_IMAGE,
     AccessConfig,
     AwsRegion,
@@ -27,9 +26,9 @@ from components.config import (
     generic_fix,
     parse_section,
 )
-from components.errors import ConfigError, ConfigIssue
-from components.host.iam import parameter_arn
-from components.planner import PlanContext, plan_model
+from vllm_aws.errors import ConfigError, ConfigIssue
+from vllm_aws.host.iam import parameter_arn
+from vllm_aws.planner import PlanContext, plan_model
 
 _T = TypeVar("_T")
 
@@ -193,7 +192,7 @@ class VllmDeploymentInputs(TypedDict):
     """Extra tags on every AWS resource."""
 
 
-class VllmDeployment(components.VllmDeployment):
+class VllmDeployment(vllm_aws.VllmDeployment):
     """One model served by vLLM on GPU hosts with persistent EBS caches, behind an existing ALB listener."""
 
     # One line on purpose: the SDK copies the docstring into the schema without dedenting it. Like the Python
@@ -212,7 +211,7 @@ class VllmDeployment(components.VllmDeployment):
 # --- validation ---------------------------------------------------------------------------------------------------
 
 
-def deployment_args(args: Mapping[str, Any]) -> components.VllmDeploymentArgs:
+def deployment_args(args: Mapping[str, Any]) -> vllm_aws.VllmDeploymentArgs:
     """Validate provider inputs (snake_case keys, as the SDK maps them) into :class:`VllmDeploymentArgs`.
 
     Raises :class:`ConfigError` naming each bad input by its schema path (``model.tensorParallelSize``).
@@ -276,12 +275,12 @@ def deployment_args(args: Mapping[str, Any]) -> components.VllmDeploymentArgs:
     endpoint = {key: value for key, value in dict(args["endpoint"]).items() if value is not None}
     return _validated(
         (),
-        lambda: components.VllmDeploymentArgs(
+        lambda: vllm_aws.VllmDeploymentArgs(
             model=model_config,
             region=config_region,
             vpc_id=args["vpc_id"],
             placements=tuple(
-                components.HostPlacement(subnet_id=subnet, availability_zone=zone)
+                vllm_aws.HostPlacement(subnet_id=subnet, availability_zone=zone)
                 for subnet, zone in zip(subnet_ids, zones, strict=True)
             ),
             associate_public_ip=args.get("associate_public_ip") or False,
@@ -291,7 +290,7 @@ def deployment_args(args: Mapping[str, Any]) -> components.VllmDeploymentArgs:
             access=config_access,
             ssh=_validated(
                 ("ssh",),
-                lambda: components.SshAccess(
+                lambda: vllm_aws.SshAccess(
                     public_key=args["ssh_public_key"],
                     private_key=pulumi.Output.secret(args["ssh_private_key"]),
                     key_file=_plain(args, ("ssh_key_file",)),
@@ -299,9 +298,9 @@ def deployment_args(args: Mapping[str, Any]) -> components.VllmDeploymentArgs:
             ),
             secrets=_validated(
                 ("secrets",),
-                lambda: components.HostSecrets(parameters=secret_parameters, parameter_arns=tuple(arns)),
+                lambda: vllm_aws.HostSecrets(parameters=secret_parameters, parameter_arns=tuple(arns)),
             ),
-            endpoint=_validated(("endpoint",), lambda: components.ExistingEndpoint(**endpoint)),
+            endpoint=_validated(("endpoint",), lambda: vllm_aws.ExistingEndpoint(**endpoint)),
             tags=dict(args.get("tags") or {}),
         ),
     )

@@ -1,29 +1,15 @@
-"""Shared fixtures: Pulumi mocks set per test (never at import), and paths to the shipped stacks."""
+"""Shared fixtures: the plan's mock engine per test (never at import), and a private home per test."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-import pulumi
 import pytest
-from pulumi.runtime import settings
+
+from components.cli.program import Recording, mock_engine
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-
-
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Records every registered resource; returns inputs as outputs."""
-
-    def __init__(self) -> None:
-        self.resources: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        self.resources.append(args)
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
-        return {}, []
 
 
 @pytest.fixture(autouse=True)
@@ -36,10 +22,8 @@ def deploying_machine_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
 
 
 @pytest.fixture
-def pulumi_mocks() -> Iterator[RecordingMocks]:
-    """Fresh mocks, config and root stack for one test (pytest imports all modules first)."""
-    mocks = RecordingMocks()
-    settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project="vllm-aws", stack="test", preview=False)
-    yield mocks
-    pulumi.runtime.set_all_config({}, [])
+def pulumi_mocks() -> Iterator[Recording]:
+    """The mock engine ``plan`` runs programs under (components.cli.program.mock_engine), fresh for one test:
+    components constructed in the test are recorded as the plan records them."""
+    with mock_engine("vllm-aws", "test") as recording:
+        yield recording

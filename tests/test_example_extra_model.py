@@ -14,11 +14,10 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime.sync_await import _sync_await
 from stack_runs import PROJECT_DIR, of_type, run_stack
 
 import components
-from components.cli.program import ProgramRun, run_program
+from components.cli.program import ProgramRun, resolved, run_program
 from components.network import routing
 
 EXAMPLE_DIR = PROJECT_DIR / "examples" / "extra-model"
@@ -37,7 +36,7 @@ READ_OUTPUTS = ("loadBalancer", "network", "secretParameters", "modelNames")
 @cache
 def _main_stack_outputs() -> dict[str, Any]:
     run = run_stack("prod")
-    return {key: _sync_await(pulumi.Output.from_input(run.outputs[key]).future()) for key in READ_OUTPUTS}
+    return {key: resolved(run.outputs[key]) for key in READ_OUTPUTS}
 
 
 def main_stack_outputs() -> dict[str, Any]:

@@ -16,9 +16,9 @@ from typing import Any
 
 import pulumi
 import pytest
-from conftest import RecordingMocks
 from stack_runs import of_type, run_stack
 
+from components.cli.program import Recording
 from components.host import ssh_access
 from components.host.ssh import ssh_options
 from components.host.ssh_access import keep_key_file, looks_like_private_key
@@ -46,18 +46,18 @@ def mode(path: Path) -> int:
 
 
 def test_a_fresh_machine_gets_the_key_before_any_docker_provider_dials(
-    pulumi_mocks: RecordingMocks, deploying_machine_home: Path, monkeypatch: pytest.MonkeyPatch
+    pulumi_mocks: Recording, deploying_machine_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert not (deploying_machine_home / ".ssh").exists()  # a fresh CI runner
     present_at_registration: list[bool] = []
-    record = pulumi_mocks.new_resource
+    record = pulumi_mocks.mocks.new_resource
 
     def new_resource(args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.typ == PROVIDER:
             present_at_registration.append(key_path(deploying_machine_home).exists())
         return record(args)
 
-    monkeypatch.setattr(pulumi_mocks, "new_resource", new_resource)
+    monkeypatch.setattr(pulumi_mocks.mocks, "new_resource", new_resource)
 
     @pulumi.runtime.test  # type: ignore[misc]
     def program() -> pulumi.Output[Any]:
@@ -70,7 +70,7 @@ def test_a_fresh_machine_gets_the_key_before_any_docker_provider_dials(
         path = key_path(deploying_machine_home)
         assert path.read_text() == KEY + "\n"
         assert mode(path) == 0o600 and mode(path.parent) == 0o700
-        (provider, _) = [r for r in pulumi_mocks.resources if r.typ == PROVIDER]
+        (provider, _) = [r for r in pulumi_mocks.resources if r.type == PROVIDER]
         options = json.loads(provider.inputs["sshOpts"])  # provider config travels as JSON text
         assert options == ssh_options("ssm", "us-east-1", KEY_FILE)
         assert options[6:10] == ["-i", KEY_FILE, "-o", "IdentitiesOnly=yes"]
@@ -80,7 +80,7 @@ def test_a_fresh_machine_gets_the_key_before_any_docker_provider_dials(
 
 
 def test_a_stale_or_loose_copy_is_replaced_and_made_private(
-    pulumi_mocks: RecordingMocks, deploying_machine_home: Path
+    pulumi_mocks: Recording, deploying_machine_home: Path
 ) -> None:
     path = key_path(deploying_machine_home)
     path.parent.mkdir(mode=0o755)
@@ -100,7 +100,7 @@ def test_a_stale_or_loose_copy_is_replaced_and_made_private(
     program()
 
 
-def test_an_unchanged_copy_is_not_rewritten(pulumi_mocks: RecordingMocks, deploying_machine_home: Path) -> None:
+def test_an_unchanged_copy_is_not_rewritten(pulumi_mocks: Recording, deploying_machine_home: Path) -> None:
     path = key_path(deploying_machine_home)
     path.parent.mkdir(mode=0o700)
     path.write_text(KEY + "\n")
@@ -117,7 +117,7 @@ def test_an_unchanged_copy_is_not_rewritten(pulumi_mocks: RecordingMocks, deploy
     program()
 
 
-def test_an_unknown_key_writes_nothing(pulumi_mocks: RecordingMocks, deploying_machine_home: Path) -> None:
+def test_an_unknown_key_writes_nothing(pulumi_mocks: Recording, deploying_machine_home: Path) -> None:
     # The first preview: the key does not exist yet, and neither does any host to reach.
     @pulumi.runtime.test  # type: ignore[misc]
     def program() -> pulumi.Output[None]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-from conftest import RecordingMocks
 from stack_runs import of_type, run_stack
 
 from components._naming import (
@@ -14,6 +13,7 @@ from components._naming import (
     auto_named,
     target_group_name,
 )
+from components.cli.program import Recording
 from components.config import parse_stack_config
 from components.errors import ConfigError
 from components.network.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -35,12 +35,12 @@ def test_one_character_more_is_rejected_at_config_time() -> None:
 
 
 @pulumi.runtime.test
-def test_a_load_balancer_named_too_long_for_its_alb_fails_at_construction(pulumi_mocks: RecordingMocks) -> None:
+def test_a_load_balancer_named_too_long_for_its_alb_fails_at_construction(pulumi_mocks: Recording) -> None:
     # VllmDeployment(new_load_balancer=...) names it "<deployment>-alb": its ALB "<deployment>-alb-alb" must fit 32.
     args = LoadBalancerArgs(vpc_id="vpc-1", subnet_ids=("subnet-1", "subnet-2"), allowed_cidrs=("0.0.0.0/0",))
     with pytest.raises(ValueError, match=r"'qwen-7b-instruct-awq-alb-alb' is 28 characters.*at most 24"):
         LoadBalancer("qwen-7b-instruct-awq-alb", args)
-    assert not [r for r in pulumi_mocks.resources if r.typ == "aws:lb/loadBalancer:LoadBalancer"]
+    assert not [r for r in pulumi_mocks.resources if r.type == "aws:lb/loadBalancer:LoadBalancer"]
 
 
 def test_a_component_name_without_room_for_the_suffix_fails_with_the_fix() -> None:

@@ -1,8 +1,9 @@
-"""The component package installs with pip and works from the installed copy (catalogs and scripts included).
+"""The component package installs with pip, as ``vllm_aws``, and works from the installed copy (catalogs and
+scripts included), CLI included.
 
-The slow test builds a fresh virtual environment, ``pip install``s this repository into it without network or
+The slow tests build a fresh virtual environment, ``pip install`` this repository into it without network or
 build isolation (dependencies come from the running interpreter's site-packages through a ``.pth`` file), and
-imports the public API from a directory outside the repository.
+import the public API and run ``python -m vllm_aws`` from a directory outside the repository.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 import sysconfig
 import textwrap
 import tomllib
+from dataclasses import dataclass
 from importlib import util
 from pathlib import Path
 
@@ -62,7 +64,7 @@ def test_package_dependencies_are_requirements_txt() -> None:
 def test_version_is_read_from_components_version() -> None:
     project = _pyproject()
     assert "version" in project["project"]["dynamic"]
-    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "components.version.__version__"}
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "vllm_aws.version.__version__"}
     assert re.fullmatch(r"\d+\.\d+\.\d+", components.__version__)
     changelog = (PROJECT_DIR / "CHANGELOG.md").read_text()
     assert f"## [{components.__version__}]" in changelog, "CHANGELOG.md has no section for the package version"
@@ -83,10 +85,11 @@ def _setuptools_problem() -> str | None:
 CHECK = textwrap.dedent(
     """
     import json
-    import components
-    from components import GpuHost, LoadBalancer, ModelCache, Monitoring, VllmDeployment, VllmServer, __version__
-    from components import catalog, observability
-    from components.host.bootstrap import BootstrapSpec, render_user_data
+    import vllm_aws
+    from vllm_aws import GpuHost, LoadBalancer, ModelCache, Monitoring, VllmDeployment, VllmServer, __version__
+    from vllm_aws import catalog, observability
+    from vllm_aws.cli import run_offline
+    from vllm_aws.host.bootstrap import BootstrapSpec, render_user_data
     import yaml
 
     user_data = render_user_data(
@@ -99,7 +102,8 @@ CHECK = textwrap.dedent(
     )
     rules = yaml.safe_load(observability.render_alert_rules())
     print(json.dumps({
-        "file": components.__file__,
+        "file": vllm_aws.__file__,
+        "runOffline": run_offline.__module__,
         "version": __version__,
         "components": [c.__name__ for c in (VllmDeployment, GpuHost, ModelCache, VllmServer, Monitoring, LoadBalancer)],
         "instances": len(catalog.instance_types()),
@@ -114,10 +118,31 @@ CHECK = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
-def test_pip_install_into_a_fresh_venv_ships_code_and_data(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Installed:
+    python: Path
+    site_packages: Path
+    venv: Path
+    outside: Path
+    """An empty directory outside the repository."""
+    env: dict[str, str]
+
+    def run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.python), "-I", *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=cwd or self.outside,
+            check=False,
+        )
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     problem = _setuptools_problem()
     assert problem is None, f"{problem}: pip install -r requirements-dev.txt (it pins setuptools>=70.1)"
+    tmp_path = tmp_path_factory.mktemp("package")
     # A copy of the working tree: the in-tree setuptools build writes build/ and *.egg-info, and a stale build/
     # directory could leak deleted modules into the wheel.
     source = tmp_path / "src"
@@ -148,24 +173,28 @@ def test_pip_install_into_a_fresh_venv_ships_code_and_data(tmp_path: Path) -> No
         capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
     )  # fmt: skip
     assert install.returncode == 0, install.stdout + install.stderr
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    return Installed(python=python, site_packages=site_packages, venv=venv, outside=outside, env=env)
 
-    installed = {path.name for path in site_packages.iterdir()}
-    assert "components" in installed
-    assert not {"tests", "examples", "provider", "benchmarks"} & installed
-    package = site_packages / "components"
+
+@pytest.mark.slow
+def test_pip_install_into_a_fresh_venv_ships_code_and_data(installed: Installed) -> None:
+    names = {path.name for path in installed.site_packages.iterdir()}
+    assert "vllm_aws" in names
+    # The import name never collides with a user's own `components` package.
+    assert not {"components", "tests", "examples", "provider", "benchmarks"} & names
+    package = installed.site_packages / "vllm_aws"
     for data in PACKAGE_DATA:
         assert (package / data).is_file(), f"{data} is not installed: check [tool.setuptools.package-data]"
 
-    outside = tmp_path / "elsewhere"
-    outside.mkdir()
-    check = subprocess.run(
-        [str(python), "-I", "-c", CHECK], capture_output=True, text=True, env=env, cwd=outside, check=False
-    )
+    check = installed.run("-c", CHECK)
     assert check.returncode == 0, check.stdout + check.stderr
     report = json.loads(check.stdout)
-    assert Path(report["file"]).resolve().is_relative_to(venv.resolve()), report["file"]
+    assert Path(report["file"]).resolve().is_relative_to(installed.venv.resolve()), report["file"]
     assert not Path(report["file"]).resolve().is_relative_to(PROJECT_DIR)
     assert report["version"] == components.__version__
+    assert report["runOffline"] == "vllm_aws.cli.program"
     assert report["components"] == [
         "VllmDeployment", "GpuHost", "ModelCache", "VllmServer", "Monitoring", "LoadBalancer",
     ]  # fmt: skip
@@ -173,6 +202,47 @@ def test_pip_install_into_a_fresh_venv_ships_code_and_data(tmp_path: Path) -> No
     assert report["flags"] > 100 and report["metrics"] > 20
     assert report["userData"] is True
     assert report["alerts"] >= 13
+
+
+def _normalized(plan_json: str) -> str:
+    return json.dumps(json.loads(plan_json), sort_keys=True)
+
+
+@pytest.mark.slow
+def test_the_installed_cli_plans_a_project_outside_a_checkout(installed: Installed) -> None:
+    """``python -m vllm_aws plan --config FILE --project-dir DIR`` from anywhere: the plan the checkout makes."""
+    config = PROJECT_DIR / "Pulumi.dev.yaml"
+    plan = installed.run("-m", "vllm_aws", "plan", "--config", str(config), "--project-dir", str(PROJECT_DIR),
+                         "--format", "json")  # fmt: skip
+    assert plan.returncode == 0, plan.stderr
+    here = subprocess.run(
+        [sys.executable, "-m", "components", "plan", "--config", str(config), "--format", "json"],
+        capture_output=True, text=True, cwd=PROJECT_DIR, check=True,
+    )  # fmt: skip
+    assert _normalized(plan.stdout) == _normalized(here.stdout)
+
+
+@pytest.mark.slow
+def test_without_a_program_the_installed_cli_says_what_it_needs(installed: Installed) -> None:
+    plan = installed.run("-m", "vllm_aws", "plan", "--config", str(PROJECT_DIR / "Pulumi.dev.yaml"))
+    assert plan.returncode == 2
+    assert plan.stdout == ""
+    assert plan.stderr.count("\n") == 1 and "Traceback" not in plan.stderr, plan.stderr
+    assert plan.stderr.startswith(f"error: no Pulumi program at {installed.outside / '__main__.py'}")
+    assert "--project-dir DIR" in plan.stderr
+    usage = installed.run("-m", "vllm_aws", "plan", "--format", "yaml")
+    assert usage.returncode == 2 and usage.stderr.startswith("usage: python -m vllm_aws plan"), usage.stderr
+
+
+def test_every_package_directory_is_installed() -> None:
+    """pyproject.toml lists the packages by hand (the import name differs from the directory): none is missed."""
+    setuptools = _pyproject()["tool"]["setuptools"]
+    assert setuptools["package-dir"] == {"vllm_aws": "components"}
+    directories = sorted(
+        ".".join(("vllm_aws", *init.parent.relative_to(PROJECT_DIR / "components").parts))
+        for init in (PROJECT_DIR / "components").rglob("__init__.py")
+    )
+    assert sorted(setuptools["packages"]) == directories
 
 
 def _clean_env() -> dict[str, str]:

@@ -16,10 +16,9 @@ import pulumi
 import pytest
 import yaml
 from pulumi.provider.server import ComponentInitError
-from pulumi.runtime import settings
 
 from components.cli.offline import OfflineAws
-from components.cli.program import RecordedResource, RecordingMonitor, _Recorder
+from components.cli.program import RecordedResource, Recording, mock_engine
 from components.config import SECRET_PLACEHOLDER
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -150,14 +149,10 @@ INPUTS: dict[str, Any] = {
 
 
 @pytest.fixture
-def engine() -> Iterator[RecordingMonitor]:
-    """Mocks that answer AWS lookups offline and give well-shaped ids (vol-, i-, sg-), recording registrations."""
-    recorder = _Recorder(aws=OfflineAws())
-    monitor = RecordingMonitor(recorder)
-    settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(recorder, project="consumer", stack="test", preview=False, monitor=monitor)
-    yield monitor
-    pulumi.runtime.set_all_config({}, [])
+def engine() -> Iterator[Recording]:
+    """The plan's mock engine: AWS lookups answered offline, well-shaped ids (vol-, i-, sg-), registrations recorded."""
+    with mock_engine("consumer", "test", aws=OfflineAws()) as recording:
+        yield recording
 
 
 def _construct(name: str, inputs: dict[str, Any]) -> Any:
@@ -167,18 +162,18 @@ def _construct(name: str, inputs: dict[str, Any]) -> Any:
     return pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
 
 
-def _named(monitor: RecordingMonitor, type_: str) -> list[str]:
-    return sorted(r.name for r in monitor.recorded if r.type == type_)
+def _named(monitor: Recording, type_: str) -> list[str]:
+    return sorted(r.name for r in monitor.resources if r.type == type_)
 
 
-def _one(monitor: RecordingMonitor, name: str) -> RecordedResource:
-    (found,) = [r for r in monitor.recorded if r.name == name]
+def _one(monitor: Recording, name: str) -> RecordedResource:
+    (found,) = [r for r in monitor.resources if r.name == name]
     return found
 
 
-def test_construct_creates_the_deployment_from_camel_case_inputs(engine: RecordingMonitor) -> None:
+def test_construct_creates_the_deployment_from_camel_case_inputs(engine: Recording) -> None:
     _construct("qwen", INPUTS)
-    (component,) = [r for r in engine.recorded if r.type == TOKEN]
+    (component,) = [r for r in engine.resources if r.type == TOKEN]
     assert component.name == "qwen"
     assert _named(engine, "vllm-aws:index:GpuHost") == ["qwen-0", "qwen-1"]
     assert _named(engine, "vllm-aws:index:ModelCache") == ["qwen-0-cache", "qwen-1-cache"]
@@ -204,10 +199,10 @@ def test_construct_creates_the_deployment_from_camel_case_inputs(engine: Recordi
     assert "arn:aws:ssm:us-east-1:123456789012:parameter/vllm-aws/prod/api-key" in json.dumps(policy)
 
 
-def test_the_private_key_stays_secret(engine: RecordingMonitor) -> None:
+def test_the_private_key_stays_secret(engine: Recording) -> None:
     _construct("qwen", INPUTS)
     secret = INPUTS["sshPrivateKey"]
-    for resource in engine.recorded:
+    for resource in engine.resources:
         assert secret not in json.dumps(resource.inputs, default=str), resource.name
     # The readiness gate gets the key in its environment, which is a secret as a whole.
     assert _one(engine, "qwen-0-ready").inputs["environment"] == SECRET_PLACEHOLDER
@@ -241,17 +236,15 @@ BAD_INPUTS: list[tuple[tuple[str, ...], Any, str]] = [
 
 
 @pytest.mark.parametrize(("path", "value", "expected"), BAD_INPUTS, ids=[".".join(p) for p, _, _ in BAD_INPUTS])
-def test_bad_input_names_its_key_path(
-    engine: RecordingMonitor, path: tuple[str, ...], value: Any, expected: str
-) -> None:
+def test_bad_input_names_its_key_path(engine: Recording, path: tuple[str, ...], value: Any, expected: str) -> None:
     with pytest.raises(ComponentInitError) as raised:
         _construct("qwen", _with(path, value))
     assert "invalid configuration" in str(raised.value)
     assert expected in str(raised.value)
-    assert [r for r in engine.recorded if r.type == TOKEN] == [], "rejected before anything is registered"
+    assert [r for r in engine.resources if r.type == TOKEN] == [], "rejected before anything is registered"
 
 
-def test_gated_model_needs_an_hf_token_parameter(engine: RecordingMonitor) -> None:
+def test_gated_model_needs_an_hf_token_parameter(engine: Recording) -> None:
     inputs = _with(("model", "id"), "meta-llama/Llama-3.1-8B-Instruct")
     with pytest.raises(ComponentInitError, match=r"secretParameters\.HF_TOKEN: is required"):
         _construct("llama", inputs)
@@ -260,14 +253,14 @@ def test_gated_model_needs_an_hf_token_parameter(engine: RecordingMonitor) -> No
     assert _named(engine, "vllm-aws:index:GpuHost") == ["llama-0", "llama-1"]
 
 
-def test_a_missing_required_input_is_reported_by_the_sdk(engine: RecordingMonitor) -> None:
+def test_a_missing_required_input_is_reported_by_the_sdk(engine: Recording) -> None:
     inputs = json.loads(json.dumps(INPUTS))
     del inputs["model"]["id"]
     with pytest.raises(Exception, match=r"Missing required input 'model\.id'"):
         _construct("qwen", inputs)
 
 
-def test_a_plain_input_given_as_an_output_is_rejected(engine: RecordingMonitor) -> None:
+def test_a_plain_input_given_as_an_output_is_rejected(engine: Recording) -> None:
     inputs = json.loads(json.dumps(INPUTS))
 
     def program() -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,11 +21,15 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
         # Separately: provider/__main__.py and ./__main__.py would be two modules named __main__ in one run.
         # provider/venv is what `pulumi package add ./provider` installs the plugin into.
         ["mypy", "provider", "--exclude", "^provider/venv/"],
+        ["mypy", "examples/extra-model/__main__.py"],
     ],
-    ids=["ruff-check", "ruff-format", "mypy-strict", "mypy-provider"],
+    ids=["ruff-check", "ruff-format", "mypy-strict", "mypy-provider", "mypy-example"],
 )
-def test_tool_is_clean(command: list[str]) -> None:
+def test_tool_is_clean(command: list[str], tmp_path: Path) -> None:
+    # The provider and the example import the installed package, vllm_aws: this checkout's components/ by that name.
+    (tmp_path / "vllm_aws").symlink_to(PROJECT_DIR / "components", target_is_directory=True)
+    env = {**os.environ, "MYPYPATH": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-m", *command], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+        [sys.executable, "-m", *command], cwd=PROJECT_DIR, capture_output=True, text=True, check=False, env=env
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -36,7 +36,7 @@ class DriverRequirement(BaseModel):
 
 @cache
 def _table() -> dict[str, Any]:
-    text = resources.files("components.catalog").joinpath("cuda.yaml").read_text(encoding="utf-8")
+    text = resources.files(__package__).joinpath("cuda.yaml").read_text(encoding="utf-8")
     table: dict[str, Any] = yaml.safe_load(text)
     return table
 

@@ -1,6 +1,8 @@
-"""``python -m components plan|render``: the offline plan and the artifacts the hosts will run.
+"""``python -m vllm_aws plan|render`` (``python -m components`` in a checkout): the offline plan and the artifacts
+the hosts will run.
 
 Runs anywhere: no Pulumi CLI, no cloud credentials. Bad input exits 2 with one clean message per problem.
+:func:`run_offline` runs any Pulumi program offline under the same mocks, from Python.
 """
 
 from __future__ import annotations
@@ -23,12 +25,28 @@ from ..planner.plan import StackPlan, plan_stack
 from .compare import compare
 from .diff_report import render_diff_markdown, render_diff_text
 from .offline import OfflineAws, volume_zones_of
-from .program import run_program
+from .program import run_offline, run_program
 from .render import write_artifacts
 from .report import plan_json, render_markdown, render_table
 
 EXIT_BLOCKERS = 1
 EXIT_BAD_INPUT = 2
+# How the user ran us: the installed package, or the checkout's directory.
+PROG = f"python -m {__name__.split('.')[0]}"
+
+
+class MissingProgramError(Exception):
+    """The project directory holds no ``__main__.py``: nothing to run (the config itself may be fine)."""
+
+
+def _program(project_dir: Path) -> Path:
+    program = project_dir / "__main__.py"
+    if not program.is_file():
+        raise MissingProgramError(
+            f"no Pulumi program at {program}: run from the project's directory (Pulumi.yaml, __main__.py) "
+            "or pass --project-dir DIR"
+        )
+    return program
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +57,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m components", description=__doc__)
+    parser = _Parser(prog=PROG, description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
         ("plan", "validate the stack config, size every model and list the resources `pulumi up` would create"),
@@ -110,7 +128,7 @@ def _plan(args: argparse.Namespace) -> int:
     stack, raw, secret_keys, plan = _load(args)
     # Compared with a deployed plan, its volumes exist: hosts follow them to their zones, as in a real preview.
     existing = OfflineAws(region=plan.config.region, volume_zones=volume_zones_of(old_document or {}))
-    run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack, aws=existing)
+    run = run_program(_program(args.project_dir), raw, secret_keys, stack, aws=existing)
     document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"))
     if old_document is not None:
         diff = compare(old_document, document, fresh_runner=args.fresh_runner, replace=args.replace)
@@ -138,21 +156,21 @@ def _read_old_plan(path: Path) -> dict[str, Any]:
             str(path),
             None,
             f"is not a readable plan JSON ({exc})",
-            "pass a file written by `python -m components plan --format json`",
+            f"pass a file written by `{PROG} plan --format json`",
         ) from None
     if not isinstance(document, dict) or "resources" not in document or "models" not in document:
         raise ConfigError.single(
             str(path),
             None,
             "is not a plan JSON (no models/resources)",
-            "pass a file written by `python -m components plan --format json`",
+            f"pass a file written by `{PROG} plan --format json`",
         )
     return document
 
 
 def _render(args: argparse.Namespace) -> int:
     stack, raw, secret_keys, plan = _load(args)
-    run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack)
+    run = run_program(_program(args.project_dir), raw, secret_keys, stack)
     for path in write_artifacts(plan, run.resources, args.out):
         print(path)
     return 0
@@ -165,7 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--fail-on-blockers, --fresh-runner and --replace need --compare OLD.json")
     try:
         return _plan(args) if args.command == "plan" else _render(args)
-    except (ConfigError, pulumi.RunError) as error:
+    except (ConfigError, pulumi.RunError, MissingProgramError) as error:
         # RunError: the program itself rejected the config (e.g. no AZ offers the instance type).
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_BLOCKERS", "main", "run_offline"]

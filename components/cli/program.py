@@ -8,41 +8,35 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import json
 import logging
+import pkgutil
 import runpy
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from ..config.project_rules import read_yaml
 from ..config.schema import SECRET_PLACEHOLDER
-from ..config.sources import to_pulumi_config
+from ..config.sources import read_stack_file, to_pulumi_config
 from ..errors import NAMESPACE
 from .offline import OFFLINE_ACCOUNT_ID, VOLUME_TYPE, OfflineAws
+from .recorded import RecordedResource, name_from_urn, options_of
 from .simulate.provider_rules import auto_name_length
 from .simulate.urns import make_urn, stack_and_project
 
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 _SECRET_SIG = rpc._special_sig_key
 _SECRET_VALUE = rpc._special_secret_sig
-
-
-@dataclass
-class RecordedResource:
-    type: str
-    name: str
-    parent: str | None
-    inputs: dict[str, Any]
-    options: dict[str, Any]
-    urn: str
-    custom: bool = True
 
 
 # Outputs the program reads that a provider would compute (secrets stay placeholders).
@@ -139,79 +133,14 @@ class RecordingMonitor(mocks.MockMonitor):
                 RecordedResource(
                     type=request.type,
                     name=request.name,
-                    parent=_name_from_urn(request.parent),
+                    parent=name_from_urn(request.parent),
                     inputs=redact(inputs),
-                    options=_options(request, urn, parent, self._engine_urns),
+                    options=options_of(request, urn, parent, self._engine_urns),
                     urn=urn,
                     custom=bool(request.custom),
                 )
             )
         return response
-
-
-def _options(request: Any, urn: str, parent: str | None, engine_urns: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "protect": bool(request.protect),
-        "retainOnDelete": bool(request.retainOnDelete),
-        # null: not set, so the provider's default applies (an explicit false overrides it).
-        "deleteBeforeReplace": bool(request.deleteBeforeReplace) if request.deleteBeforeReplaceDefined else None,
-        "ignoreChanges": sorted(request.ignoreChanges),
-        "replaceOnChanges": sorted(request.replaceOnChanges),
-        "dependsOn": sorted(_name_from_urn(urn) or urn for urn in request.dependencies),
-        "propertyDependencies": {
-            key: sorted(_name_from_urn(urn) or urn for urn in deps.urns)
-            for key, deps in sorted(request.propertyDependencies.items())
-            if deps.urns
-        },
-        "provider": _provider_name(request.provider),
-        "deletedWith": _name_from_urn(request.deletedWith),
-        "replaceWith": sorted(_name_from_urn(urn) or urn for urn in request.replace_with),
-        "replacementTrigger": _replacement_trigger(request),
-        "aliases": _aliases(request, urn, parent, engine_urns),
-    }
-
-
-def _aliases(request: Any, urn: str, parent: str | None, engine_urns: Mapping[str, str]) -> list[str]:
-    """Each alias as the URN the engine looks up (unset spec fields default to the resource's own)."""
-    stack, project = stack_and_project(urn)
-    out = []
-    for alias in request.aliases:
-        if alias.HasField("urn"):
-            out.append(alias.urn)
-            continue
-        spec = alias.spec
-        alias_parent = None if spec.noParent else (engine_urns.get(spec.parentUrn, spec.parentUrn) or parent)
-        out.append(
-            make_urn(
-                spec.stack or stack,
-                spec.project or project,
-                alias_parent,
-                spec.type or request.type,
-                spec.name or request.name,
-            )
-        )
-    return sorted(out)
-
-
-def _replacement_trigger(request: Any) -> Any:
-    if not request.HasField("replacement_trigger"):
-        return None
-    return json_format.MessageToDict(request.replacement_trigger)
-
-
-def _name_from_urn(urn: str) -> str | None:
-    if not urn or (urn.endswith("pulumi:pulumi:Stack::" + urn.rsplit("::", 1)[-1]) and "$" not in urn):
-        return None
-    return urn.rsplit("::", 1)[-1]
-
-
-def _provider_name(reference: str) -> str | None:
-    # "<provider urn>::<id>"; default providers are an implementation detail of the engine.
-    if not reference:
-        return None
-    urn = reference.rsplit("::", 1)[0]
-    name = urn.rsplit("::", 1)[-1]
-    return None if name.startswith("default") else name
 
 
 def _forget_failed_program() -> None:
@@ -246,10 +175,58 @@ class ProgramRun:
     outputs: dict[str, Any]
 
 
+@dataclass
+class Recording:
+    """What the mock engine of :func:`mock_engine` records while it is active."""
+
+    resources: list[RecordedResource]
+    """Every registration, in order, as the engine would receive it."""
+    invokes: list[tuple[str, dict[str, Any]]]
+    """Every invoke (AWS lookup): its token and arguments."""
+    mocks: pulumi.runtime.Mocks
+    """The mocks answering registrations and invokes (tests may wrap ``new_resource`` to observe the order)."""
+
+
+@contextmanager
+def mock_engine(
+    project: str = NAMESPACE,
+    stack: str = "test",
+    *,
+    config: Mapping[str, Any] | None = None,
+    secret_keys: Sequence[str] = (),
+    aws: OfflineAws | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Iterator[Recording]:
+    """Pulumi's mock engine, recording every registration: the one ``plan`` runs programs under.
+
+    Within it, construct components (under ``@pulumi.runtime.test``) or run programs; ``config`` holds raw keys
+    as :func:`run_program` takes them, ``aws`` answers the AWS lookups (default: :class:`OfflineAws` in the
+    config's region), ``stack_outputs`` answers ``pulumi.StackReference`` reads by referenced stack name.
+    """
+    raw = dict(config or {})
+    recorder = _Recorder(
+        aws=aws or OfflineAws(region=str(raw.get("aws:region", "us-east-1"))), stack_outputs=stack_outputs or {}
+    )
+    monitor = RecordingMonitor(recorder)
+    settings.ROOT.set(None)  # a fresh root stack: exports from an earlier run must not leak in
+    # The planner already reports warnings; the program's pulumi.log calls would only echo them.
+    quiet = logging.getLogger("vllm-aws.mock-engine")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    pulumi.runtime.set_mocks(recorder, project=project, stack=stack, preview=False, monitor=monitor, logger=quiet)
+    pulumi.runtime.set_all_config(
+        to_pulumi_config(raw), [key if ":" in key else f"{NAMESPACE}:{key}" for key in secret_keys]
+    )
+    try:
+        yield Recording(resources=monitor.recorded, invokes=recorder.invokes, mocks=recorder)
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+
+
 def run_program(
     program: Path,
     raw_config: Mapping[str, Any],
-    secret_keys: list[str],
+    secret_keys: Sequence[str],
     stack: str,
     aws: OfflineAws | None = None,
     *,
@@ -260,35 +237,108 @@ def run_program(
 
     ``project`` names the Pulumi project (the namespace of ``pulumi.Config()``); ``stack_outputs`` answers
     ``pulumi.StackReference`` reads, by referenced stack name. Programs may use ``pulumi.run(async_main)``.
+    As under the Pulumi CLI, the program's directory is importable while it runs, and a program written for
+    the installed package (``import vllm_aws``) runs from a checkout too (:func:`share_installed_name`).
     """
-    recorder = _Recorder(
-        aws=aws or OfflineAws(region=str(raw_config.get("aws:region", "us-east-1"))),
-        stack_outputs=stack_outputs or {},
-    )
-    monitor = RecordingMonitor(recorder)
-    settings.ROOT.set(None)  # a fresh root stack: exports from an earlier run must not leak in
-    # The planner already reports warnings; the program's pulumi.log calls would only echo them.
-    quiet = logging.getLogger("vllm-aws.mock-engine")
-    quiet.addHandler(logging.NullHandler())
-    quiet.propagate = False
-    pulumi.runtime.set_mocks(recorder, project=project, stack=stack, preview=False, monitor=monitor, logger=quiet)
-    pulumi.runtime.set_all_config(
-        to_pulumi_config(raw_config), [key if ":" in key else f"{NAMESPACE}:{key}" for key in secret_keys]
-    )
-    # As the language host runs a program: a new root stack, the module, then any pulumi.run entrypoint.
-    settings.ROOT.set(None)
-    roots: list[Any] = []
+    share_installed_name()
+    with mock_engine(
+        project, stack, config=raw_config, secret_keys=secret_keys, aws=aws, stack_outputs=stack_outputs
+    ) as recording:
+        # As the language host runs a program: a new root stack, the module, then any pulumi.run entrypoint.
+        settings.ROOT.set(None)
+        roots: list[Any] = []
 
-    def module() -> None:
-        runpy.run_path(str(program), run_name="__main__")
-        roots.append(settings.get_root_resource())
+        def module() -> None:
+            runpy.run_path(str(program), run_name="__main__")
+            roots.append(settings.get_root_resource())
 
-    try:
-        _sync_await(run_in_stack(module))
-        outputs = dict(getattr(roots[0], "outputs", None) or {}) if roots else {}
-    except BaseException:
-        _forget_failed_program()
-        raise
-    finally:
-        pulumi.runtime.set_all_config({}, [])
-    return ProgramRun(resources=monitor.recorded, invokes=recorder.invokes, outputs=outputs)
+        # The language host runs the project directory (runpy.run_path of a directory puts it on sys.path).
+        sys.path.insert(0, str(program.parent))
+        try:
+            _sync_await(run_in_stack(module))
+            outputs = dict(getattr(roots[0], "outputs", None) or {}) if roots else {}
+        except BaseException:
+            _forget_failed_program()
+            raise
+        finally:
+            sys.path.remove(str(program.parent))
+    return ProgramRun(resources=recording.resources, invokes=recording.invokes, outputs=outputs)
+
+
+def run_offline(
+    program: Path,
+    config_file: Path,
+    *,
+    stack: str | None = None,
+    aws: OfflineAws | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ProgramRun:
+    """Run any Pulumi program offline under mocks, with a stack file's config: what ``pulumi preview`` would
+    register, without the Pulumi CLI, plugins or an AWS account.
+
+    ``program`` is the program's ``__main__.py`` (or its directory); the project name comes from the
+    ``Pulumi.yaml`` beside it. ``config_file`` has the ``Pulumi.<stack>.yaml`` shape: every key is used as
+    written, ``secure:`` values (which cannot be decrypted offline) become ``[secret]``. ``stack`` defaults to
+    the file's ``<stack>``. ``aws`` answers the AWS lookups (default: :class:`OfflineAws` in the configured
+    region), ``stack_outputs`` the ``pulumi.StackReference`` reads, by referenced stack name. Returns what was
+    registered (``resources``: type, name, parent, inputs, options, URN), the invokes and the stack outputs.
+    Bad input in the file raises :class:`~vllm_aws.ConfigError`.
+    """
+    main = program / "__main__.py" if program.is_dir() else program
+    raw, secret_keys = read_stack_file(config_file)
+    project_file = main.parent / "Pulumi.yaml"
+    project = str(read_yaml(project_file).get("name", NAMESPACE)) if project_file.is_file() else NAMESPACE
+    return run_program(
+        main,
+        raw,
+        secret_keys,
+        stack or config_file.stem.removeprefix("Pulumi."),
+        aws=aws,
+        project=project,
+        stack_outputs=stack_outputs,
+    )
+
+
+def resolved(value: Any) -> Any:
+    """The value of a stack output (an Output, or a plain value holding Outputs) once the offline run resolved it."""
+    return _sync_await(pulumi.Output.from_input(value).future())
+
+
+# The import name of the installed package (pyproject.toml); a checkout imports the same directory as components.
+INSTALLED_NAME = "vllm_aws"
+
+
+def share_installed_name() -> None:
+    """Make ``import vllm_aws`` give this package's own modules when it runs from a checkout as ``components``.
+
+    A program written against the installed package (examples/extra-model, the README's snippet, a user's stack)
+    then runs from the checkout unchanged, on the very modules the plan uses: never a second copy of the
+    package, whose classes (ConfigError, the components) would be different classes.
+    """
+    package = __name__.split(".")[0]
+    if package == INSTALLED_NAME or INSTALLED_NAME in sys.modules:
+        return
+    root = importlib.import_module(package)
+    for module in pkgutil.walk_packages(root.__path__, f"{package}."):
+        if not module.name.endswith(".__main__"):  # running it would run the CLI
+            importlib.import_module(module.name)
+    for name, module_object in list(sys.modules.items()):
+        if name == package or name.startswith(f"{package}."):
+            sys.modules[INSTALLED_NAME + name.removeprefix(package)] = module_object
+
+
+__all__ = [
+    "INSTALLED_NAME",
+    "STACK_REFERENCE_TYPE",
+    "ProgramRun",
+    "RecordedResource",
+    "Recording",
+    "RecordingMonitor",
+    "mock_engine",
+    "offline_id",
+    "redact",
+    "resolved",
+    "run_offline",
+    "run_program",
+    "share_installed_name",
+]

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..host.bootstrap import bootstrap_script, mount_cache_script
 from ..planner.plan import StackPlan
 from ..planner.vllm_args import render_args
-from .program import RecordedResource
+from .recorded import RecordedResource
 
 
 def write_artifacts(plan: StackPlan, resources: list[RecordedResource], out: Path) -> list[Path]:

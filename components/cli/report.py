@@ -14,7 +14,7 @@ from ..planner.cold_start import HOST_BOOT_SECONDS
 from ..planner.cost import HOURS_PER_MONTH
 from ..planner.plan import ModelPlan, StackPlan, hosts_for
 from ..planner.vllm_args import render_args
-from .program import RecordedResource
+from .recorded import RecordedResource
 
 SCHEMA_VERSION = 1
 

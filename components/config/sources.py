@@ -21,14 +21,9 @@ from .schema import SECRET_KEYS, SECRET_PLACEHOLDER, OutputSecret, SecretValue, 
 from .translate import parse_stack_config
 
 
-def raw_from_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
-    """Read a ``Pulumi.<stack>.yaml``-shaped file into un-namespaced keys.
-
-    Returns the raw map and the keys that are secrets. ``secure:`` values cannot be decrypted offline and
-    become the placeholder ``[secret]``; plain values of secret keys are kept (for offline checks) but
-    treated as secrets from here on. A file the Pulumi CLI would refuse (a key not of the form
-    ``<namespace>:<name>``, a ``secure:`` value no secrets manager can decrypt) is a ConfigError.
-    """
+def _config_map(path: Path) -> dict[str, Any]:
+    """The ``config:`` map of a stack file, refused as the Pulumi CLI would refuse it (a key not of the form
+    ``<namespace>:<name>``, a ``secure:`` value no secrets manager can decrypt): a ConfigError."""
     document = read_yaml(path)
     if not isinstance(document.get("config"), dict):
         raise ConfigError(
@@ -37,17 +32,45 @@ def raw_from_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
     issues = stack_file_issues(document)
     if issues:
         raise ConfigError(issues)
+    config: dict[str, Any] = document["config"]
+    return config
+
+
+def _is_encrypted(value: object) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def raw_from_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """Read a ``Pulumi.<stack>.yaml``-shaped file into un-namespaced keys.
+
+    Returns the raw map and the keys that are secrets. ``secure:`` values cannot be decrypted offline and
+    become the placeholder ``[secret]``; plain values of secret keys are kept (for offline checks) but
+    treated as secrets from here on. A file the Pulumi CLI would refuse is a ConfigError.
+    """
     raw: dict[str, Any] = {}
     secret_keys: list[str] = []
-    for full_key, value in document["config"].items():
+    for full_key, value in _config_map(path).items():
         namespace, key = parse_key(str(full_key)) or ("", "")
         if (namespace, key) == ("aws", "region"):
             raw["aws:region"] = value
         elif namespace == NAMESPACE:
-            is_encrypted = isinstance(value, dict) and set(value) == {"secure"}
-            if is_encrypted or key in SECRET_KEYS:
+            if _is_encrypted(value) or key in SECRET_KEYS:
                 secret_keys.append(key)
-            raw[key] = SECRET_PLACEHOLDER if is_encrypted else value
+            raw[key] = SECRET_PLACEHOLDER if _is_encrypted(value) else value
+    return raw, secret_keys
+
+
+def read_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """Every key of a ``Pulumi.<stack>.yaml``-shaped file, fully qualified (``<namespace>:<name>``), for any
+    program (:func:`components.cli.program.run_offline`), and the keys that are secrets: ``secure:`` values (the
+    placeholder ``[secret]`` offline) and the ``vllm-aws`` secret keys."""
+    raw: dict[str, Any] = {}
+    secret_keys: list[str] = []
+    for full_key, value in _config_map(path).items():
+        namespace, key = parse_key(str(full_key)) or ("", "")
+        if _is_encrypted(value) or (namespace == NAMESPACE and key in SECRET_KEYS):
+            secret_keys.append(f"{namespace}:{key}")
+        raw[f"{namespace}:{key}"] = SECRET_PLACEHOLDER if _is_encrypted(value) else value
     return raw, secret_keys
 
 

@@ -16,6 +16,8 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
+from .. import catalog
+
 MetricKind = Literal["counter", "gauge", "histogram"]
 
 # Kind of each vLLM metric the rules and dashboards use; every key must be in vllm_metric_names() (tested).
@@ -57,7 +59,7 @@ _IDENTIFIER = re.compile(r"(?<![\w:$.])[A-Za-z_:][\w:]*")
 @cache
 def vllm_metric_names() -> frozenset[str]:
     """Every ``vllm:`` metric name declared by vLLM 0.33.0 (read from the wheel; see the README's Catalogs)."""
-    text = resources.files("components.catalog").joinpath("vllm_metric_names.txt").read_text(encoding="utf-8")
+    text = resources.files(catalog).joinpath("vllm_metric_names.txt").read_text(encoding="utf-8")
     lines = (line.strip() for line in text.splitlines())
     return frozenset(line for line in lines if line and not line.startswith("#"))
 

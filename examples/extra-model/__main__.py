@@ -2,7 +2,7 @@
 
 Reads the listener, its security group, the network and the SSM parameter names that the vllm-aws stack exports
 (a ``pulumi.StackReference``), sizes and places the model with the vllm-aws planner, and creates one
-``VllmDeployment`` attached to that listener. Only the package's public API is used (``from components import``).
+``VllmDeployment`` attached to that listener. Only the package's public API is used (``from vllm_aws import``).
 
 The referenced stack's outputs are read as plain values (host placements must be known when resources are
 registered), hence the async entrypoint ``pulumi.run(main)`` (pulumi >= 3.254).
@@ -12,8 +12,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
-from components import (
+from vllm_aws import (
     DEFAULT_IMAGE,
     DLAMI_SSM_PARAMETER,
     AccessConfig,
