@@ -4,7 +4,7 @@ Run from the repository root after changing the component's inputs or outputs, a
 
     .venv/bin/python provider/generate_schema.py
 
-tests/test_provider.py fails while the committed file differs from what this script writes.
+tests/project/test_provider.py fails while the committed file differs from what this script writes.
 """
 
 import json

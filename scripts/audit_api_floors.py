@@ -10,7 +10,7 @@ release of a package from ``SCAN_FROM`` up to the installed one is fetched from 
 probe blocks ``pkg_resources``: Python 3.12+ virtual environments carry no setuptools, and setuptools 81 removed
 it, so a release that imports it fails on a fresh machine. Every release is probed, not a bisection (pulumi 3.165
 added a subpackage ``pulumi.run``; the function ``pulumi.run()`` came in 3.254), and an API's first release is the
-oldest from which all later ones have it. ``tests/test_api_floors.py`` checks the requirement files against
+oldest from which all later ones have it. ``tests/project/test_api_floors.py`` checks the requirement files against
 the result and fails on an API that was never audited.
 """
 

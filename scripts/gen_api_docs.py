@@ -3,7 +3,7 @@
 Rewrites the block between ``<!-- BEGIN_API_DOCS -->`` and ``<!-- END_API_DOCS -->``:
 
     python scripts/gen_api_docs.py           # rewrite README.md
-    python scripts/gen_api_docs.py --check   # exit 1 if README.md is stale (tests/test_package.py does this)
+    python scripts/gen_api_docs.py --check   # exit 1 if README.md is stale (tests/project/test_api_docs.py does this)
 
 Inputs come from each ``...Args`` model's ``model_fields`` (description, type, default, required, bounds);
 outputs from the ``pulumi.Output`` attributes declared on each component class and the docstring under each.

@@ -9,8 +9,6 @@ import pytest
 
 from components.cli.program import Recording, mock_engine
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture(autouse=True)
 def deploying_machine_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

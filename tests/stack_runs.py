@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
+
+from repo import PROJECT_DIR
 
 from components.cli.offline import OfflineAws
 from components.cli.program import ProgramRun, RecordedResource, run_program
@@ -13,7 +14,6 @@ from components.cli.report import plan_json
 from components.config import parse_stack_config, raw_from_stack_file
 from components.planner import plan_stack
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"
 
 

@@ -1,7 +1,7 @@
 """How many load-balancer objects and security-group rules the stack registers, from its configuration alone.
 
 Pure, so the quota check can run before any resource is registered. The counts mirror what
-``LoadBalancer``, ``ModelEndpoint``, ``GpuHost`` and ``Monitoring`` register; tests/test_quota_stack.py counts
+``LoadBalancer``, ``ModelEndpoint``, ``GpuHost`` and ``Monitoring`` register; tests/quotas/test_quota_stack.py counts
 the same things in a real program run, so a change to those components that changes a count fails there until
 this module follows.
 """

@@ -20,6 +20,7 @@ import pytest
 import yaml
 from import_graph import reachable, read_graph
 from pydantic import ValidationError
+from repo import DATA_DIR
 from tools import require_tool
 
 import components
@@ -49,7 +50,6 @@ from components.observability import (
     vllm_metric_names,
 )
 
-DATA_DIR = Path(__file__).parent / "data"
 UNIT_TESTS = DATA_DIR / "alert_rules_test.yml"
 SPEC = PrometheusSpec(stack="prod", region="eu-west-1")
 

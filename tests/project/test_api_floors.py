@@ -12,13 +12,12 @@ import importlib
 import json
 import re
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
+from repo import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 audit = importlib.import_module("audit_api_floors")
 

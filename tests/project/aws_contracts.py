@@ -195,7 +195,7 @@ def check_resource(resource: RecordedResource, contract: Contract) -> list[str]:
     covered |= set(contract.unchecked) | ({"tags"} if contract.tags else set())
     covered |= {"name"} if contract.auto_name else set()
     for name in sorted(set(inputs) - covered):
-        report(name, "no contract maps this input to its API member", "tests/aws_contract_table.py")
+        report(name, "no contract maps this input to its API member", "tests/project/aws_contract_table.py")
     return found
 
 

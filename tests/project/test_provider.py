@@ -8,7 +8,6 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -16,14 +15,14 @@ import pulumi
 import pytest
 import yaml
 from pulumi.provider.server import ComponentInitError
+from repo import DATA_DIR, PROJECT_DIR
 
 from components.cli.offline import OfflineAws
 from components.cli.program import RecordedResource, Recording, mock_engine
 from components.config import SECRET_PLACEHOLDER
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROVIDER_DIR = PROJECT_DIR / "provider"
-METASCHEMA = Path(__file__).parent / "data" / "pulumi-package-metaschema.json"
+METASCHEMA = DATA_DIR / "pulumi-package-metaschema.json"
 YAML_EXAMPLE = PROJECT_DIR / "examples" / "yaml" / "Pulumi.yaml"
 TOKEN = "vllm-aws:index:VllmDeployment"
 

@@ -7,10 +7,9 @@ file with the reason they cannot be reproduced (unknown GPU, unknown utilization
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
+from repo import DATA_DIR
 
 from components import catalog
 from components.catalog import GpuSpec
@@ -18,7 +17,7 @@ from components.planner.memory import GIB, ServingSettings, default_batch_limits
 
 OBSERVATIONS = {
     o["source"] + "#" + str(o["gpuMemoryUtilization"]): o
-    for o in yaml.safe_load((Path(__file__).parent / "data" / "kv_cache_observations.yaml").read_text())["observations"]
+    for o in yaml.safe_load((DATA_DIR / "kv_cache_observations.yaml").read_text())["observations"]
 }
 DENNISLEE = "https://github.com/dennislee22/vLLM-benchmarking/blob/"
 # RTX A5000 is not an AWS GPU: its CUDA total follows from the same log, where a 0.52 GiB CUDA-graph

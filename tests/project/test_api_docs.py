@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from repo import PROJECT_DIR
 
 
 def _generator() -> ModuleType:

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from repo import SNAPSHOTS_DIR
 from stack_runs import PROJECT_DIR
 from stack_runs import plan_document as document
 
 from components.cli.compare import compare
 from components.cli.diff_report import COMMENT_MARKER, render_diff_markdown
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
+SNAPSHOTS = SNAPSHOTS_DIR
 
 
 def names(entries: list[dict[str, Any]], type_: str | None = None) -> set[str]:

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
+from repo import PROJECT_DIR
 from tools import actionlint, shellcheck
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
 PULUMI_ACTION = "pulumi/actions@v7"

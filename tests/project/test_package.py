@@ -21,10 +21,10 @@ from importlib import util
 from pathlib import Path
 
 import pytest
+from repo import PROJECT_DIR
 
 import components
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Setuptools builds wheels on its own (without the `wheel` package) from this version on.
 MIN_SETUPTOOLS = (70, 1)
 # Never copied into the build tree: caches, virtual environments, earlier build output.

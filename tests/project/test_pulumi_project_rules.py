@@ -19,6 +19,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from repo import DATA_DIR, PROJECT_DIR
 
 from components.config import raw_from_stack_file
 from components.config.project_rules import (
@@ -30,8 +31,7 @@ from components.config.project_rules import (
 )
 from components.errors import ConfigError
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).parent / "data"
+DATA = DATA_DIR
 SCHEMA = json.loads((DATA / "pulumi-project-schema.json").read_text(encoding="utf-8"))
 PROJECT_FILES = [PROJECT_DIR / "Pulumi.yaml", *sorted((PROJECT_DIR / "examples").glob("*/Pulumi.yaml"))]
 STACK_FILES = [(p, s) for p in PROJECT_FILES for s in sorted(p.parent.glob("Pulumi.*.yaml"))]

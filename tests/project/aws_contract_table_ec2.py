@@ -1,4 +1,4 @@
-"""EC2 rows of the contract table (tests/aws_contract_table.py): security groups and their rules, instances,
+"""EC2 rows of the contract table (tests/project/aws_contract_table.py): security groups and their rules, instances,
 volumes and attachments. The EC2 model gives most members no constraint, so most limits here are quoted prose."""
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from components.config import SECRET_PLACEHOLDER
 from components.errors import ConfigError
 
 EXAMPLE_DIR = PROJECT_DIR / "examples" / "extra-model"
-# A passphrase-encrypted value's shape (v1:<12-byte nonce>:<ciphertext>, keyed by encryptionsalt): tests/test_config.
+# A passphrase-encrypted value's shape (v1:<12-byte nonce>:<ciphertext>, keyed by encryptionsalt), as test_config.
 SALT = "v1:AAECAwQFBgc=:v1:AAECAwQFBgcICQoL:KCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/"
 SECURE = "v1:AAECAwQFBgcICQoL:KCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/"
 
@@ -66,7 +66,7 @@ def test_the_extra_model_example_runs_from_its_directory(tmp_path: Path) -> None
         run_offline(EXAMPLE_DIR, stack_file, stack_outputs={reference: outputs})
     stack_file.write_text("\n".join(stack_file.read_text().splitlines()[:-2]) + "\n")
     run = run_offline(EXAMPLE_DIR, stack_file, stack_outputs={reference: outputs})
-    assert [h.name for h in of_type(run, "vllm-aws:index:GpuHost")] == ["qwen-7b-0", "qwen-7b-1"]
+    assert sorted(h.name for h in of_type(run, "vllm-aws:index:GpuHost")) == ["qwen-7b-0", "qwen-7b-1"]
     assert all(r.urn.startswith("urn:pulumi:extra::vllm-aws-extra-model::") for r in run.resources)
     assert run.outputs["instanceType"] == "g6.xlarge"
 

@@ -2,7 +2,7 @@
 
 The mocks accept anything; these tests check the recorded inputs of both shipped stacks and of a large stack at
 every maximum the config allows against botocore's service models and the limits AWS documents
-(tests/aws_contract_table.py), and prove the check fails on the values that broke the first `pulumi up`.
+(tests/project/aws_contract_table.py), and prove the check fails on the values that broke the first `pulumi up`.
 """
 
 from __future__ import annotations

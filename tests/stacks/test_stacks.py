@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pulumi
 import pytest
+from repo import PROJECT_DIR
 
 from components.cli.program import run_program
 from components.config import parse_stack_config, raw_from_stack_file
 from components.planner import plan_stack
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACK_FILES = sorted(PROJECT_DIR.glob("Pulumi.*.yaml"))
 PROGRAM = PROJECT_DIR / "__main__.py"
 

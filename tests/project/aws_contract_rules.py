@@ -1,7 +1,7 @@
 """Building blocks of the contract table: tag rules per service, and the limits AWS states only in prose.
 
 Each :class:`~aws_contracts.Source` names where a limit is written: a botocore model member whose documentation
-holds the quote (verified by tests/test_aws_contracts.py), or an AWS page or provider source file.
+holds the quote (verified by tests/project/test_aws_contracts.py), or an AWS page or provider source file.
 """
 
 from __future__ import annotations

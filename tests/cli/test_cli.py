@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from repo import PROJECT_DIR
 from tools import require_tool, shellcheck
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # The documented plan JSON shape (README "Plan JSON"). Adding keys is compatible; removing or renaming is not.
 TOP_KEYS = {

@@ -4,7 +4,7 @@ Read a row as: Pulumi input (camelCase, as pulumi-aws registers it) -> API membe
 provider code that makes the call is cited per contract (hashicorp/terraform-provider-aws, bridged by
 pulumi/pulumi-aws; create functions in ``internal/service/<svc>/<resource>.go``). Where the model's shapes carry
 no constraint (most of EC2, and ELBv2 attributes), a :class:`Rule` encodes the limit the model's documentation
-states (quoted, and the quote verified by tests/test_aws_contracts.py) or an AWS page states (URL).
+states (quoted, and the quote verified by tests/project/test_aws_contracts.py) or an AWS page states (URL).
 """
 
 from __future__ import annotations

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from repo import PROJECT_DIR
 
 
 @pytest.mark.parametrize(
