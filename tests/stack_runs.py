@@ -9,7 +9,7 @@ from typing import Any
 from repo import PROJECT_DIR
 
 from components.cli.offline import OfflineAws
-from components.cli.program import ProgramRun, RecordedResource, run_program
+from components.cli.program import ProgramRun, RecordedResource, Recording, run_program
 from components.cli.report import plan_json
 from components.config import parse_stack_config, raw_from_stack_file
 from components.planner import plan_stack
@@ -29,11 +29,11 @@ def run_stack(stack: str = "dev", aws: OfflineAws | None = None, **overrides: An
     return run_program(PROGRAM, raw, secret_keys, stack, aws=aws)
 
 
-def of_type(run: ProgramRun, type_: str) -> list[RecordedResource]:
+def of_type(run: ProgramRun | Recording, type_: str) -> list[RecordedResource]:
     return [r for r in run.resources if r.type == type_]
 
 
-def named(run: ProgramRun, name: str) -> RecordedResource:
+def named(run: ProgramRun | Recording, name: str) -> RecordedResource:
     (found,) = [r for r in run.resources if r.name == name]
     return found
 

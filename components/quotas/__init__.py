@@ -1,4 +1,5 @@
-"""Quotas."""
+"""What a stack needs of each AWS quota (needs, counts: pure) and the preview-time check of the account's limits
+(check). Re-exports needs, which was the module ``components.quotas`` before #11."""
 
 from .needs import (
     ALL_QUOTAS,
