@@ -43,7 +43,7 @@ StrInput = str | pulumi.Output[str]
 
 
 class HostPlacement(BaseModel):
-    """Where one replica host runs (see ``components.placement.place_model`` to compute these)."""
+    """Where one replica host runs (see ``components.network.lookup.place_model`` to compute these)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

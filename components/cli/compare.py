@@ -1,6 +1,6 @@
 """``plan --compare``: what a change does to resources, service, cost and capacity, from two plan documents.
 
-The resource part comes from the day-2 simulator (:mod:`components.simulate`): resources matched by URN and
+The resource part comes from the day-2 simulator (:mod:`components.cli.simulate`): resources matched by URN and
 alias as the engine matches them, each change classified by the provider's rules, the engine's step order, the
 blockers (changes that would fail at ``pulumi up``) and the disruptions per host and per model. What only
 ``pulumi preview`` can know (drift, provider defaults, values looked up in AWS at preview) is said in

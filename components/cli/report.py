@@ -90,7 +90,7 @@ def _driver_note(document: dict[str, Any]) -> str | None:
 def plan_json(
     stack: str, plan: StackPlan, resources: list[RecordedResource], quotas: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    """``quotas`` is the program's ``quotas`` stack output (``components.quotas.needs_json``)."""
+    """``quotas`` is the program's ``quotas`` stack output (``components.quotas.needs.needs_json``)."""
     warnings = [*plan.warnings]
     for model in plan.models:
         warnings.extend(model.warnings)

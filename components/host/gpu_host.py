@@ -71,8 +71,9 @@ class GpuHostArgs(BaseModel):
     driver: Annotated[
         DriverRequirement | None,
         Field(
-            description="The oldest NVIDIA driver the image's CUDA runs on (components.cuda.driver_requirement); "
-            "the bootstrap fails the readiness gate below it. Default: not checked."
+            description="The oldest NVIDIA driver the image's CUDA runs on "
+            "(components.catalog.cuda.driver_requirement); the bootstrap fails the readiness gate below it. "
+            "Default: not checked."
         ),
     ] = None
     ssh_user: Annotated[str, Field(description="The AMI's default user; pulumi-docker connects as it.")] = (

@@ -45,7 +45,7 @@ class ModelEndpointArgs(BaseModel):
             ge=routing.STACK_PRIORITIES.start,
             le=routing.MAX_PATH_PRIORITY,
             description="Priority of the path rule, unique on the listener; the host rule gets "
-            f"+{routing.HOST_RULE_OFFSET} (components.routing).",
+            f"+{routing.HOST_RULE_OFFSET} (components.network.routing).",
         ),
     ]
     domain: Annotated[str | None, Field(description="Also route <model>.<domain>. Default: path prefix only.")] = None

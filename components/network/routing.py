@@ -62,7 +62,7 @@ class Route:
     host: str | None = None
     rewrite: tuple[str, str] | None = None  # (regex, replacement) of an ALB url-rewrite transform
     # The rule's Name tag: ELBv2 tag values allow letters, digits, spaces and _ . : / = + - @ only (no `*`, `>`,
-    # `(`), so it says in words what the conditions say in patterns (components.aws_tags).
+    # `(`), so it says in words what the conditions say in patterns (components.config.aws_tags).
     description: str = field(default="", compare=False)
 
 

@@ -4,7 +4,7 @@ Sources (pulumi/pulumi @1b594989, ``pkg/resource/deploy/``):
 
 - ``step_generator.go`` ``generateStepsFromDiff``/``diff``: per resource, in this order: ``--replace``, a
   ``replaceWith`` resource replaced in this run, the ``deletedWith`` resource replaced, the provider's diff
-  (here: :mod:`components.simulate.provider_rules`) after ``ignoreChanges`` masking, a fired
+  (here: :mod:`components.cli.simulate.provider_rules`) after ``ignoreChanges`` masking, a fired
   ``replacementTrigger``, then ``replaceOnChanges`` (``applyReplaceOnChanges``).
 - Inputs that take a value from a resource replaced in this run are unknown until it exists, and the provider
   diffs them as changed (``calculateDependentReplacements`` turns them into computed values).

@@ -1,6 +1,6 @@
 """Cloud-init user-data of a GPU host, and the shell scripts it installs.
 
-Pure functions, no Pulumi: :class:`components.gpu_host.GpuHost` calls :func:`render_user_data` inside an
+Pure functions, no Pulumi: :class:`components.host.gpu_host.GpuHost` calls :func:`render_user_data` inside an
 ``Output.apply`` once the cache volume id is known. The host runs the AWS Deep Learning Base GPU AMI (Ubuntu
 24.04), which already carries the NVIDIA driver, Docker, the NVIDIA Container Toolkit and the AWS CLI, so
 the bootstrap only verifies them, mounts the model cache, fetches secrets and marks the host ready.
@@ -77,7 +77,7 @@ class BootstrapSpec(BaseModel):
     ssh_user: str = DLAMI_SSH_USER
     gpu: bool = True  # False on the dedicated monitoring host: no NVIDIA checks
     packages: tuple[str, ...] = ()  # distribution packages to install first (Docker on a plain AMI)
-    # The oldest NVIDIA driver the image's CUDA runs on (components.cuda); None: not checked. Only the CUDA
+    # The oldest NVIDIA driver the image's CUDA runs on (components.catalog.cuda); None: not checked. Only the CUDA
     # version and driver reach the user-data, so an image bump within one CUDA leaves it (and the host) alone.
     driver: DriverRequirement | None = None
 
