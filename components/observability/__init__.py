@@ -8,6 +8,7 @@ Pure functions, no Pulumi: the monitoring component writes these texts into the 
 
 from __future__ import annotations
 
+from components.observability.alert_rules import render_alert_rules
 from components.observability.dcgm import DCGM_COUNTERS_PATH, dcgm_counter_names, render_dcgm_counters
 from components.observability.grafana import (
     DASHBOARD_FOLDER,
@@ -43,8 +44,14 @@ from components.observability.prometheus import (
     STACK_TAG,
     VLLM_PORT,
     PrometheusSpec,
-    render_alert_rules,
     render_prometheus_config,
+)
+from components.observability.stack_alerts import (
+    EXPECTED_HOST_METRIC,
+    EXPECTED_SERVER_METRIC,
+    WATCHDOG_ALERT,
+    ExpectedModel,
+    StackAlertsSpec,
 )
 
 __all__ = [
@@ -52,6 +59,8 @@ __all__ = [
     "DASHBOARD_FOLDER",
     "DCGM_COUNTERS_PATH",
     "DCGM_EXPORTER_PORT",
+    "EXPECTED_HOST_METRIC",
+    "EXPECTED_SERVER_METRIC",
     "GPU_HOST_ROLE",
     "GRAFANA_DASHBOARDS_DIR",
     "GRAFANA_PORT",
@@ -70,7 +79,10 @@ __all__ = [
     "STACK_TAG",
     "VLLM_METRIC_KINDS",
     "VLLM_PORT",
+    "WATCHDOG_ALERT",
+    "ExpectedModel",
     "PrometheusSpec",
+    "StackAlertsSpec",
     "dcgm_counter_names",
     "exposed_vllm_metric_names",
     "metric_names_in_expression",
