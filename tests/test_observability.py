@@ -25,6 +25,7 @@ from tools import require_tool
 from components import observability
 from components.observability import (
     ALERT_RULES_FILE_NAME,
+    ALERTMANAGER_ADDRESS,
     DCGM_COUNTERS_PATH,
     DCGM_EXPORTER_PORT,
     GRAFANA_DASHBOARDS_DIR,
@@ -272,7 +273,7 @@ def test_multi_server_config_passes_promtool_check_config(tmp_path: Path) -> Non
 def test_prometheus_sends_alerts_to_the_alertmanager_container_only_when_given_one(tmp_path: Path) -> None:
     plain = yaml.safe_load(render_prometheus_config(SPEC))
     assert "alerting" not in plain  # the config the stack ships until it runs an Alertmanager
-    spec = PrometheusSpec(stack="prod", region="eu-west-1", alertmanager="alertmanager:9093")
+    spec = PrometheusSpec(stack="prod", region="eu-west-1", alertmanager=ALERTMANAGER_ADDRESS)
     config = yaml.safe_load(render_prometheus_config(spec))
     # The container's name on the monitoring Docker network, as Grafana reaches Prometheus.
     assert config["alerting"] == {"alertmanagers": [{"static_configs": [{"targets": ["alertmanager:9093"]}]}]}
