@@ -1,5 +1,6 @@
-"""Everything the monitoring host's Prometheus and Grafana read: scrape config, alert rules, provisioning, dashboards;
-and the counters file of the GPU hosts' dcgm-exporter (the fields those rules and dashboards query).
+"""Everything the monitoring host's Prometheus, Alertmanager and Grafana read: scrape config, alert rules, alert
+routing, provisioning, dashboards; and the counters file of the GPU hosts' dcgm-exporter (the fields those rules
+and dashboards query).
 
 Pure functions, no Pulumi: the monitoring component writes these texts into the containers' files. Each
 ``vllm:`` metric name they use is checked against the metric names of the pinned vLLM release
@@ -8,6 +9,19 @@ Pure functions, no Pulumi: the monitoring component writes these texts into the 
 
 from __future__ import annotations
 
+from components.observability.alert_rules import render_alert_rules
+from components.observability.alertmanager import (
+    ALERTMANAGER_ADDRESS,
+    ALERTMANAGER_CONFIG_PATH,
+    ALERTMANAGER_IMAGE,
+    ALERTMANAGER_PORT,
+    ALERTMANAGER_SECRETS_DIR,
+    ALERTS_WEBHOOK_URL_FILE,
+    HEARTBEAT_WEBHOOK_URL_FILE,
+    AlertDestination,
+    AlertmanagerSpec,
+    render_alertmanager_config,
+)
 from components.observability.dcgm import DCGM_COUNTERS_PATH, dcgm_counter_names, render_dcgm_counters
 from components.observability.grafana import (
     DASHBOARD_FOLDER,
@@ -43,18 +57,33 @@ from components.observability.prometheus import (
     STACK_TAG,
     VLLM_PORT,
     PrometheusSpec,
-    render_alert_rules,
     render_prometheus_config,
+)
+from components.observability.stack_alerts import (
+    EXPECTED_HOST_METRIC,
+    EXPECTED_SERVER_METRIC,
+    WATCHDOG_ALERT,
+    ExpectedModel,
+    StackAlertsSpec,
 )
 
 __all__ = [
+    "ALERTMANAGER_ADDRESS",
+    "ALERTMANAGER_CONFIG_PATH",
+    "ALERTMANAGER_IMAGE",
+    "ALERTMANAGER_PORT",
+    "ALERTMANAGER_SECRETS_DIR",
+    "ALERTS_WEBHOOK_URL_FILE",
     "ALERT_RULES_FILE_NAME",
     "DASHBOARD_FOLDER",
     "DCGM_COUNTERS_PATH",
     "DCGM_EXPORTER_PORT",
+    "EXPECTED_HOST_METRIC",
+    "EXPECTED_SERVER_METRIC",
     "GPU_HOST_ROLE",
     "GRAFANA_DASHBOARDS_DIR",
     "GRAFANA_PORT",
+    "HEARTBEAT_WEBHOOK_URL_FILE",
     "MAX_SERVERS_PER_HOST",
     "MODEL_TAG",
     "NODE_EXPORTER_PORT",
@@ -70,11 +99,17 @@ __all__ = [
     "STACK_TAG",
     "VLLM_METRIC_KINDS",
     "VLLM_PORT",
+    "WATCHDOG_ALERT",
+    "AlertDestination",
+    "AlertmanagerSpec",
+    "ExpectedModel",
     "PrometheusSpec",
+    "StackAlertsSpec",
     "dcgm_counter_names",
     "exposed_vllm_metric_names",
     "metric_names_in_expression",
     "render_alert_rules",
+    "render_alertmanager_config",
     "render_dashboards",
     "render_dcgm_counters",
     "render_grafana_dashboard_provider",
