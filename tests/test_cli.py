@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +96,23 @@ def test_plan_json_has_the_documented_shape(stack: str) -> None:
     assert "::vllm-aws:index:VllmDeployment$vllm-aws:index:GpuHost$aws:ec2/instance:Instance::" in instance["urn"]
     assert set(document["cost"]) == {"hourlyUsd", "monthlyUsd", "note"}
     assert document["quotas"] and all(set(quota) == QUOTA_KEYS for quota in document["quotas"])
+
+
+def test_the_same_config_prints_the_same_plan_json_byte_for_byte() -> None:
+    # The mock engine receives inputs as protobuf Structs, whose maps iterate in a per-process order: two runs
+    # printed the same plan with keys in different orders, so a PR diff or a byte comparison saw changes.
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "components", "plan", "--stack", "prod", "--format", "json"],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert runs[0] == runs[1]
 
 
 def test_plan_table_is_readable_and_markdown_is_a_table() -> None:

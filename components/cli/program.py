@@ -228,11 +228,15 @@ def _forget_failed_program() -> None:
 
 
 def redact(value: Any) -> Any:
-    """Replace every secret (wire-wrapped) value, however deeply nested, with ``[secret]``."""
+    """Replace every secret (wire-wrapped) value, however deeply nested, with ``[secret]``; order map keys.
+
+    Inputs arrive as a protobuf ``Struct``, whose map iterates in no fixed order from one process to the next, so
+    the keys are sorted: the same program and config must print the same plan JSON, byte for byte.
+    """
     if isinstance(value, Mapping):
         if value.get(_SECRET_SIG) == _SECRET_VALUE:
             return SECRET_PLACEHOLDER
-        return {key: redact(item) for key, item in value.items()}
+        return {key: redact(value[key]) for key in sorted(value)}
     if isinstance(value, list | tuple):
         return [redact(item) for item in value]
     return value
