@@ -34,6 +34,7 @@ BUILD_IGNORE = shutil.ignore_patterns(
 PACKAGE_DATA = (
     "catalog/gpus.yaml",
     "catalog/instances.json",
+    "catalog/model_snapshot.json",
     "catalog/models.yaml",
     "catalog/vllm_serve_flags.json",
     "catalog/vllm_metric_names.txt",

@@ -1,7 +1,8 @@
 """GPU instance and model architecture catalogs (data files beside this module) and their loaders.
 
 The data files say where each number comes from and when it was collected; prices are approximate.
-Submodule aws_instances: every instance type, prices per region and AZ.
+Submodules: aws_instances (every instance type, prices per region and AZ), hub (any Hugging Face model's shape:
+Hub, disk cache, bundled snapshot), hf_config and model_shape (config.json -> ModelShape).
 """
 
 from __future__ import annotations
