@@ -33,7 +33,8 @@ BUILD_IGNORE = shutil.ignore_patterns(
 
 PACKAGE_DATA = (
     "catalog/gpus.yaml",
-    "catalog/instances.yaml",
+    "catalog/instances.json",
+    "catalog/model_snapshot.json",
     "catalog/models.yaml",
     "catalog/vllm_serve_flags.json",
     "catalog/vllm_metric_names.txt",
@@ -155,6 +156,8 @@ def test_pip_install_into_a_fresh_venv_ships_code_and_data(tmp_path: Path) -> No
     package = site_packages / "components"
     for data in PACKAGE_DATA:
         assert (package / data).is_file(), f"{data} is not installed: check [tool.setuptools.package-data]"
+    # The instance catalog's generator inputs (a 270 KB CSV) stay in the repository.
+    assert not (package / "catalog" / "source").exists()
 
     outside = tmp_path / "elsewhere"
     outside.mkdir()
