@@ -30,7 +30,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components import aws_ids, aws_tags, routing
+from components import aws_ids, aws_tags, routing, secret_values
 from components._naming import MODEL_NAME_MAX, target_group_name
 from components.errors import NAMESPACE, ConfigError, ConfigIssue, did_you_mean, key_path
 from components.pulumi_project_rules import parse_key, read_yaml, stack_file_issues
@@ -420,6 +420,35 @@ class StackConfig(_ConfigModel):
             raise ValueError("is not an AWS region. Fix: e.g. `pulumi config set aws:region us-east-1`")
         return value
 
+    @field_validator("api_key")
+    @classmethod
+    def _usable_api_key(cls, value: SecretInput | None) -> SecretInput | None:
+        # An Output is only ever given by a program building the config itself; its value is not known here.
+        if isinstance(value, SecretStr):
+            key = value.get_secret_value()
+            if not key:
+                raise ValueError(
+                    "is empty: vLLM would serve /v1 without authentication. Fix: set a key "
+                    "(`pulumi config set --secret vllm-aws:apiKey ...`) or remove it to have one generated"
+                )
+            if problem := secret_values.ssm_value_problem(key) or secret_values.bearer_token_problem(key):
+                raise ValueError(
+                    f"{problem}. Fix: use printable ASCII without {{{{...}}}}, at most "
+                    f"{secret_values.SSM_STANDARD_VALUE_BYTES} bytes, e.g. `openssl rand -hex 32`"
+                )
+        return value
+
+    @field_validator("hf_token")
+    @classmethod
+    def _storable_hf_token(cls, value: SecretInput | None) -> SecretInput | None:
+        if isinstance(value, SecretStr):
+            token = value.get_secret_value()
+            if not token:
+                raise ValueError("is empty. Fix: remove it (ungated models need no token) or set the token")
+            if problem := secret_values.ssm_value_problem(token):
+                raise ValueError(f"{problem}. Fix: set the token exactly as Hugging Face shows it (hf_...)")
+        return value
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Self:
         seen: dict[str, int] = {}
@@ -682,9 +711,11 @@ def load_stack_config() -> StackConfig:
     if region is not None:
         raw["aws:region"] = region
     for key in SECRET_KEYS:
-        secret = config.get_secret(key)
+        # What get_secret reads too (pulumi/config.py: Output.secret(self.get(key))), kept as a SecretStr so the
+        # value is validated like a plain file's before anything is registered; secret_output marks it secret.
+        secret = config.get(key)
         if secret is not None:
-            raw[key] = secret
+            raw[key] = SecretStr(secret)
     return parse_stack_config(raw)
 
 

@@ -28,9 +28,10 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import ValidationError
+from secret_stubs import CANARY, HOSTILE_VALUES, read_vllm_dump, write_vllm_stub
 from tools import require_tool, shellcheck
 
-from components import bootstrap
+from components import bootstrap, containers
 from components.bootstrap import BootstrapSpec, cache_device_path, render_user_data
 from components.cuda import driver_requirement
 
@@ -225,11 +226,20 @@ def write_stub(path: Path, body: str) -> None:
     path.chmod(0o755)
 
 
+def set_parameter(ssm: Path, name: str, value: str) -> None:
+    (ssm / name.replace("/", "%")).write_bytes(value.encode("utf-8"))
+
+
 @dataclass
 class BootstrapHost:
     root: Path
     settings: Path
     env: dict[str, str]
+    ssm: Path
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "etc/secrets"
 
     @property
     def calls(self) -> str:
@@ -237,7 +247,9 @@ class BootstrapHost:
         return path.read_text() if path.exists() else ""
 
     def run(self) -> subprocess.CompletedProcess[str]:
-        return run("bash", SCRIPTS["bootstrap.sh"], self.settings, env=self.env, check=False)
+        # In its own directory: where a command hidden in a secret value would leave its file.
+        command = ["bash", str(SCRIPTS["bootstrap.sh"]), str(self.settings)]
+        return subprocess.run(command, cwd=self.root, env=self.env, capture_output=True, text=True, check=False)
 
 
 @pytest.fixture
@@ -256,19 +268,25 @@ def bootstrap_host(tmp_path: Path) -> BootstrapHost:
         '    printf "%s\\n%s\\n" "$STUB_DRIVER_VERSION" "$STUB_DRIVER_VERSION"\n'
         'else\n    echo "GPU 0: NVIDIA L4"\nfi\n',
     )
-    cases = "\n".join(f"    {name}) printf '%s\\n' {shlex.quote(v)} ;;" for name, v in STUB_SECRETS.items())
+    # Like `aws ssm get-parameter ... --query Parameter.Value --output text`: the value, then one newline
+    # (aws/aws-cli awscli/text.py _format_text). Values are files, so any byte can be served.
+    ssm = tmp_path / "ssm"
+    ssm.mkdir()
+    for parameter, value in STUB_SECRETS.items():
+        set_parameter(ssm, parameter, value)
     write_stub(
         bin_dir / "aws",
         f'echo "aws $*" >>{calls}\n'
         "while [[ $# -gt 0 && $1 != --name ]]; do shift; done\n"
-        f'case "$2" in\n{cases}\n    *) echo "ParameterNotFound: $2" >&2; exit 254 ;;\nesac\n',
+        f'value={ssm}/"${{2//\\//%}}"\n'
+        'if [[ -f $value ]]; then cat -- "$value"; printf "\\n"; else echo "ParameterNotFound: $2" >&2; exit 254; fi\n',
     )
     mount_stub = bin_dir / "mount-cache"
     write_stub(mount_stub, f'echo "mount-cache $*" >>{calls}\n')
     settings = tmp_path / "bootstrap.env"
     text = bootstrap.settings_env(SPEC)
     for old, new in [
-        (bootstrap.SECRETS_ENV_FILE, tmp_path / "etc/secrets.env"),
+        (bootstrap.SECRETS_DIR, tmp_path / "etc/secrets"),
         (bootstrap.READY_MARKER, tmp_path / "lib/ready"),
         (bootstrap.BOOTSTRAP_LOG, tmp_path / "log/bootstrap.log"),
         (bootstrap.MOUNT_CACHE_PATH, mount_stub),
@@ -278,7 +296,7 @@ def bootstrap_host(tmp_path: Path) -> BootstrapHost:
     settings.write_text(text + "VLLM_AWS_SSM_ATTEMPTS=2\n")
     # The driver of the current Deep Learning Base AMI (Ubuntu 24.04, 2026-07 release notes).
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STUB_DRIVER_VERSION": "595.71.05"}
-    return BootstrapHost(tmp_path, settings, env)
+    return BootstrapHost(tmp_path, settings, env, ssm)
 
 
 def test_bootstrap_runs_every_phase_and_writes_secrets_privately(bootstrap_host: BootstrapHost) -> None:
@@ -286,12 +304,13 @@ def test_bootstrap_runs_every_phase_and_writes_secrets_privately(bootstrap_host:
     for _ in range(2):  # idempotent: the second run (a reboot) gives the same result
         result = host.run()
         assert result.returncode == 0, result.stdout + result.stderr
-    secrets = host.root / "etc/secrets.env"
-    assert secrets.read_text() == (
-        f"HF_TOKEN={STUB_SECRETS['/vllm-aws/prod/hf-token']}\nVLLM_API_KEY={STUB_SECRETS['/vllm-aws/prod/api-key']}\n"
-    )
-    assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
-    assert list((host.root / "etc").iterdir()) == [secrets]  # no temp file left behind
+    # One file per secret, named after its variable, holding the value and nothing else (no KEY=, no newline).
+    assert {p.name: p.read_text() for p in host.secrets.iterdir()} == {
+        "HF_TOKEN": STUB_SECRETS["/vllm-aws/prod/hf-token"],
+        "VLLM_API_KEY": STUB_SECRETS["/vllm-aws/prod/api-key"],
+    }
+    assert stat.S_IMODE(host.secrets.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in host.secrets.iterdir())
     assert (host.root / "lib/ready").exists()
     assert (host.root / "cache/huggingface").is_dir() and (host.root / "cache/vllm").is_dir()
 
@@ -323,9 +342,70 @@ def test_bootstrap_failure_leaves_host_not_ready(bootstrap_host: BootstrapHost) 
     assert result.returncode != 0
     assert not (host.root / "lib/ready").exists()  # the previous boot's marker does not survive a failed run
     assert "FAILED phase=fetch-secrets" in (host.root / "log/bootstrap.log").read_text()
-    # The previous secrets file is kept whole; the half-written temp file is gone.
-    assert [p.name for p in (host.root / "etc").iterdir()] == ["secrets.env"]
+    # The previous secret files are kept whole; the half-written temp file is gone.
+    assert sorted(p.name for p in host.secrets.iterdir()) == ["HF_TOKEN", "VLLM_API_KEY"]
     assert STUB_SECRETS["/vllm-aws/prod/hf-token"] not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("value", list(HOSTILE_VALUES.values()), ids=list(HOSTILE_VALUES))
+def test_a_secret_reaches_vllm_byte_for_byte_from_ssm(bootstrap_host: BootstrapHost, value: str) -> None:
+    """SSM (stub CLI) -> the real bootstrap -> the secret files -> the real entrypoint -> `vllm` (stub): same bytes."""
+    host = bootstrap_host
+    for parameter in STUB_SECRETS:
+        set_parameter(host.ssm, parameter, value)
+    result = host.run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = value.encode("utf-8")
+    assert (host.secrets / "VLLM_API_KEY").read_bytes() == expected
+    assert (host.secrets / "HF_TOKEN").read_bytes() == expected
+
+    entrypoint = host.root / "entrypoint"
+    entrypoint.write_text(containers.entrypoint_script())
+    write_vllm_stub(host.root / "bin", host.root / "vllm.json")
+    marker = host.root / "warm"
+    marker.touch()
+    served = subprocess.run(
+        ["bash", str(entrypoint), "org/model", "--served-model-name", "m"],
+        cwd=host.root,
+        env={
+            "PATH": f"{host.root / 'bin'}:/usr/bin:/bin",
+            "VLLM_AWS_SECRETS_DIR": str(host.secrets),
+            "VLLM_AWS_WARM_MARKER": str(marker),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert served.returncode == 0, served.stderr
+    argv, env = read_vllm_dump(host.root / "vllm.json")
+    assert argv == ["serve", "org/model", "--served-model-name", "m"]
+    assert env["VLLM_API_KEY"] == expected and env["HF_TOKEN"] == expected
+    assert not (host.root / CANARY).exists()  # nothing evaluated the value
+    if len(value.strip()) >= 8:
+        outputs = result.stdout + result.stderr + served.stdout + served.stderr
+        assert value not in outputs and value not in (host.root / "log/bootstrap.log").read_text()
+
+
+def test_bootstrap_keeps_only_the_configured_secrets(bootstrap_host: BootstrapHost) -> None:
+    host = bootstrap_host
+    assert host.run().returncode == 0
+    host.settings.write_text(host.settings.read_text().replace("HF_TOKEN=/vllm-aws/prod/hf-token ", ""))
+    (host.secrets / ".VLLM_API_KEY.AbC123").write_text("left by a run cut short")
+    result = host.run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [p.name for p in host.secrets.iterdir()] == ["VLLM_API_KEY"]
+    assert "removed HF_TOKEN: no longer configured" in result.stdout
+
+
+def test_bootstrap_refuses_output_that_is_not_a_value(bootstrap_host: BootstrapHost) -> None:
+    # The CLI always ends a text value with a newline; without it the output is not what the parser expects.
+    host = bootstrap_host
+    stub = host.root / "bin/aws"
+    stub.write_text(stub.read_text().replace('printf "\\n"; ', ""))
+    result = host.run()
+    assert result.returncode != 0
+    assert "the AWS CLI printed no value for SSM parameter" in result.stdout
+    assert not host.secrets.exists() or not any(host.secrets.iterdir())
 
 
 @pytest.mark.parametrize(

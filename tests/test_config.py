@@ -17,6 +17,7 @@ from components.config import (
     load_stack_config,
     parse_stack_config,
     raw_from_stack_file,
+    secret_output,
     to_pulumi_config,
 )
 from components.errors import ConfigError, key_path
@@ -86,20 +87,33 @@ def test_to_pulumi_config_namespaces_and_json_encodes() -> None:
 
 
 @pulumi.runtime.test
-def test_load_from_pulumi_config_keeps_secrets_as_outputs(pulumi_mocks: object) -> None:
+def test_load_from_pulumi_config_keeps_secrets_secret(pulumi_mocks: object) -> None:
     pulumi.runtime.set_all_config(
         {"vllm-aws:models": json.dumps([MODEL]), "vllm-aws:hfToken": "hf_secret_value", "aws:region": "eu-west-1"},
         ["vllm-aws:hfToken"],
     )
     config = load_stack_config()
     assert config.region == "eu-west-1"
-    assert isinstance(config.hf_token, pulumi.Output)
+    # Held as a SecretStr (validated like a plain file's value), handed to resources as a Pulumi secret.
+    assert isinstance(config.hf_token, SecretStr)
     assert "hf_secret_value" not in repr(config)
+    token = secret_output(config.hf_token)
 
-    def check(is_secret: bool) -> None:
-        assert is_secret
+    def check(values: list[object]) -> None:
+        assert values == [True, "hf_secret_value"]
 
-    return pulumi.Output.from_input(config.hf_token.is_secret()).apply(check)
+    return pulumi.Output.all(token.is_secret(), token).apply(check)
+
+
+@pulumi.runtime.test
+def test_load_from_pulumi_config_validates_the_api_key_before_anything_is_registered(pulumi_mocks: object) -> None:
+    pulumi.runtime.set_all_config(
+        {"vllm-aws:models": json.dumps([MODEL]), "vllm-aws:apiKey": "xyzzy\n"}, ["vllm-aws:apiKey"]
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config()
+    assert [issue.path for issue in caught.value.issues] == ["vllm-aws:apiKey"]
+    assert "xyzzy" not in str(caught.value)
 
 
 @pulumi.runtime.test
