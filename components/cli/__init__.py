@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import pulumi
 
 from components.cli.diff_report import render_diff_markdown, render_diff_text
+from components.cli.endings import end_by_signal
 from components.cli.offline import OfflineAws, volume_zones_of
 from components.cli.program import run_program
 from components.cli.report import plan_json, render_markdown, render_table
@@ -45,9 +47,12 @@ def _parser() -> argparse.ArgumentParser:
         ("render", "write what the hosts will run (vLLM args, user-data, Prometheus config) to a directory"),
     ):
         sub = commands.add_parser(name, help=help_text)
-        source = sub.add_mutually_exclusive_group()
-        source.add_argument("--stack", default="dev", help="read Pulumi.<stack>.yaml (default: dev)")
-        source.add_argument("--config", type=Path, help="read this file (Pulumi.<stack>.yaml shape) instead")
+        sub.add_argument(
+            "--stack",
+            help="the stack: reads Pulumi.<stack>.yaml, or with --config names the stack that file configures "
+            "(default: dev, or the --config file's name without `Pulumi.`)",
+        )
+        sub.add_argument("--config", type=Path, help="read this file (Pulumi.<stack>.yaml shape) instead")
         sub.add_argument(
             "--project-dir",
             type=Path,
@@ -87,10 +92,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> tuple[str, dict[str, Any], list[str], StackPlan]:
-    path = args.config.resolve() if args.config else args.project_dir / f"Pulumi.{args.stack}.yaml"
+    path = args.config.resolve() if args.config else args.project_dir / f"Pulumi.{args.stack or 'dev'}.yaml"
     # Pulumi runs the program from the project directory: relative paths in config mean the same here.
     os.chdir(args.project_dir)
-    stack = args.config.stem.removeprefix("Pulumi.") if args.config else args.stack
+    # The stack name reaches resource inputs (SSM parameter names, tags): two files of one stack must plan alike.
+    stack = args.stack or (args.config.stem.removeprefix("Pulumi.") if args.config else "dev")
     if not path.is_file():
         raise ConfigError.single(str(path), None, "does not exist", "pass --stack NAME or --config FILE")
     project_file = args.project_dir / "Pulumi.yaml"
@@ -158,6 +164,17 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a reader that went away shows here, not in the interpreter's last flush
+    except BrokenPipeError:
+        end_by_signal(signal.SIGPIPE)
+    except KeyboardInterrupt:
+        end_by_signal(signal.SIGINT)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "plan" and args.compare is None and (args.fail_on_blockers or args.fresh_runner or args.replace):
