@@ -19,6 +19,7 @@ import pulumi
 from components.cli.diff_report import render_diff_markdown, render_diff_text
 from components.cli.endings import end_by_signal
 from components.cli.offline import OfflineAws, volume_zones_of
+from components.cli.out_dir import OutDirError
 from components.cli.program import run_program
 from components.cli.report import plan_json, render_markdown, render_table
 from components.config import parse_stack_config, raw_from_stack_file
@@ -184,4 +185,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except (ConfigError, pulumi.RunError) as error:
         # RunError: the program itself rejected the config (e.g. no AZ offers the instance type).
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OutDirError as error:
+        print(f"error: render --out {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
