@@ -36,6 +36,7 @@ PACKAGE_DATA = (
     "catalog/instances.yaml",
     "catalog/models.yaml",
     "catalog/vllm_serve_flags.json",
+    "catalog/vllm_serve_json_flags.json",
     "catalog/vllm_metric_names.txt",
     "bootstrap/bootstrap.sh",
     "bootstrap/mount-cache.sh",
