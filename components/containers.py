@@ -13,6 +13,10 @@ from components.vllm_args import VLLM_PORT
 
 # Inside the container: the host's root-only secrets file, mounted read-only, and the entrypoint.
 CONTAINER_SECRETS_FILE = "/run/vllm-aws/secrets.env"
+# What the entrypoint reads. Not VLLM_*: vLLM owns that prefix and warns about every name its envs.py does not
+# define ("Unknown vLLM environment variable detected", vllm/platforms/interface.py validate_environ, 0.33.0).
+SECRETS_FILE_ENV = "ENTRYPOINT_SECRETS_FILE"
+WARM_MARKER_ENV = "ENTRYPOINT_WARM_MARKER"
 ENTRYPOINT_PATH = "/usr/local/bin/vllm-aws-entrypoint"
 HEALTH_URL = f"http://127.0.0.1:{VLLM_PORT}/health"
 HEALTH_INTERVAL_SECONDS = 30
@@ -50,15 +54,19 @@ def server_slots(tensor_parallel_size: int, servers_on_host: int, gpu_count: int
     ]
 
 
-def container_env() -> list[str]:
+def container_env(warm_marker_path: str) -> list[str]:
     """Non-secret environment; HF_TOKEN and VLLM_API_KEY come from the mounted secrets file instead."""
     return [
         f"HF_HOME={HF_HOME_DIR}",
         f"VLLM_CACHE_ROOT={VLLM_CACHE_DIR}",
         "VLLM_NO_USAGE_STATS=1",
         "DO_NOT_TRACK=1",
-        "HF_HUB_ENABLE_HF_TRANSFER=1",  # hf_transfer ships in the image: parallel downloads on first boot
-        f"VLLM_AWS_SECRETS_FILE={CONTAINER_SECRETS_FILE}",
+        # Parallel first-boot downloads. huggingface_hub 1.0 dropped hf_transfer for hf-xet (huggingface/
+        # huggingface_hub#3444) and only warns about HF_HUB_ENABLE_HF_TRANSFER (constants.py); vLLM 0.33 needs
+        # huggingface_hub>=1.31, whose high-performance switch is this one.
+        "HF_XET_HIGH_PERFORMANCE=1",
+        f"{SECRETS_FILE_ENV}={CONTAINER_SECRETS_FILE}",
+        f"{WARM_MARKER_ENV}={warm_marker_path}",
     ]
 
 
@@ -86,13 +94,13 @@ def entrypoint_script() -> str:
     """
     return f"""#!/bin/bash
 set -euo pipefail
-if [[ -r ${{VLLM_AWS_SECRETS_FILE:-}} ]]; then
+if [[ -r ${{{SECRETS_FILE_ENV}:-}} ]]; then
     set -a
     # shellcheck disable=SC1090
-    . "$VLLM_AWS_SECRETS_FILE"
+    . "${SECRETS_FILE_ENV}"
     set +a
 fi
-marker=${{VLLM_AWS_WARM_MARKER:?}}
+marker=${{{WARM_MARKER_ENV}:?}}
 if [[ -f $marker ]]; then
     export HF_HUB_OFFLINE=1
 else

@@ -62,8 +62,8 @@ def test_entrypoint_sources_secrets_without_echoing_them(tmp_path: Path) -> None
         ["bash", str(entrypoint), "my/model", "--max-model-len", "8192"],
         env={
             "PATH": f"{bin_dir}:/usr/bin:/bin",
-            "VLLM_AWS_SECRETS_FILE": str(secrets),
-            "VLLM_AWS_WARM_MARKER": str(marker),
+            containers.SECRETS_FILE_ENV: str(secrets),
+            containers.WARM_MARKER_ENV: str(marker),
         },
         capture_output=True,
         text=True,
