@@ -21,7 +21,9 @@ from components.cli.endings import end_by_signal
 from components.cli.offline import OfflineAws, volume_zones_of
 from components.cli.out_dir import OutDirError
 from components.cli.program import run_program
+from components.cli.progress import Progress
 from components.cli.report import plan_json, render_markdown, render_table
+from components.cli.topology import topology_mermaid
 from components.config import parse_stack_config, raw_from_stack_file
 from components.diff import compare
 from components.errors import ConfigError
@@ -116,14 +118,15 @@ def _plan(args: argparse.Namespace) -> int:
     stack, raw, secret_keys, plan = _load(args)
     # Compared with a deployed plan, its volumes exist: hosts follow them to their zones, as in a real preview.
     existing = OfflineAws(region=plan.config.region, volume_zones=volume_zones_of(old_document or {}))
-    run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack, aws=existing)
+    with Progress() as progress:
+        run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack, aws=existing, on_register=progress)
     document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"))
     if old_document is not None:
         diff = compare(old_document, document, fresh_runner=args.fresh_runner, replace=args.replace)
         if args.format == "json":
             print(json.dumps(diff, indent=2))
         elif args.format == "markdown":
-            print(render_diff_markdown(diff))
+            print(render_diff_markdown(diff, topology=topology_mermaid(document)))
         else:
             print(render_diff_text(diff))
         return EXIT_BLOCKERS if args.fail_on_blockers and diff["blockers"] else 0
@@ -158,7 +161,8 @@ def _read_old_plan(path: Path) -> dict[str, Any]:
 
 def _render(args: argparse.Namespace) -> int:
     stack, raw, secret_keys, plan = _load(args)
-    run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack)
+    with Progress() as progress:
+        run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack, on_register=progress)
     for path in write_artifacts(plan, run.resources, args.out):
         print(path)
     return 0
