@@ -42,7 +42,15 @@ MODEL_KEYS = {
     "cost",
     "vllmArgs",
 }
-FIT_KEYS = {"weightsGib", "reserveGib", "kvCacheGibPerGpu", "kvCacheTokens", "maxConcurrency", "maxModelLen"}
+FIT_KEYS = {
+    "gpuMemoryGib",
+    "weightsGib",
+    "reserveGib",
+    "kvCacheGibPerGpu",
+    "kvCacheTokens",
+    "maxConcurrency",
+    "maxModelLen",
+}
 COLD_START_KEYS = {"firstBootSeconds", "warmCacheSeconds", "hostReplacementSeconds", "hostRestartSeconds"}
 RESOURCE_KEYS = {"type", "name", "urn", "parent", "custom", "inputs", "options"}
 OPTION_KEYS = {

@@ -57,7 +57,8 @@ def render_diff_markdown(diff: dict[str, Any], topology: str | None = None) -> s
     for section in diff_sections(diff):
         lines += _markdown_section(section)
     if topology is not None:
-        lines += ["<details><summary>Topology after the change</summary>", "", topology, "", "</details>", ""]
+        fence = ["```mermaid", topology.rstrip("\n"), "```"]
+        lines += ["<details><summary>Topology after the change</summary>", "", *fence, "", "</details>", ""]
     lines += [f"<sub>{footer(diff)}</sub>", ""]
     return "\n".join(lines)
 
