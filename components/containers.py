@@ -16,6 +16,10 @@ CONTAINER_SECRETS_DIR = "/run/vllm-aws/secrets"
 # The secret files the entrypoint reads (named after the variable they become): the key is required, the token not.
 API_KEY_ENV = "VLLM_API_KEY"
 HF_TOKEN_ENV = "HF_TOKEN"
+# What the entrypoint reads. Not VLLM_*: vLLM owns that prefix and warns about every name its envs.py does not
+# define ("Unknown vLLM environment variable detected", vllm/platforms/interface.py validate_environ, 0.33.0).
+SECRETS_DIR_ENV = "ENTRYPOINT_SECRETS_DIR"
+WARM_MARKER_ENV = "ENTRYPOINT_WARM_MARKER"
 ENTRYPOINT_PATH = "/usr/local/bin/vllm-aws-entrypoint"
 HEALTH_URL = f"http://127.0.0.1:{VLLM_PORT}/health"
 HEALTH_INTERVAL_SECONDS = 30
@@ -53,15 +57,19 @@ def server_slots(tensor_parallel_size: int, servers_on_host: int, gpu_count: int
     ]
 
 
-def container_env() -> list[str]:
+def container_env(warm_marker_path: str) -> list[str]:
     """Non-secret environment; HF_TOKEN and VLLM_API_KEY come from the mounted secrets directory instead."""
     return [
         f"HF_HOME={HF_HOME_DIR}",
         f"VLLM_CACHE_ROOT={VLLM_CACHE_DIR}",
         "VLLM_NO_USAGE_STATS=1",
         "DO_NOT_TRACK=1",
-        "HF_HUB_ENABLE_HF_TRANSFER=1",  # hf_transfer ships in the image: parallel downloads on first boot
-        f"VLLM_AWS_SECRETS_DIR={CONTAINER_SECRETS_DIR}",
+        # Parallel first-boot downloads. huggingface_hub 1.0 dropped hf_transfer for hf-xet (huggingface/
+        # huggingface_hub#3444) and only warns about HF_HUB_ENABLE_HF_TRANSFER (constants.py); vLLM 0.33 needs
+        # huggingface_hub>=1.31, whose high-performance switch is this one.
+        "HF_XET_HIGH_PERFORMANCE=1",
+        f"{SECRETS_DIR_ENV}={CONTAINER_SECRETS_DIR}",
+        f"{WARM_MARKER_ENV}={warm_marker_path}",
     ]
 
 
@@ -98,7 +106,7 @@ def entrypoint_script() -> str:
     """
     return f"""#!/bin/bash
 set -euo pipefail
-secrets_dir=${{VLLM_AWS_SECRETS_DIR:?}}
+secrets_dir=${{{SECRETS_DIR_ENV}:?}}
 
 refuse() {{
     printf 'vllm-aws: not starting vLLM: %s\\n' "$*" >&2
@@ -131,7 +139,7 @@ if ! load_secret {HF_TOKEN_ENV} || [[ -z ${HF_TOKEN_ENV} ]]; then
     unset {HF_TOKEN_ENV}
 fi
 
-marker=${{VLLM_AWS_WARM_MARKER:?}}
+marker=${{{WARM_MARKER_ENV}:?}}
 if [[ -f $marker ]]; then
     export HF_HUB_OFFLINE=1
 else

@@ -87,7 +87,7 @@ class VllmServer(pulumi.ComponentResource):
                     file=containers.ENTRYPOINT_PATH, content=containers.entrypoint_script(), executable=True
                 )
             ],
-            envs=[*containers.container_env(), f"VLLM_AWS_WARM_MARKER={args.warm_marker}"],
+            envs=containers.container_env(args.warm_marker),
             device_requests=[gpus],
             ipc_mode="host",  # tensor parallelism shares memory between worker processes
             ulimits=[

@@ -369,8 +369,8 @@ def test_a_secret_reaches_vllm_byte_for_byte_from_ssm(bootstrap_host: BootstrapH
         cwd=host.root,
         env={
             "PATH": f"{host.root / 'bin'}:/usr/bin:/bin",
-            "VLLM_AWS_SECRETS_DIR": str(host.secrets),
-            "VLLM_AWS_WARM_MARKER": str(marker),
+            containers.SECRETS_DIR_ENV: str(host.secrets),
+            containers.WARM_MARKER_ENV: str(marker),
         },
         capture_output=True,
         text=True,

@@ -66,8 +66,8 @@ class Container:
             cwd=self.root,
             env={
                 "PATH": f"{self.root / 'bin'}:/usr/bin:/bin",
-                "VLLM_AWS_SECRETS_DIR": str(self.secrets),
-                "VLLM_AWS_WARM_MARKER": str(self.root / "warm"),
+                containers.SECRETS_DIR_ENV: str(self.secrets),
+                containers.WARM_MARKER_ENV: str(self.root / "warm"),
                 # Set some other way than the mounted files: must not count.
                 "VLLM_API_KEY": "from-the-environment",
                 "HF_TOKEN": "hf_from_the_environment",

@@ -37,6 +37,7 @@ PACKAGE_DATA = (
     "catalog/model_snapshot.json",
     "catalog/models.yaml",
     "catalog/vllm_serve_flags.json",
+    "catalog/vllm_serve_json_flags.json",
     "catalog/vllm_metric_names.txt",
     "bootstrap/bootstrap.sh",
     "bootstrap/mount-cache.sh",

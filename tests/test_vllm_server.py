@@ -58,7 +58,7 @@ def test_server_container_shape() -> None:
     assert envs["HF_HOME"] == "/opt/vllm-cache/huggingface" and envs["VLLM_CACHE_ROOT"] == "/opt/vllm-cache/vllm"
     assert envs["VLLM_NO_USAGE_STATS"] == "1"
     assert "HF_TOKEN" not in envs and "VLLM_API_KEY" not in envs  # from the root-only files, never Pulumi state
-    assert envs["VLLM_AWS_SECRETS_DIR"] == "/run/vllm-aws/secrets"  # where the entrypoint reads them
+    assert envs["ENTRYPOINT_SECRETS_DIR"] == "/run/vllm-aws/secrets"  # where the entrypoint reads them
 
 
 def test_healthcheck_start_period_comes_from_the_planned_cold_start() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,9 +17,13 @@ from typing import Any
 import pulumi
 
 from components.cli.diff_report import render_diff_markdown, render_diff_text
+from components.cli.endings import end_by_signal
 from components.cli.offline import OfflineAws, volume_zones_of
+from components.cli.out_dir import OutDirError
 from components.cli.program import run_program
+from components.cli.progress import Progress
 from components.cli.report import plan_json, render_markdown, render_table
+from components.cli.topology import topology_mermaid
 from components.config import parse_stack_config, raw_from_stack_file
 from components.diff import compare
 from components.errors import ConfigError
@@ -45,9 +50,12 @@ def _parser() -> argparse.ArgumentParser:
         ("render", "write what the hosts will run (vLLM args, user-data, Prometheus config) to a directory"),
     ):
         sub = commands.add_parser(name, help=help_text)
-        source = sub.add_mutually_exclusive_group()
-        source.add_argument("--stack", default="dev", help="read Pulumi.<stack>.yaml (default: dev)")
-        source.add_argument("--config", type=Path, help="read this file (Pulumi.<stack>.yaml shape) instead")
+        sub.add_argument(
+            "--stack",
+            help="the stack: reads Pulumi.<stack>.yaml, or with --config names the stack that file configures "
+            "(default: dev, or the --config file's name without `Pulumi.`)",
+        )
+        sub.add_argument("--config", type=Path, help="read this file (Pulumi.<stack>.yaml shape) instead")
         sub.add_argument(
             "--project-dir",
             type=Path,
@@ -87,10 +95,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> tuple[str, dict[str, Any], list[str], StackPlan]:
-    path = args.config.resolve() if args.config else args.project_dir / f"Pulumi.{args.stack}.yaml"
+    path = args.config.resolve() if args.config else args.project_dir / f"Pulumi.{args.stack or 'dev'}.yaml"
     # Pulumi runs the program from the project directory: relative paths in config mean the same here.
     os.chdir(args.project_dir)
-    stack = args.config.stem.removeprefix("Pulumi.") if args.config else args.stack
+    # The stack name reaches resource inputs (SSM parameter names, tags): two files of one stack must plan alike.
+    stack = args.stack or (args.config.stem.removeprefix("Pulumi.") if args.config else "dev")
     if not path.is_file():
         raise ConfigError.single(str(path), None, "does not exist", "pass --stack NAME or --config FILE")
     project_file = args.project_dir / "Pulumi.yaml"
@@ -109,14 +118,15 @@ def _plan(args: argparse.Namespace) -> int:
     stack, raw, secret_keys, plan = _load(args)
     # Compared with a deployed plan, its volumes exist: hosts follow them to their zones, as in a real preview.
     existing = OfflineAws(region=plan.config.region, volume_zones=volume_zones_of(old_document or {}))
-    run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack, aws=existing)
+    with Progress() as progress:
+        run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack, aws=existing, on_register=progress)
     document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"))
     if old_document is not None:
         diff = compare(old_document, document, fresh_runner=args.fresh_runner, replace=args.replace)
         if args.format == "json":
             print(json.dumps(diff, indent=2))
         elif args.format == "markdown":
-            print(render_diff_markdown(diff))
+            print(render_diff_markdown(diff, topology=topology_mermaid(document)))
         else:
             print(render_diff_text(diff))
         return EXIT_BLOCKERS if args.fail_on_blockers and diff["blockers"] else 0
@@ -151,13 +161,25 @@ def _read_old_plan(path: Path) -> dict[str, Any]:
 
 def _render(args: argparse.Namespace) -> int:
     stack, raw, secret_keys, plan = _load(args)
-    run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack)
+    with Progress() as progress:
+        run = run_program(args.project_dir / "__main__.py", raw, secret_keys, stack, on_register=progress)
     for path in write_artifacts(plan, run.resources, args.out):
         print(path)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a reader that went away shows here, not in the interpreter's last flush
+    except BrokenPipeError:
+        end_by_signal(signal.SIGPIPE)
+    except KeyboardInterrupt:
+        end_by_signal(signal.SIGINT)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "plan" and args.compare is None and (args.fail_on_blockers or args.fresh_runner or args.replace):
@@ -167,4 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, pulumi.RunError) as error:
         # RunError: the program itself rejected the config (e.g. no AZ offers the instance type).
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OutDirError as error:
+        print(f"error: render --out {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

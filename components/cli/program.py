@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import runpy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,10 +121,11 @@ class RecordingMonitor(mocks.MockMonitor):
     gives it, with the parent's whole type chain (pulumi/pulumi ``deployment.go`` ``generateURN``).
     """
 
-    def __init__(self, recorder: _Recorder) -> None:
+    def __init__(self, recorder: _Recorder, on_register: Callable[[RecordedResource], None] | None = None) -> None:
         super().__init__(recorder)
         self.recorded: list[RecordedResource] = []
         self._engine_urns: dict[str, str] = {}
+        self._on_register = on_register
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -145,6 +146,8 @@ class RecordingMonitor(mocks.MockMonitor):
                     custom=bool(request.custom),
                 )
             )
+            if self._on_register is not None:
+                self._on_register(self.recorded[-1])
         return response
 
 
@@ -258,17 +261,19 @@ def run_program(
     *,
     project: str = NAMESPACE,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    on_register: Callable[[RecordedResource], None] | None = None,
 ) -> ProgramRun:
     """Run ``program`` (the stack's ``__main__.py``) under mocks; ``aws`` answers its lookups.
 
     ``project`` names the Pulumi project (the namespace of ``pulumi.Config()``); ``stack_outputs`` answers
-    ``pulumi.StackReference`` reads, by referenced stack name. Programs may use ``pulumi.run(async_main)``.
+    ``pulumi.StackReference`` reads, by referenced stack name; ``on_register`` sees each resource as it is
+    recorded (the CLI's progress). Programs may use ``pulumi.run(async_main)``.
     """
     recorder = _Recorder(
         aws=aws or OfflineAws(region=str(raw_config.get("aws:region", "us-east-1"))),
         stack_outputs=stack_outputs or {},
     )
-    monitor = RecordingMonitor(recorder)
+    monitor = RecordingMonitor(recorder, on_register)
     settings.ROOT.set(None)  # a fresh root stack: exports from an earlier run must not leak in
     # The planner already reports warnings; the program's pulumi.log calls would only echo them.
     quiet = logging.getLogger("vllm-aws.mock-engine")

@@ -9,7 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from components import catalog, cuda
+from components.cli.memory_bar import memory_lines
 from components.cli.program import RecordedResource
+from components.cli.topology import topology_mermaid
 from components.sizing import HOST_BOOT_SECONDS, HOURS_PER_MONTH, ModelPlan, StackPlan, hosts_for
 from components.vllm_args import render_args
 
@@ -33,6 +35,7 @@ def model_json(plan: ModelPlan) -> dict[str, Any]:
         "replicas": plan.config.replicas,
         "hosts": hosts_for(plan.config),
         "fit": {
+            "gpuMemoryGib": round(memory.total_gib, 2),
             "weightsGib": round(memory.weights_gib, 2),
             "reserveGib": round(memory.reserve_gib, 2),
             "kvCacheGibPerGpu": round(memory.kv_cache_gib, 2),
@@ -176,6 +179,8 @@ def render_table(document: dict[str, Any]) -> str:
     for row in _model_rows(document):
         table.add_row(*row)
     console.print(table)
+    for line in memory_lines(document):
+        console.print(line)
     cost = document["cost"]
     console.print(
         f"Total: {_fmt_money(cost['hourlyUsd'])}/hour, {_fmt_money(cost['monthlyUsd'])}/month "
@@ -225,6 +230,7 @@ def render_markdown(document: dict[str, Any]) -> str:
         lines += ["| " + " | ".join(row) + " |" for row in _quota_rows(document)]
     if document["warnings"]:
         lines += ["", "**Warnings**", ""] + [f"- :warning: {w}" for w in document["warnings"]]
+    lines += ["", "**Topology**", "", "```mermaid", topology_mermaid(document).rstrip("\n"), "```"]
     lines += [
         "",
         f"<details><summary>{len(document['resources'])} resources</summary>",
