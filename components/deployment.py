@@ -111,7 +111,11 @@ class VllmDeploymentArgs(BaseModel):
         None
     )
     prometheus_discovery: Annotated[
-        bool, Field(description="Let the first host's role discover EC2 targets (colocated Prometheus).")
+        bool,
+        Field(
+            description="The first host runs Prometheus (colocated): its role may discover EC2 targets and its "
+            "containers reach the role's credentials (IMDS hop limit 2; other hosts: 1)."
+        ),
     ] = False
     tags: dict[str, str] = {}
 

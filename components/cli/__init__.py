@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,10 +25,14 @@ from ..errors import ConfigError
 from ..planner.plan import StackPlan, plan_stack
 from .compare import compare
 from .diff_report import render_diff_markdown, render_diff_text
+from .endings import end_by_signal
 from .offline import OfflineAws, volume_zones_of
+from .out_dir import OutDirError
 from .program import run_offline, run_program
+from .progress import Progress
 from .render import write_artifacts
 from .report import plan_json, render_markdown, render_table
+from .topology import topology_mermaid
 
 EXIT_BLOCKERS = 1
 EXIT_BAD_INPUT = 2
@@ -64,9 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         ("render", "write what the hosts will run (vLLM args, user-data, Prometheus config) to a directory"),
     ):
         sub = commands.add_parser(name, help=help_text)
-        source = sub.add_mutually_exclusive_group()
-        source.add_argument("--stack", default="dev", help="read Pulumi.<stack>.yaml (default: dev)")
-        source.add_argument("--config", type=Path, help="read this file (Pulumi.<stack>.yaml shape) instead")
+        sub.add_argument(
+            "--stack",
+            help="the stack: reads Pulumi.<stack>.yaml, or with --config names the stack that file configures "
+            "(default: dev, or the --config file's name without `Pulumi.`)",
+        )
+        sub.add_argument("--config", type=Path, help="read this file (Pulumi.<stack>.yaml shape) instead")
         sub.add_argument(
             "--project-dir",
             type=Path,
@@ -106,10 +114,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> tuple[str, dict[str, Any], list[str], StackPlan]:
-    path = args.config.resolve() if args.config else args.project_dir / f"Pulumi.{args.stack}.yaml"
+    path = args.config.resolve() if args.config else args.project_dir / f"Pulumi.{args.stack or 'dev'}.yaml"
     # Pulumi runs the program from the project directory: relative paths in config mean the same here.
     os.chdir(args.project_dir)
-    stack = args.config.stem.removeprefix("Pulumi.") if args.config else args.stack
+    # The stack name reaches resource inputs (SSM parameter names, tags): two files of one stack must plan alike.
+    stack = args.stack or (args.config.stem.removeprefix("Pulumi.") if args.config else "dev")
     if not path.is_file():
         raise ConfigError.single(str(path), None, "does not exist", "pass --stack NAME or --config FILE")
     project_file = args.project_dir / "Pulumi.yaml"
@@ -128,14 +137,15 @@ def _plan(args: argparse.Namespace) -> int:
     stack, raw, secret_keys, plan = _load(args)
     # Compared with a deployed plan, its volumes exist: hosts follow them to their zones, as in a real preview.
     existing = OfflineAws(region=plan.config.region, volume_zones=volume_zones_of(old_document or {}))
-    run = run_program(_program(args.project_dir), raw, secret_keys, stack, aws=existing)
+    with Progress() as progress:
+        run = run_program(_program(args.project_dir), raw, secret_keys, stack, aws=existing, on_register=progress)
     document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"))
     if old_document is not None:
         diff = compare(old_document, document, fresh_runner=args.fresh_runner, replace=args.replace)
         if args.format == "json":
             print(json.dumps(diff, indent=2))
         elif args.format == "markdown":
-            print(render_diff_markdown(diff))
+            print(render_diff_markdown(diff, topology=topology_mermaid(document)))
         else:
             print(render_diff_text(diff))
         return EXIT_BLOCKERS if args.fail_on_blockers and diff["blockers"] else 0
@@ -170,13 +180,25 @@ def _read_old_plan(path: Path) -> dict[str, Any]:
 
 def _render(args: argparse.Namespace) -> int:
     stack, raw, secret_keys, plan = _load(args)
-    run = run_program(_program(args.project_dir), raw, secret_keys, stack)
+    with Progress() as progress:
+        run = run_program(_program(args.project_dir), raw, secret_keys, stack, on_register=progress)
     for path in write_artifacts(plan, run.resources, args.out):
         print(path)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a reader that went away shows here, not in the interpreter's last flush
+    except BrokenPipeError:
+        end_by_signal(signal.SIGPIPE)
+    except KeyboardInterrupt:
+        end_by_signal(signal.SIGINT)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "plan" and args.compare is None and (args.fail_on_blockers or args.fresh_runner or args.replace):
@@ -186,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, pulumi.RunError, MissingProgramError) as error:
         # RunError: the program itself rejected the config (e.g. no AZ offers the instance type).
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OutDirError as error:
+        print(f"error: render --out {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

@@ -1,159 +1,105 @@
-"""The ``plan --compare`` views: the PR comment (markdown) and the same content for a terminal.
+"""The ``plan --compare`` views: the PR comment (markdown) and the same sections for a terminal.
 
-Blockers come first and loud, then outages and disruptions, then cost and capacity; details are collapsed.
+Both render :func:`components.cli.diff_sections.diff_sections`: blockers first and loud, then outages and
+disruptions, cost and capacity; in the PR comment the resource lists and the engine's steps are collapsed.
 """
 
 from __future__ import annotations
 
+import io
+import re
 from typing import Any
 
+from rich import box
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from .diff_sections import Section, Table, diff_sections, footer
+
 COMMENT_MARKER = "<!-- vllm-aws-plan -->"
+TEXT_WIDTH = 160
 
 
-def _money(value: float | None) -> str:
-    return "n/a" if value is None else f"${value:,.2f}"
+def _heading(section: Section) -> str:
+    return f"{section.heading} ({section.count})" if section.count is not None else str(section.heading)
 
 
-def _signed_money(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return f"{'+' if value > 0 else '−' if value < 0 else '±'}${abs(value):,.2f}"
-
-
-def _minutes(seconds: float | None) -> str:
-    return "?" if seconds is None else f"~{seconds / 60:.0f} min" if seconds >= 90 else f"~{seconds:.0f} s"
-
-
-def _fmt_capacity(view: dict[str, Any] | None) -> str:
-    if view is None:
-        return "—"
-    return (
-        f"{view['replicas']}× {view['instanceType']} (TP {view['tensorParallelSize']}), "
-        f"{view['kvCacheTokens']:,} KV tokens, {view['maxConcurrency']:.1f}× @ {view['maxModelLen']:,}"
-    )
-
-
-def _blockers(diff: dict[str, Any]) -> list[str]:
-    blockers = diff.get("blockers") or []
-    if not blockers:
-        return [":white_check_mark: **No blockers**: the simulated `pulumi up` runs every step.", ""]
-    lines = [
-        f":no_entry: **{len(blockers)} BLOCKER(S): this change would fail at `pulumi up` or leave the stack "
-        "broken.** Fix these before merging:",
-        "",
+def _markdown_table(table: Table) -> list[str]:
+    return [
+        "| " + " | ".join(table.headers) + " |",
+        "|" + "---|" * len(table.headers),
+        *("| " + " | ".join(row) + " |" for row in table.rows),
     ]
-    for blocker in blockers:
-        lines.append(f"- **`{blocker['resource']}`** (`{blocker['type']}`): {blocker['reason']}")
-        if blocker.get("fix"):
-            lines.append(f"  - Fix: {blocker['fix']}")
-        lines.append(f"  - Source: {blocker['source']}")
-    lines.append("")
+
+
+def _markdown_section(section: Section) -> list[str]:
+    lines: list[str] = []
+    if section.heading is not None:
+        title = _heading(section)
+        lines += [f"<details><summary>{title}</summary>", ""] if section.collapsed else [f"**{title}**", ""]
+    for lead in section.lead:
+        lines += [lead, ""]
+    for item in section.items:
+        lines.append(f"{'1.' if section.numbered else '-'} {item.text}")
+        lines += [f"  - {detail}" for detail in item.details]
+    if section.items:
+        lines.append("")
+    if section.table is not None:
+        lines += [*_markdown_table(section.table), ""]
+    if section.collapsed:
+        lines += ["</details>", ""]
     return lines
 
 
-def _service(diff: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
-    for entry in diff.get("availability") or []:
-        down = (
-            f"{entry['replicasDown']} of {entry['replicas']} replica(s) down at once "
-            f"for {_minutes(entry['downtimeSeconds'])}"
-        )
-        if entry["outage"]:
-            lines.append(f":rotating_light: **OUTAGE: `{entry['model']}`**: {down}. Fix: {entry['fix']}.")
-        else:
-            lines.append(f":warning: `{entry['model']}`: {down}; the other replicas keep serving.")
-    kinds = {
-        "host-replaced": "replaced (cold start on a new host)",
-        "host-stopped-started": "stopped and started",
-        "server-restarted": "vLLM server restarted (warm cache)",
-    }
-    entries = diff.get("disruptions") or []
-    if entries:
-        lines += ["", "| host | model | what happens | down for | because |", "|---|---|---|---|---|"]
-        for entry in entries:
-            lines.append(
-                f"| `{entry['host']}` | {entry['model'] or '—'} | {kinds.get(entry['kind'], entry['kind'])} "
-                f"| {_minutes(entry['downtimeSeconds']) if entry['model'] else '—'} | {', '.join(entry['cause'])} |"
-            )
-    return [*lines, ""] if lines else []
-
-
-def render_diff_markdown(diff: dict[str, Any]) -> str:
-    """The PR comment: blockers first, outages and disruptions loud, details collapsed."""
-    resources = diff["resources"]
-    cost = diff["cost"]
-    counts = (
-        f"+{len(resources['added'])} added, −{len(resources['removed'])} removed, "
-        f"{len(resources['replaced'])} replaced, {len(resources['changed'])} changed"
-    )
-    lines = [COMMENT_MARKER, f"### vllm-aws plan diff: `{diff['stack']}`", "", *_blockers(diff), *_service(diff)]
-    lines += [
-        "| | before | after | change |",
-        "|---|---|---|---|",
-        f"| $/hour | {_money(cost['old']['hourlyUsd'])} | {_money(cost['new']['hourlyUsd'])} "
-        f"| {_signed_money(cost['delta']['hourlyUsd'])} |",
-        f"| $/month | {_money(cost['old']['monthlyUsd'])} | {_money(cost['new']['monthlyUsd'])} "
-        f"| {_signed_money(cost['delta']['monthlyUsd'])} |",
-        f"| resources | | | {counts} |",
-        "",
-    ]
-    changed_models = [c for c in diff["capacity"] if c["status"] != "same"]
-    if changed_models:
-        lines += ["| model | before | after |", "|---|---|---|"]
-        for entry in changed_models:
-            after = _fmt_capacity(entry["new"])
-            delta = entry["delta"]
-            if delta.get("kvCacheTokens"):
-                after += f" (KV {'+' if delta['kvCacheTokens'] > 0 else ''}{delta['kvCacheTokens']:,})"
-            lines.append(f"| `{entry['model']}` ({entry['status']}) | {_fmt_capacity(entry['old'])} | {after} |")
-        lines.append("")
-    else:
-        lines += ["Capacity: unchanged.", ""]
-    if diff["warnings"]["new"]:
-        lines += ["**New warnings**", ""] + [f"- :warning: {w}" for w in diff["warnings"]["new"]] + [""]
-    lines += [f"> {note}" for note in diff.get("notes") or []]
-    if diff.get("notes"):
-        lines.append("")
-
-    def details(title: str, entries: list[dict[str, Any]], extra: str) -> None:
-        if not entries:
-            return
-        lines.extend([f"<details><summary>{title} ({len(entries)})</summary>", ""])
-        for entry in entries:
-            note = f" — {', '.join(entry[extra])}" if extra in entry else ""
-            mode = f" ({entry['mode']})" if "mode" in entry else ""
-            effect = " (stop and start)" if entry.get("effect") == "stop-start" else ""
-            lines.append(f"- `{entry['name']}` `{entry['type']}`{mode}{effect}{note}")
-        lines.extend(["", "</details>", ""])
-
-    details("Replaced", resources["replaced"], "reasons")
-    details("Re-created under a new URN (no alias)", resources.get("recreated") or [], "")
-    details("Added", resources["added"], "")
-    details("Removed", resources["removed"], "")
-    details("Changed in place", resources["changed"], "fields")
-    steps = diff.get("steps") or []
-    if steps:
-        lines.extend([f"<details><summary>Engine steps, in order ({len(steps)})</summary>", ""])
-        for step in steps:
-            if step["phase"] == "delete":
-                when = f" — delete phase, round {step['round'] + 1}"
-            elif step["at"] != step["name"]:
-                when = f" — when `{step['at']}` registers"
-            else:
-                when = ""
-            skipped = f" (provider delete skipped: {step['skipped']})" if step.get("skipped") else ""
-            lines.append(f"1. {step['op']} `{step['name']}`{when}{skipped}")
-        lines.extend(["", "</details>", ""])
-    lines += [
-        "<sub>Offline plan (no cloud access): "
-        + " ".join(diff["previewOnly"])
-        + " The Pulumi preview comment is authoritative for what AWS holds today.</sub>",
-        "",
-    ]
+def render_diff_markdown(diff: dict[str, Any], topology: str | None = None) -> str:
+    """The PR comment; ``topology`` is the new plan's Mermaid diagram (``None``: none)."""
+    lines = [COMMENT_MARKER, f"### vllm-aws plan diff: `{diff['stack']}`", ""]
+    for section in diff_sections(diff):
+        lines += _markdown_section(section)
+    if topology is not None:
+        fence = ["```mermaid", topology.rstrip("\n"), "```"]
+        lines += ["<details><summary>Topology after the change</summary>", "", *fence, "", "</details>", ""]
+    lines += [f"<sub>{footer(diff)}</sub>", ""]
     return "\n".join(lines)
 
 
+_EMOJI = {":no_entry:": "✖", ":white_check_mark:": "✔", ":rotating_light:": "‼", ":warning:": "⚠"}
+_MARKUP = re.compile(r"\*\*|`")
+
+
+def plain(text: str) -> str:
+    """Inline markdown as a terminal shows it: no backticks or bold markers, symbols for the emoji."""
+    for code, symbol in _EMOJI.items():
+        text = text.replace(code, symbol)
+    return _MARKUP.sub("", text)
+
+
+def _rich_table(table: Table) -> RichTable:
+    rendered = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for header in table.headers:
+        rendered.add_column(header, overflow="fold")
+    for row in table.rows:
+        rendered.add_row(*(plain(cell) for cell in row))
+    return rendered
+
+
 def render_diff_text(diff: dict[str, Any]) -> str:
-    """The same content as the PR comment, for a terminal (no HTML)."""
-    markdown = render_diff_markdown(diff)
-    return "\n".join(line for line in markdown.splitlines() if not line.startswith(("<!--", "<details", "</details")))
+    """The same sections as the PR comment, for a terminal: headings with counts, nothing folded."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=TEXT_WIDTH, color_system=None, highlight=False, markup=False)
+    console.print(f"vllm-aws plan diff: {diff['stack']}")
+    for section in diff_sections(diff):
+        console.print()
+        if section.heading is not None:
+            console.print(_heading(section))
+        for lead in section.lead:
+            console.print(plain(lead).removeprefix("> "))
+        for number, item in enumerate(section.items, start=1):
+            console.print(f"  {f'{number}.' if section.numbered else '-'} {plain(item.text)}")
+            for detail in item.details:
+                console.print(f"      {plain(detail)}")
+        if section.table is not None:
+            console.print(_rich_table(section.table))
+    console.print()
+    console.print(footer(diff).replace("`", ""))
+    return buffer.getvalue()

@@ -14,7 +14,7 @@ import logging
 import pkgutil
 import runpy
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,10 +116,11 @@ class RecordingMonitor(mocks.MockMonitor):
     gives it, with the parent's whole type chain (pulumi/pulumi ``deployment.go`` ``generateURN``).
     """
 
-    def __init__(self, recorder: _Recorder) -> None:
+    def __init__(self, recorder: _Recorder, on_register: Callable[[RecordedResource], None] | None = None) -> None:
         super().__init__(recorder)
         self.recorded: list[RecordedResource] = []
         self._engine_urns: dict[str, str] = {}
+        self._on_register = on_register
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -140,6 +141,8 @@ class RecordingMonitor(mocks.MockMonitor):
                     custom=bool(request.custom),
                 )
             )
+            if self._on_register is not None:
+                self._on_register(self.recorded[-1])
         return response
 
 
@@ -158,11 +161,15 @@ def _forget_failed_program() -> None:
 
 
 def redact(value: Any) -> Any:
-    """Replace every secret (wire-wrapped) value, however deeply nested, with ``[secret]``."""
+    """Replace every secret (wire-wrapped) value, however deeply nested, with ``[secret]``; order map keys.
+
+    Inputs arrive as a protobuf ``Struct``, whose map iterates in no fixed order from one process to the next, so
+    the keys are sorted: the same program and config must print the same plan JSON, byte for byte.
+    """
     if isinstance(value, Mapping):
         if value.get(_SECRET_SIG) == _SECRET_VALUE:
             return SECRET_PLACEHOLDER
-        return {key: redact(item) for key, item in value.items()}
+        return {key: redact(value[key]) for key in sorted(value)}
     if isinstance(value, list | tuple):
         return [redact(item) for item in value]
     return value
@@ -196,18 +203,20 @@ def mock_engine(
     secret_keys: Sequence[str] = (),
     aws: OfflineAws | None = None,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    on_register: Callable[[RecordedResource], None] | None = None,
 ) -> Iterator[Recording]:
     """Pulumi's mock engine, recording every registration: the one ``plan`` runs programs under.
 
     Within it, construct components (under ``@pulumi.runtime.test``) or run programs; ``config`` holds raw keys
     as :func:`run_program` takes them, ``aws`` answers the AWS lookups (default: :class:`OfflineAws` in the
-    config's region), ``stack_outputs`` answers ``pulumi.StackReference`` reads by referenced stack name.
+    config's region), ``stack_outputs`` answers ``pulumi.StackReference`` reads by referenced stack name,
+    ``on_register`` sees each resource as it is recorded.
     """
     raw = dict(config or {})
     recorder = _Recorder(
         aws=aws or OfflineAws(region=str(raw.get("aws:region", "us-east-1"))), stack_outputs=stack_outputs or {}
     )
-    monitor = RecordingMonitor(recorder)
+    monitor = RecordingMonitor(recorder, on_register)
     settings.ROOT.set(None)  # a fresh root stack: exports from an earlier run must not leak in
     # The planner already reports warnings; the program's pulumi.log calls would only echo them.
     quiet = logging.getLogger("vllm-aws.mock-engine")
@@ -232,17 +241,25 @@ def run_program(
     *,
     project: str = NAMESPACE,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    on_register: Callable[[RecordedResource], None] | None = None,
 ) -> ProgramRun:
     """Run ``program`` (the stack's ``__main__.py``) under mocks; ``aws`` answers its lookups.
 
     ``project`` names the Pulumi project (the namespace of ``pulumi.Config()``); ``stack_outputs`` answers
-    ``pulumi.StackReference`` reads, by referenced stack name. Programs may use ``pulumi.run(async_main)``.
+    ``pulumi.StackReference`` reads, by referenced stack name; ``on_register`` sees each resource as it is
+    recorded (the CLI's progress). Programs may use ``pulumi.run(async_main)``.
     As under the Pulumi CLI, the program's directory is importable while it runs, and a program written for
     the installed package (``import vllm_aws``) runs from a checkout too (:func:`share_installed_name`).
     """
     share_installed_name()
     with mock_engine(
-        project, stack, config=raw_config, secret_keys=secret_keys, aws=aws, stack_outputs=stack_outputs
+        project,
+        stack,
+        config=raw_config,
+        secret_keys=secret_keys,
+        aws=aws,
+        stack_outputs=stack_outputs,
+        on_register=on_register,
     ) as recording:
         # As the language host runs a program: a new root stack, the module, then any pulumi.run entrypoint.
         settings.ROOT.set(None)

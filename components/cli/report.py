@@ -14,7 +14,9 @@ from ..planner.cold_start import HOST_BOOT_SECONDS
 from ..planner.cost import HOURS_PER_MONTH
 from ..planner.plan import ModelPlan, StackPlan, hosts_for
 from ..planner.vllm_args import render_args
+from .memory_bar import memory_lines
 from .recorded import RecordedResource
+from .topology import topology_mermaid
 
 SCHEMA_VERSION = 1
 
@@ -36,6 +38,7 @@ def model_json(plan: ModelPlan) -> dict[str, Any]:
         "replicas": plan.config.replicas,
         "hosts": hosts_for(plan.config),
         "fit": {
+            "gpuMemoryGib": round(memory.total_gib, 2),
             "weightsGib": round(memory.weights_gib, 2),
             "reserveGib": round(memory.reserve_gib, 2),
             "kvCacheGibPerGpu": round(memory.kv_cache_gib, 2),
@@ -179,6 +182,8 @@ def render_table(document: dict[str, Any]) -> str:
     for row in _model_rows(document):
         table.add_row(*row)
     console.print(table)
+    for line in memory_lines(document):
+        console.print(line)
     cost = document["cost"]
     console.print(
         f"Total: {_fmt_money(cost['hourlyUsd'])}/hour, {_fmt_money(cost['monthlyUsd'])}/month "
@@ -228,6 +233,7 @@ def render_markdown(document: dict[str, Any]) -> str:
         lines += ["| " + " | ".join(row) + " |" for row in _quota_rows(document)]
     if document["warnings"]:
         lines += ["", "**Warnings**", ""] + [f"- :warning: {w}" for w in document["warnings"]]
+    lines += ["", "**Topology**", "", "```mermaid", topology_mermaid(document).rstrip("\n"), "```"]
     lines += [
         "",
         f"<details><summary>{len(document['resources'])} resources</summary>",

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field, SecretStr, field_validator, model_va
 from .._naming import TAG_PREFIX
 from ..errors import did_you_mean
 from ..network import routing
-from . import aws_ids, aws_tags
+from . import aws_ids, aws_tags, secret_values
 from .sections import (
     ACM_ARN,
     AccessConfig,
@@ -140,6 +140,35 @@ class StackConfig(ConfigModel):
     def _ami_shape(cls, value: str | None) -> str | None:
         if value is not None and not aws_ids.AMI_ID.match(value):
             raise ValueError("is not an AMI id. Fix: use an id like 'ami-0123456789abcdef0'")
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _usable_api_key(cls, value: SecretValue | None) -> SecretValue | None:
+        # An Output is only ever given by a program building the config itself; its value is not known here.
+        if isinstance(value, SecretStr):
+            key = value.get_secret_value()
+            if not key:
+                raise ValueError(
+                    "is empty: vLLM would serve /v1 without authentication. Fix: set a key "
+                    "(`pulumi config set --secret vllm-aws:apiKey ...`) or remove it to have one generated"
+                )
+            if problem := secret_values.ssm_value_problem(key) or secret_values.bearer_token_problem(key):
+                raise ValueError(
+                    f"{problem}. Fix: use printable ASCII without {{{{...}}}}, at most "
+                    f"{secret_values.SSM_STANDARD_VALUE_BYTES} bytes, e.g. `openssl rand -hex 32`"
+                )
+        return value
+
+    @field_validator("hf_token")
+    @classmethod
+    def _storable_hf_token(cls, value: SecretValue | None) -> SecretValue | None:
+        if isinstance(value, SecretStr):
+            token = value.get_secret_value()
+            if not token:
+                raise ValueError("is empty. Fix: remove it (ungated models need no token) or set the token")
+            if problem := secret_values.ssm_value_problem(token):
+                raise ValueError(f"{problem}. Fix: set the token exactly as Hugging Face shows it (hf_...)")
         return value
 
     @model_validator(mode="after")

@@ -100,9 +100,11 @@ def load_stack_config() -> StackConfig:
     if region is not None:
         raw["aws:region"] = region
     for key in SECRET_KEYS:
-        secret = config.get_secret(key)
+        # What get_secret reads too (pulumi/config.py: Output.secret(self.get(key))), kept as a SecretStr so the
+        # value is validated like a plain file's before anything is registered; secret_output marks it secret.
+        secret = config.get(key)
         if secret is not None:
-            raw[key] = secret
+            raw[key] = SecretStr(secret)
     return parse_stack_config(raw)
 
 

@@ -81,7 +81,12 @@ class GpuHostArgs(BaseModel):
     )
     packages: Annotated[tuple[str, ...], Field(description="Packages to install at first boot.")] = ()
     ec2_discovery: Annotated[
-        bool, Field(description="Allow ec2:DescribeInstances (Prometheus service discovery). Default: false.")
+        bool,
+        Field(
+            description="Prometheus runs here: allow ec2:DescribeInstances (its service discovery) and let containers "
+            "reach the instance role's credentials (IMDS hop limit 2). Default: false (hop limit 1: containers get "
+            "no credentials)."
+        ),
     ] = False
     tags: dict[str, str] = {}
 
@@ -172,6 +177,14 @@ class GpuHost(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        aws.iam.RolePolicy(
+            child_name(name, "no-other-parameters"),
+            role=self.role.name,
+            policy=pulumi.Output.all(*args.secret_parameter_arns).apply(
+                lambda arns: iam.deny_other_parameters_policy([str(arn) for arn in arns])
+            ),
+            opts=child,
+        )
         if args.ec2_discovery:
             aws.iam.RolePolicy(
                 child_name(name, "discovery"),
@@ -225,7 +238,11 @@ class GpuHost(pulumi.ComponentResource):
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",  # IMDSv2 only
-                http_put_response_hop_limit=2,  # one hop more than the host, for containers
+                # Containers are one hop further than the host ("In a container environment, if the hop limit is
+                # 1, the IMDSv2 response does not return", EC2 User Guide, instancedata-data-retrieval): only
+                # Prometheus, discovering its targets, needs the role's credentials from a container. vLLM's must
+                # not get them.
+                http_put_response_hop_limit=2 if args.ec2_discovery else 1,
             ),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
                 volume_type="gp3", volume_size=args.root_volume_gib, encrypted=True, delete_on_termination=True

@@ -39,6 +39,27 @@ def read_parameters_policy(parameter_arns: Sequence[str]) -> str:
     )
 
 
+def deny_other_parameters_policy(parameter_arns: Sequence[str]) -> str:
+    """Deny reading any SSM parameter but these (none at all when there are none).
+
+    The SSM agent's managed policy, AmazonSSMManagedInstanceCore (v2), allows ``ssm:GetParameter`` and
+    ``ssm:GetParameters`` on ``"*"`` (AWS Managed Policy Reference), so without this a host could read every
+    parameter of the account, other stacks' secrets included. An explicit Deny wins over any Allow (IAM policy
+    evaluation logic), whatever AWS adds to the managed policy later or an operator attaches to the role; the
+    agent keeps its AWS-maintained permissions (Session Manager needs ssmmessages:*, ec2messages:* and
+    ssm:UpdateInstanceInformation, SSM User Guide "Step 2: Verify or add instance permissions for Session
+    Manager"). ``ssm:GetParameter*`` also covers GetParametersByPath and GetParameterHistory: a path grant would
+    reveal every parameter below it, even ones denied by name (SSM User Guide "Restricting access to Systems
+    Manager parameters using IAM policies"), so no path is ever readable.
+    """
+    statement: dict[str, object] = {"Sid": "NoOtherParameters", "Effect": "Deny", "Action": "ssm:GetParameter*"}
+    if parameter_arns:
+        statement["NotResource"] = sorted(parameter_arns)
+    else:
+        statement["Resource"] = "*"
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
 def parameter_arn(region: str, account_id: str, name: str) -> str:
     return f"arn:aws:ssm:{region}:{account_id}:parameter/{name.lstrip('/')}"
 

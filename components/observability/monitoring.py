@@ -19,6 +19,7 @@ from ..host.bootstrap import CACHE_MOUNT
 from ..host.gpu_host import on_host_options
 from ..planner.vllm_args import VLLM_PORT
 from ..serving.container_spec import LOG_DRIVER, SIDECAR_LOG_OPTIONS
+from .alert_rules import render_alert_rules
 from .grafana import (
     GRAFANA_DASHBOARDS_DIR,
     render_dashboards,
@@ -33,7 +34,6 @@ from .prometheus import (
     NODE_EXPORTER_PORT,
     PROMETHEUS_PORT,
     PrometheusSpec,
-    render_alert_rules,
     render_prometheus_config,
 )
 

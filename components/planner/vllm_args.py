@@ -1,17 +1,18 @@
 """``vllm serve`` arguments: rendered from the typed model config, checked against vLLM's real flag list.
 
 The flag list (``catalog/vllm_serve_flags.json``) was read from the argparse actions of the pinned vLLM
-wheel, so an unknown, misspelt or removed flag is caught at plan time instead of in a crash loop.
+wheel, so an unknown, misspelt or removed flag is caught at plan time instead of in a crash loop; every
+spelling vLLM's own parser accepts is read as it reads it (:mod:`.vllm_arg_spellings`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from .. import catalog
 from ..config.sections import ModelConfig
 from ..errors import ConfigIssue, KeyPaths, did_you_mean
+from .vllm_arg_spellings import FlagUse, abbreviated, flag_uses, is_flag, json_destinations, option_table
 
 VLLM_PORT = 8000
 
@@ -35,16 +36,6 @@ TYPED_FLAGS: dict[str, str] = {
     "port": f"the container (vLLM listens on {VLLM_PORT}, the port the load balancer targets)",
     "download_dir": "the model cache (HF_HOME on the cache volume)",
 }
-
-# Flags that still parse but whose meaning changed: accepting them silently would mislead.
-DEPRECATED_FLAGS: dict[str, str] = {
-    "--disable-log-requests": (
-        "is deprecated: request logging is already off by default since vLLM v0.10 "
-        "(--enable-log-requests turns it on). Fix: remove it"
-    ),
-}
-
-_NEGATIVE_NUMBER = re.compile(r"^-\d")
 
 
 def render_args(model: ModelConfig, max_model_len: int) -> list[str]:
@@ -84,64 +75,71 @@ def split_flag(token: str) -> tuple[str, str | None]:
 
 
 def extra_args_issues(keys: KeyPaths, model: ModelConfig) -> list[ConfigIssue]:
-    """Every problem with the model's ``extraArgs``, checked against vLLM's flag list."""
-    flags = catalog.serve_flags()
+    """Every problem with the model's ``extraArgs``, read as vLLM's parser reads it (every spelling it takes)."""
     issues: list[ConfigIssue] = []
     tokens: Sequence[str] = model.extra_args
-    for position, token in enumerate(tokens):
-        path = keys("extraArgs", position)
-        if not token.startswith("-") or _NEGATIVE_NUMBER.match(token):
-            if position == 0:
-                issues.append(
-                    ConfigIssue(
-                        path,
-                        token,
-                        "is a value with no flag before it",
-                        "start extraArgs with a flag, e.g. ['--enable-chunked-prefill']",
-                    )
-                )
-            continue
-        flag, inline_value = split_flag(token)
-        if flag in DEPRECATED_FLAGS:
-            problem, _, fix = DEPRECATED_FLAGS[flag].partition(". Fix: ")
-            issues.append(ConfigIssue(path, token, problem, fix))
-            continue
-        spec = flags.get(flag)
-        if spec is None:
-            hint = did_you_mean(flag, flags)
-            issues.append(
-                ConfigIssue(
-                    path,
-                    token,
-                    f"is not a `vllm serve` flag in vLLM {catalog.serve_flags_version()}",
-                    f"did you mean '{hint}'?" if hint else "check `vllm serve --help` for the pinned image",
-                )
+    if tokens and not is_flag(tokens[0]):
+        issues.append(
+            ConfigIssue(
+                keys("extraArgs", 0),
+                tokens[0],
+                "is a value with no flag before it",
+                "start extraArgs with a flag, e.g. ['--enable-chunked-prefill']",
             )
+        )
+    table = option_table()
+    for use in flag_uses(tokens):
+        path = keys("extraArgs", use.position)
+        spec = table.get(use.option)
+        if spec is None:
+            issues.append(_unknown(path, use))
             continue
         owner = TYPED_FLAGS.get(spec["dest"])
         if owner is not None:
             issues.append(
                 ConfigIssue(
                     path,
-                    token,
+                    use.written,
                     f"duplicates a typed setting owned by {owner}",
                     f"remove it from extraArgs and use {owner}",
                 )
             )
-            continue
-        value = inline_value
-        if value is None and position + 1 < len(tokens):
-            following = tokens[position + 1]
-            if not following.startswith("-") or _NEGATIVE_NUMBER.match(following):
-                value = following
-        choices = spec.get("choices")
-        if choices and value is not None and value not in choices:
+        elif use.json_key is not None and spec["dest"] not in json_destinations():
             issues.append(
                 ConfigIssue(
                     path,
-                    token if inline_value else f"{flag} {value}",
-                    f"{value!r} is not a choice of {flag}",
-                    f"use one of {', '.join(choices)}",
+                    use.written,
+                    f"sets the key {use.json_key!r} of {use.option}, which takes no JSON (dotted keys are for config "
+                    "and dict flags such as --compilation-config)",
+                    f"pass {use.option} VALUE",
+                )
+            )
+        elif use.json_key is None and use.value is not None and use.value not in (spec.get("choices") or [use.value]):
+            issues.append(
+                ConfigIssue(
+                    path,
+                    use.written if "=" in use.written else f"{use.written} {use.value}",
+                    f"{use.value!r} is not a choice of {use.option}",
+                    f"use one of {', '.join(spec['choices'])}",
                 )
             )
     return issues
+
+
+def _unknown(path: str, use: FlagUse) -> ConfigIssue:
+    full = abbreviated(use.option)
+    if full is not None:
+        return ConfigIssue(
+            path,
+            use.written,
+            f"abbreviates {full}: vLLM's parser takes a unique prefix, but a flag a later vLLM adds can make it "
+            "ambiguous and fail the start",
+            f"write {full}",
+        )
+    hint = did_you_mean(use.option, option_table())
+    return ConfigIssue(
+        path,
+        use.written,
+        f"is not a `vllm serve` flag in vLLM {catalog.serve_flags_version()}",
+        f"did you mean '{hint}'?" if hint else "check `vllm serve --help` for the pinned image",
+    )

@@ -8,11 +8,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..host.bootstrap import CACHE_MOUNT, HF_HOME_DIR, SECRETS_ENV_FILE, VLLM_CACHE_DIR
+from ..host.bootstrap import BOOTSTRAP_LOG, CACHE_MOUNT, HF_HOME_DIR, SECRETS_DIR, VLLM_CACHE_DIR
 from ..planner.vllm_args import VLLM_PORT
 
-# Inside the container: the host's root-only secrets file, mounted read-only, and the entrypoint.
-CONTAINER_SECRETS_FILE = "/run/vllm-aws/secrets.env"
+# Inside the container: the host's root-only secrets directory, mounted read-only, and the entrypoint.
+CONTAINER_SECRETS_DIR = "/run/vllm-aws/secrets"
+# The secret files the entrypoint reads (named after the variable they become): the key is required, the token not.
+API_KEY_ENV = "VLLM_API_KEY"
+HF_TOKEN_ENV = "HF_TOKEN"
+# What the entrypoint reads. Not VLLM_*: vLLM owns that prefix and warns about every name its envs.py does not
+# define ("Unknown vLLM environment variable detected", vllm/platforms/interface.py validate_environ, 0.33.0).
+SECRETS_DIR_ENV = "ENTRYPOINT_SECRETS_DIR"
+WARM_MARKER_ENV = "ENTRYPOINT_WARM_MARKER"
 ENTRYPOINT_PATH = "/usr/local/bin/vllm-aws-entrypoint"
 HEALTH_URL = f"http://127.0.0.1:{VLLM_PORT}/health"
 HEALTH_INTERVAL_SECONDS = 30
@@ -52,15 +59,19 @@ def server_slots(tensor_parallel_size: int, servers_on_host: int, gpu_count: int
     ]
 
 
-def container_env() -> list[str]:
-    """Non-secret environment; HF_TOKEN and VLLM_API_KEY come from the mounted secrets file instead."""
+def container_env(warm_marker_path: str) -> list[str]:
+    """Non-secret environment; HF_TOKEN and VLLM_API_KEY come from the mounted secrets directory instead."""
     return [
         f"HF_HOME={HF_HOME_DIR}",
         f"VLLM_CACHE_ROOT={VLLM_CACHE_DIR}",
         "VLLM_NO_USAGE_STATS=1",
         "DO_NOT_TRACK=1",
-        "HF_HUB_ENABLE_HF_TRANSFER=1",  # hf_transfer ships in the image: parallel downloads on first boot
-        f"VLLM_AWS_SECRETS_FILE={CONTAINER_SECRETS_FILE}",
+        # Parallel first-boot downloads. huggingface_hub 1.0 dropped hf_transfer for hf-xet (huggingface/
+        # huggingface_hub#3444) and only warns about HF_HUB_ENABLE_HF_TRANSFER (constants.py); vLLM 0.33 needs
+        # huggingface_hub>=1.31, whose high-performance switch is this one.
+        "HF_XET_HIGH_PERFORMANCE=1",
+        f"{SECRETS_DIR_ENV}={CONTAINER_SECRETS_DIR}",
+        f"{WARM_MARKER_ENV}={warm_marker_path}",
     ]
 
 
@@ -70,7 +81,8 @@ def cache_mount() -> tuple[str, str]:
 
 
 def secrets_mount() -> tuple[str, str]:
-    return SECRETS_ENV_FILE, CONTAINER_SECRETS_FILE
+    """(host directory, container directory) of the secret files, mounted read-only."""
+    return SECRETS_DIR, CONTAINER_SECRETS_DIR
 
 
 def warm_marker(model_id: str, revision: str | None) -> str:
@@ -80,7 +92,15 @@ def warm_marker(model_id: str, revision: str | None) -> str:
 
 
 def entrypoint_script() -> str:
-    """Entrypoint wrapping ``vllm serve``: secrets from the file, offline once the cache is known complete.
+    """Entrypoint wrapping ``vllm serve``: secrets read as data, refusal without a key, offline once cached.
+
+    Each secret is one file (host.bootstrap.SECRETS_DIR) whose bytes become the variable's value: never
+    sourced, evaluated or word-split, so a space, quote, ``$``, backtick, backslash, ``=`` or newline arrives as
+    it is. ``$(...)`` drops trailing newlines, hence the sentinel. vLLM enables authentication only for a
+    non-empty key (vllm-project/vllm ``vllm/entrypoints/openai/api_server.py`` build_app: ``if tokens := [key for
+    key in (args.api_key or [envs.VLLM_API_KEY]) if key]``), so a missing or empty key stops the container here,
+    with the reason in its log, instead of serving /v1 to anyone. The key travels in the environment, which only
+    root can read (/proc/<pid>/environ), never on the command line.
 
     HF_HUB_OFFLINE=1 is only safe when every file is on disk: Hugging Face writes refs before the blobs, so
     partial downloads look cached. The marker is written only after this model and revision answered
@@ -88,13 +108,40 @@ def entrypoint_script() -> str:
     """
     return f"""#!/bin/bash
 set -euo pipefail
-if [[ -r ${{VLLM_AWS_SECRETS_FILE:-}} ]]; then
-    set -a
-    # shellcheck disable=SC1090
-    . "$VLLM_AWS_SECRETS_FILE"
-    set +a
+secrets_dir=${{{SECRETS_DIR_ENV}:?}}
+
+refuse() {{
+    printf 'vllm-aws: not starting vLLM: %s\\n' "$*" >&2
+    exit 1
+}}
+
+# load_secret NAME: export NAME holding exactly the bytes of the file $secrets_dir/NAME; fails if there is none.
+load_secret() {{
+    local name=$1 file=$secrets_dir/$1 value
+    [[ -f $file ]] || return 1
+    value=$(cat -- "$file" && printf x) || refuse "cannot read $file"
+    value=${{value%x}}
+    # A NUL byte is dropped by $(...) and cannot be in an environment variable: refuse rather than alter the value.
+    if [[ $(printf '%s' "$value" | wc -c) -ne $(wc -c <"$file") ]]; then
+        refuse "$file holds a NUL byte, which an environment variable cannot carry"
+    fi
+    printf -v "$name" '%s' "$value"
+    export "${{name?}}"
+}}
+
+# Only the mounted files count, never a variable set some other way.
+unset {API_KEY_ENV} {HF_TOKEN_ENV}
+load_secret {API_KEY_ENV} || refuse "no API key: $secrets_dir/{API_KEY_ENV} is missing (the host's bootstrap \\
+writes it from SSM: see {BOOTSTRAP_LOG} on the host)"
+if [[ -z ${API_KEY_ENV} ]]; then
+    refuse "the API key in $secrets_dir/{API_KEY_ENV} is empty: vLLM would serve /v1 without authentication"
 fi
-marker=${{VLLM_AWS_WARM_MARKER:?}}
+# Optional (ungated models need none); an empty token is no token.
+if ! load_secret {HF_TOKEN_ENV} || [[ -z ${HF_TOKEN_ENV} ]]; then
+    unset {HF_TOKEN_ENV}
+fi
+
+marker=${{{WARM_MARKER_ENV}:?}}
 if [[ -f $marker ]]; then
     export HF_HUB_OFFLINE=1
 else

@@ -87,7 +87,7 @@ class VllmServer(pulumi.ComponentResource):
                     file=container_spec.ENTRYPOINT_PATH, content=container_spec.entrypoint_script(), executable=True
                 )
             ],
-            envs=[*container_spec.container_env(), f"VLLM_AWS_WARM_MARKER={args.warm_marker}"],
+            envs=container_spec.container_env(args.warm_marker),
             device_requests=[gpus],
             ipc_mode="host",  # tensor parallelism shares memory between worker processes
             ulimits=[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +42,15 @@ MODEL_KEYS = {
     "cost",
     "vllmArgs",
 }
-FIT_KEYS = {"weightsGib", "reserveGib", "kvCacheGibPerGpu", "kvCacheTokens", "maxConcurrency", "maxModelLen"}
+FIT_KEYS = {
+    "gpuMemoryGib",
+    "weightsGib",
+    "reserveGib",
+    "kvCacheGibPerGpu",
+    "kvCacheTokens",
+    "maxConcurrency",
+    "maxModelLen",
+}
 COLD_START_KEYS = {"firstBootSeconds", "warmCacheSeconds", "hostReplacementSeconds", "hostRestartSeconds"}
 RESOURCE_KEYS = {"type", "name", "urn", "parent", "custom", "inputs", "options"}
 OPTION_KEYS = {
@@ -96,6 +105,23 @@ def test_plan_json_has_the_documented_shape(stack: str) -> None:
     assert document["quotas"] and all(set(quota) == QUOTA_KEYS for quota in document["quotas"])
 
 
+def test_the_same_config_prints_the_same_plan_json_byte_for_byte() -> None:
+    # The mock engine receives inputs as protobuf Structs, whose maps iterate in a per-process order: two runs
+    # printed the same plan with keys in different orders, so a PR diff or a byte comparison saw changes.
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "components", "plan", "--stack", "prod", "--format", "json"],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert runs[0] == runs[1]
+
+
 def test_plan_table_is_readable_and_markdown_is_a_table() -> None:
     table = cli("plan", "--stack", "dev")
     assert table.returncode == 0, table.stderr
@@ -143,9 +169,10 @@ def test_usage_errors_exit_2_without_traceback(args: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_rendered_user_data_of_every_host_passes_cloud_init_schema(stack: str, tmp_path: Path) -> None:
-    result = cli("render", "--stack", stack, "--out", str(tmp_path))
+    out = tmp_path / "out"  # tmp_path also holds the test's home directory: render refuses a foreign folder
+    result = cli("render", "--stack", stack, "--out", str(out))
     assert result.returncode == 0, result.stderr
-    user_data = sorted((tmp_path / "hosts").glob("*/user-data.yaml"))
+    user_data = sorted((out / "hosts").glob("*/user-data.yaml"))
     assert len(user_data) == {"dev": 1, "prod": 4}[stack]  # prod: three GPU hosts and the monitoring host
     cloud_init = require_tool("cloud-init", "cloud-init")
     for path in user_data:
@@ -154,10 +181,10 @@ def test_rendered_user_data_of_every_host_passes_cloud_init_schema(stack: str, t
         )
         assert check.returncode == 0, check.stdout + check.stderr
     promtool = require_tool("promtool", "prometheus")
-    (config,) = (tmp_path / "containers").glob("*-prometheus/etc/prometheus/prometheus.yml")
+    (config,) = (out / "containers").glob("*-prometheus/etc/prometheus/prometheus.yml")
     check = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, check=False)
     assert check.returncode == 0 and "SUCCESS" in check.stdout + check.stderr, check.stdout + check.stderr
-    scripts = [*(tmp_path / "bootstrap").glob("*.sh"), *(tmp_path / "containers").glob("*/usr/local/bin/*")]
+    scripts = [*(out / "bootstrap").glob("*.sh"), *(out / "containers").glob("*/usr/local/bin/*")]
     assert len(scripts) >= 3
     for script in scripts:
         lint = subprocess.run([shellcheck(), str(script)], capture_output=True, text=True, check=False)
@@ -165,9 +192,10 @@ def test_rendered_user_data_of_every_host_passes_cloud_init_schema(stack: str, t
 
 
 def test_render_writes_the_vllm_arguments_of_every_model(tmp_path: Path) -> None:
-    result = cli("render", "--stack", "prod", "--out", str(tmp_path))
+    out = tmp_path / "out"
+    result = cli("render", "--stack", "prod", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    args = json.loads((tmp_path / "vllm" / "qwen-72b.args.json").read_text())
+    args = json.loads((out / "vllm" / "qwen-72b.args.json").read_text())
     assert args[0] == "Qwen/Qwen2.5-72B-Instruct"
     assert args[args.index("--tensor-parallel-size") + 1] == "4"
-    assert (tmp_path / "vllm" / "qwen-8b.args.sh").read_text().startswith("vllm serve Qwen/")
+    assert (out / "vllm" / "qwen-8b.args.sh").read_text().splitlines()[-1].startswith("exec vllm serve Qwen/")

@@ -89,6 +89,13 @@ CASES = [
         "bucket's name",
     ),
     Case("ami-id-malformed", top(amiId="ubuntu-24.04"), p("amiId"), "ami-0123456789abcdef0"),
+    # --- secrets (the gated model's missing token is the planner's: tests/planner/test_bad_plans.py) ----------------
+    Case("api-key-empty", top(apiKey=""), p("apiKey"), "remove it to have one generated"),
+    Case("api-key-with-a-newline", top(apiKey="key-0123456789\n"), p("apiKey"), "printable ASCII"),
+    Case("api-key-not-ascii", top(apiKey="clé-0123456789"), p("apiKey"), "printable ASCII"),
+    Case("api-key-above-the-ssm-limit", top(apiKey="k" * 4097), p("apiKey"), "at most 4096 bytes"),
+    Case("api-key-ssm-reference", top(apiKey="{{ssm:/other/secret}}"), p("apiKey"), "without {{...}}"),
+    Case("hf-token-empty", top(hfToken=""), p("hfToken"), "ungated models need no token"),
     # --- cache ------------------------------------------------------------------------------------------------------
     Case(
         "cache-throughput-above-iops",
@@ -254,6 +261,25 @@ def test_bad_input_names_path_value_and_fix(case: Case) -> None:
     matching = [issue for issue in err.issues if issue.path == case.path]
     assert any(case.fix in issue.fix for issue in matching), f"{case.fix!r} not in {[i.fix for i in matching]}"
     assert case.fix in message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [" xyzzy-key", "xyzzy-key\n", "xyzzy-kéy", "{{ssm:/xyzzy}}", "xyzzy" * 1000],
+    ids=["leading-space", "trailing-newline", "non-ascii", "ssm-reference", "too-long"],
+)
+def test_an_unusable_api_key_is_rejected_without_echoing_it(value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(base(apiKey=value))
+    message = str(caught.value)
+    assert "vllm-aws:apiKey" in message and "[secret]" in message and "Fix:" in message
+    assert "xyzzy" not in message
+
+
+def test_an_api_key_with_shell_characters_is_accepted() -> None:
+    # Secrets are data on their way to vLLM: nothing has to be escaped, so nothing is refused for it.
+    config = parse_stack_config(base(apiKey="a b\"c'd$e`f\\g=h;i|j&k*l#m(n)o{p}"))
+    assert config.api_key is not None
 
 
 @pytest.mark.parametrize("key", ["hfToken", "apiKey"])

@@ -88,22 +88,48 @@ def test_to_pulumi_config_namespaces_and_json_encodes() -> None:
 
 
 @pulumi.runtime.test
-def test_load_from_pulumi_config_keeps_secrets_as_outputs(pulumi_mocks: object) -> None:
+def test_load_from_pulumi_config_keeps_secrets_secret(pulumi_mocks: object) -> None:
     pulumi.runtime.set_all_config(
         {"vllm-aws:models": json.dumps([MODEL]), "vllm-aws:hfToken": "hf_secret_value", "aws:region": "eu-west-1"},
         ["vllm-aws:hfToken"],
     )
     config = load_stack_config()
     assert config.region == "eu-west-1"
+    # Held as a SecretStr (validated like a plain file's value), handed to resources as a Pulumi secret.
+    assert isinstance(config.hf_token, SecretStr)
+    assert "hf_secret_value" not in repr(config)
+    token = secret_output(config.hf_token)
+
+    def check(values: list[object]) -> None:
+        assert values == [True, "hf_secret_value"]
+
+    return pulumi.Output.all(token.is_secret(), token).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_program_building_its_config_may_give_secrets_as_outputs(pulumi_mocks: object) -> None:
+    config = parse_stack_config({"models": [MODEL], "hfToken": pulumi.Output.secret("hf_secret_value")})
     # The schema holds the Output opaquely (it imports no Pulumi); secret_output gives it back as a secret.
     assert isinstance(config.hf_token, OutputSecret)
     assert isinstance(config.hf_token.output, pulumi.Output)
     assert "hf_secret_value" not in repr(config)
+    token = secret_output(config.hf_token)
 
-    def check(is_secret: bool) -> None:
-        assert is_secret
+    def check(values: list[object]) -> None:
+        assert values == [True, "hf_secret_value"]
 
-    return pulumi.Output.from_input(secret_output(config.hf_token).is_secret()).apply(check)
+    return pulumi.Output.all(token.is_secret(), token).apply(check)
+
+
+@pulumi.runtime.test
+def test_load_from_pulumi_config_validates_the_api_key_before_anything_is_registered(pulumi_mocks: object) -> None:
+    pulumi.runtime.set_all_config(
+        {"vllm-aws:models": json.dumps([MODEL]), "vllm-aws:apiKey": "xyzzy\n"}, ["vllm-aws:apiKey"]
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config()
+    assert [issue.path for issue in caught.value.issues] == ["vllm-aws:apiKey"]
+    assert "xyzzy" not in str(caught.value)
 
 
 @pulumi.runtime.test

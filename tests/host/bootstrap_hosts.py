@@ -73,11 +73,20 @@ def write_stub(path: Path, body: str) -> None:
     path.chmod(0o755)
 
 
+def set_parameter(ssm: Path, name: str, value: str) -> None:
+    (ssm / name.replace("/", "%")).write_bytes(value.encode("utf-8"))
+
+
 @dataclass
 class BootstrapHost:
     root: Path
     settings: Path
     env: dict[str, str]
+    ssm: Path
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "etc/secrets"
 
     @property
     def calls(self) -> str:
@@ -85,7 +94,9 @@ class BootstrapHost:
         return path.read_text() if path.exists() else ""
 
     def run(self) -> subprocess.CompletedProcess[str]:
-        return run("bash", SCRIPTS["bootstrap.sh"], self.settings, env=self.env, check=False)
+        # In its own directory: where a command hidden in a secret value would leave its file.
+        command = ["bash", str(SCRIPTS["bootstrap.sh"]), str(self.settings)]
+        return subprocess.run(command, cwd=self.root, env=self.env, capture_output=True, text=True, check=False)
 
 
 def make_bootstrap_host(tmp_path: Path) -> BootstrapHost:
@@ -103,19 +114,25 @@ def make_bootstrap_host(tmp_path: Path) -> BootstrapHost:
         '    printf "%s\\n%s\\n" "$STUB_DRIVER_VERSION" "$STUB_DRIVER_VERSION"\n'
         'else\n    echo "GPU 0: NVIDIA L4"\nfi\n',
     )
-    cases = "\n".join(f"    {name}) printf '%s\\n' {shlex.quote(v)} ;;" for name, v in STUB_SECRETS.items())
+    # Like `aws ssm get-parameter ... --query Parameter.Value --output text`: the value, then one newline
+    # (aws/aws-cli awscli/text.py _format_text). Values are files, so any byte can be served.
+    ssm = tmp_path / "ssm"
+    ssm.mkdir()
+    for parameter, value in STUB_SECRETS.items():
+        set_parameter(ssm, parameter, value)
     write_stub(
         bin_dir / "aws",
         f'echo "aws $*" >>{calls}\n'
         "while [[ $# -gt 0 && $1 != --name ]]; do shift; done\n"
-        f'case "$2" in\n{cases}\n    *) echo "ParameterNotFound: $2" >&2; exit 254 ;;\nesac\n',
+        f'value={ssm}/"${{2//\\//%}}"\n'
+        'if [[ -f $value ]]; then cat -- "$value"; printf "\\n"; else echo "ParameterNotFound: $2" >&2; exit 254; fi\n',
     )
     mount_stub = bin_dir / "mount-cache"
     write_stub(mount_stub, f'echo "mount-cache $*" >>{calls}\n')
     settings = tmp_path / "bootstrap.env"
     text = bootstrap.settings_env(SPEC)
     for old, new in [
-        (bootstrap.SECRETS_ENV_FILE, tmp_path / "etc/secrets.env"),
+        (bootstrap.SECRETS_DIR, tmp_path / "etc/secrets"),
         (bootstrap.READY_MARKER, tmp_path / "lib/ready"),
         (bootstrap.BOOTSTRAP_LOG, tmp_path / "log/bootstrap.log"),
         (bootstrap.MOUNT_CACHE_PATH, mount_stub),
@@ -125,7 +142,7 @@ def make_bootstrap_host(tmp_path: Path) -> BootstrapHost:
     settings.write_text(text + "VLLM_AWS_SSM_ATTEMPTS=2\n")
     # The driver of the current Deep Learning Base AMI (Ubuntu 24.04, 2026-07 release notes).
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STUB_DRIVER_VERSION": "595.71.05"}
-    return BootstrapHost(tmp_path, settings, env)
+    return BootstrapHost(tmp_path, settings, env, ssm)
 
 
 IMAGE_MIB = 64

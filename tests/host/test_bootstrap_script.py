@@ -1,13 +1,15 @@
 """bootstrap.sh on a fake host: stub nvidia-smi, nvidia-ctk, docker, aws and mount script, every path under tmp.
 
-Every phase runs, secrets are written privately, a failure leaves the host not ready, the driver the image's CUDA
-needs is enforced; and end to end, the installed mount script gets the device and mountpoint.
+Every phase runs, secrets are written privately (one file per secret, byte for byte from SSM to vLLM), a failure
+leaves the host not ready, the driver the image's CUDA needs is enforced; and end to end, the installed mount
+script gets the device and mountpoint.
 """
 
 from __future__ import annotations
 
 import re
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,10 +23,13 @@ from bootstrap_hosts import (
     BootstrapHost,
     make_bootstrap_host,
     run,
+    set_parameter,
 )
+from secret_stubs import CANARY, HOSTILE_VALUES, read_vllm_dump, write_vllm_stub
 
 from components.host import bootstrap
 from components.host.bootstrap import cache_device_path
+from components.serving import container_spec
 
 # --- bootstrap.sh with stub tools ---------------------------------------------------------------------
 
@@ -39,12 +44,13 @@ def test_bootstrap_runs_every_phase_and_writes_secrets_privately(bootstrap_host:
     for _ in range(2):  # idempotent: the second run (a reboot) gives the same result
         result = host.run()
         assert result.returncode == 0, result.stdout + result.stderr
-    secrets = host.root / "etc/secrets.env"
-    assert secrets.read_text() == (
-        f"HF_TOKEN={STUB_SECRETS['/vllm-aws/prod/hf-token']}\nVLLM_API_KEY={STUB_SECRETS['/vllm-aws/prod/api-key']}\n"
-    )
-    assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
-    assert list((host.root / "etc").iterdir()) == [secrets]  # no temp file left behind
+    # One file per secret, named after its variable, holding the value and nothing else (no KEY=, no newline).
+    assert {p.name: p.read_text() for p in host.secrets.iterdir()} == {
+        "HF_TOKEN": STUB_SECRETS["/vllm-aws/prod/hf-token"],
+        "VLLM_API_KEY": STUB_SECRETS["/vllm-aws/prod/api-key"],
+    }
+    assert stat.S_IMODE(host.secrets.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in host.secrets.iterdir())
     assert (host.root / "lib/ready").exists()
     assert (host.root / "cache/huggingface").is_dir() and (host.root / "cache/vllm").is_dir()
 
@@ -76,9 +82,70 @@ def test_bootstrap_failure_leaves_host_not_ready(bootstrap_host: BootstrapHost) 
     assert result.returncode != 0
     assert not (host.root / "lib/ready").exists()  # the previous boot's marker does not survive a failed run
     assert "FAILED phase=fetch-secrets" in (host.root / "log/bootstrap.log").read_text()
-    # The previous secrets file is kept whole; the half-written temp file is gone.
-    assert [p.name for p in (host.root / "etc").iterdir()] == ["secrets.env"]
+    # The previous secret files are kept whole; the half-written temp file is gone.
+    assert sorted(p.name for p in host.secrets.iterdir()) == ["HF_TOKEN", "VLLM_API_KEY"]
     assert STUB_SECRETS["/vllm-aws/prod/hf-token"] not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("value", list(HOSTILE_VALUES.values()), ids=list(HOSTILE_VALUES))
+def test_a_secret_reaches_vllm_byte_for_byte_from_ssm(bootstrap_host: BootstrapHost, value: str) -> None:
+    """SSM (stub CLI) -> the real bootstrap -> the secret files -> the real entrypoint -> `vllm` (stub): same bytes."""
+    host = bootstrap_host
+    for parameter in STUB_SECRETS:
+        set_parameter(host.ssm, parameter, value)
+    result = host.run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = value.encode("utf-8")
+    assert (host.secrets / "VLLM_API_KEY").read_bytes() == expected
+    assert (host.secrets / "HF_TOKEN").read_bytes() == expected
+
+    entrypoint = host.root / "entrypoint"
+    entrypoint.write_text(container_spec.entrypoint_script())
+    write_vllm_stub(host.root / "bin", host.root / "vllm.json")
+    marker = host.root / "warm"
+    marker.touch()
+    served = subprocess.run(
+        ["bash", str(entrypoint), "org/model", "--served-model-name", "m"],
+        cwd=host.root,
+        env={
+            "PATH": f"{host.root / 'bin'}:/usr/bin:/bin",
+            container_spec.SECRETS_DIR_ENV: str(host.secrets),
+            container_spec.WARM_MARKER_ENV: str(marker),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert served.returncode == 0, served.stderr
+    argv, env = read_vllm_dump(host.root / "vllm.json")
+    assert argv == ["serve", "org/model", "--served-model-name", "m"]
+    assert env["VLLM_API_KEY"] == expected and env["HF_TOKEN"] == expected
+    assert not (host.root / CANARY).exists()  # nothing evaluated the value
+    if len(value.strip()) >= 8:
+        outputs = result.stdout + result.stderr + served.stdout + served.stderr
+        assert value not in outputs and value not in (host.root / "log/bootstrap.log").read_text()
+
+
+def test_bootstrap_keeps_only_the_configured_secrets(bootstrap_host: BootstrapHost) -> None:
+    host = bootstrap_host
+    assert host.run().returncode == 0
+    host.settings.write_text(host.settings.read_text().replace("HF_TOKEN=/vllm-aws/prod/hf-token ", ""))
+    (host.secrets / ".VLLM_API_KEY.AbC123").write_text("left by a run cut short")
+    result = host.run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [p.name for p in host.secrets.iterdir()] == ["VLLM_API_KEY"]
+    assert "removed HF_TOKEN: no longer configured" in result.stdout
+
+
+def test_bootstrap_refuses_output_that_is_not_a_value(bootstrap_host: BootstrapHost) -> None:
+    # The CLI always ends a text value with a newline; without it the output is not what the parser expects.
+    host = bootstrap_host
+    stub = host.root / "bin/aws"
+    stub.write_text(stub.read_text().replace('printf "\\n"; ', ""))
+    result = host.run()
+    assert result.returncode != 0
+    assert "the AWS CLI printed no value for SSM parameter" in result.stdout
+    assert not host.secrets.exists() or not any(host.secrets.iterdir())
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ def test_instances_require_imdsv2_encrypt_root_and_never_replace_on_a_new_ami() 
     for instance in gpu_instances(run):
         metadata = instance.inputs["metadataOptions"]
         assert metadata["httpTokens"] == "required"
-        assert metadata["httpPutResponseHopLimit"] == 2
+        assert metadata["httpPutResponseHopLimit"] == 1  # prod's Prometheus runs on its own host
         root = instance.inputs["rootBlockDevice"]
         assert root == {
             "volumeType": "gp3",
@@ -52,6 +52,30 @@ def test_instances_require_imdsv2_encrypt_root_and_never_replace_on_a_new_ami() 
         assert instance.parent in {"qwen-72b-0", "qwen-8b-0", "qwen-8b-1"}
         assert instance.name == f"{instance.parent}-instance"
         assert "instanceMarketOptions" not in instance.inputs
+
+
+@pytest.mark.parametrize(
+    ("stack", "monitoring", "prometheus_host"),
+    [
+        ("dev", None, "qwen-7b-0"),  # shipped: colocated
+        ("dev", {"placement": "dedicated"}, "monitoring"),
+        ("prod", None, "monitoring"),  # shipped: dedicated
+        ("prod", {"placement": "colocated"}, "qwen-72b-0"),  # the first model's first host
+        ("prod", {"enabled": False}, None),
+    ],
+    ids=["dev-colocated", "dev-dedicated", "prod-dedicated", "prod-colocated", "prod-no-monitoring"],
+)
+def test_only_the_host_running_prometheus_lets_containers_reach_the_role_credentials(
+    stack: str, monitoring: dict[str, object] | None, prometheus_host: str | None
+) -> None:
+    """IMDS hop limit 1 keeps containers (vLLM) from the host role's credentials; Prometheus' host needs 2."""
+    run = run_stack(stack, **({"monitoring": monitoring} if monitoring else {}))
+    hop_limits = {i.parent: i.inputs["metadataOptions"]["httpPutResponseHopLimit"] for i in of_type(run, INSTANCE)}
+    assert hop_limits == {host: 2 if host == prometheus_host else 1 for host in hop_limits}
+    assert all(i.inputs["metadataOptions"]["httpTokens"] == "required" for i in of_type(run, INSTANCE))
+    # The same host, and only it, may discover scrape targets.
+    discovery = {r.parent for r in of_type(run, "aws:iam/rolePolicy:RolePolicy") if r.name.endswith("-discovery")}
+    assert discovery == ({prometheus_host} if prometheus_host else set())
 
 
 def test_a_bootstrap_change_replaces_the_host_rather_than_a_stop_start_that_cannot_apply_it() -> None:
@@ -172,14 +196,18 @@ def test_iam_role_is_ec2_only_with_ssm_core_and_exactly_this_stacks_parameters()
         r for r in of_type(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if r.parent == "qwen-8b-0"
     ]
     assert [a.inputs["policyArn"] for a in attachments] == [iam.SSM_CORE_POLICY_ARN]
-    (policy,) = [r for r in of_type(run, "aws:iam/rolePolicy:RolePolicy") if r.parent == "qwen-8b-0"]
-    document = json.loads(policy.inputs["policy"])
-    (statement,) = document["Statement"]
-    assert statement["Action"] == ["ssm:GetParameter", "ssm:GetParameters"]
-    assert statement["Resource"] == [
+    policies = {r.name: r for r in of_type(run, "aws:iam/rolePolicy:RolePolicy") if r.parent == "qwen-8b-0"}
+    assert set(policies) == {"qwen-8b-0-read-secrets", "qwen-8b-0-no-other-parameters"}
+    own = [
         "arn:aws:ssm:us-east-1:123456789012:parameter/vllm-aws/prod/api-key",
         "arn:aws:ssm:us-east-1:123456789012:parameter/vllm-aws/prod/hf-token",
     ]
+    (statement,) = json.loads(policies["qwen-8b-0-read-secrets"].inputs["policy"])["Statement"]
+    assert statement["Action"] == ["ssm:GetParameter", "ssm:GetParameters"]
+    assert statement["Resource"] == own
+    # The managed policy reads every parameter; this Deny leaves only the stack's own (tests/host/test_iam.py).
+    (statement,) = json.loads(policies["qwen-8b-0-no-other-parameters"].inputs["policy"])["Statement"]
+    assert (statement["Effect"], statement["Action"], statement["NotResource"]) == ("Deny", "ssm:GetParameter*", own)
 
 
 def test_secrets_go_to_ssm_securestrings_and_never_into_user_data() -> None:

@@ -28,12 +28,16 @@ def test_a_gpu_host_admits_nothing_and_is_replaced_whole(pulumi_mocks: Recording
     assert of_type(pulumi_mocks, INGRESS) == []  # ssm mode, no ingress rules: nothing can connect in
     instance = named(pulumi_mocks, "h-instance")
     assert instance.inputs["metadataOptions"]["httpTokens"] == "required"
+    assert instance.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1  # no credentials for containers
     assert instance.inputs["rootBlockDevice"]["encrypted"] is True
     assert "instanceMarketOptions" not in instance.inputs
     assert instance.options["deleteBeforeReplace"] is True and instance.options["ignoreChanges"] == ["ami"]
     attach = named(pulumi_mocks, "h-cache-attach")
     assert attach.inputs["stopInstanceBeforeDetaching"] is True and "skipDestroy" not in attach.inputs
-    assert [r.name for r in of_type(pulumi_mocks, POLICY)] == []  # no secrets, no discovery: no inline policy
+    # No secrets, no discovery: the only inline policy denies reading any parameter at all.
+    (deny,) = of_type(pulumi_mocks, POLICY)
+    assert deny.name == "h-no-other-parameters"
+    assert json.loads(deny.inputs["policy"])["Statement"][0]["Resource"] == "*"
     assert "nvidia-smi -L" in named(pulumi_mocks, "h-ready").inputs["create"]
 
 
@@ -54,6 +58,7 @@ def test_a_spot_host_in_ssh_mode_with_more_rules_groups_and_discovery(pulumi_moc
 
     construct(build)
     instance = named(pulumi_mocks, "s-instance").inputs
+    assert instance["metadataOptions"]["httpPutResponseHopLimit"] == 2  # Prometheus discovers from a container
     assert instance["instanceMarketOptions"]["marketType"] == "spot"
     assert instance["instanceMarketOptions"]["spotOptions"]["spotInstanceType"] == "one-time"
     assert "sg-0123456789abcdef0" in instance["vpcSecurityGroupIds"]
@@ -66,6 +71,7 @@ def test_a_spot_host_in_ssh_mode_with_more_rules_groups_and_discovery(pulumi_moc
     assert rules["s-metrics"]["referencedSecurityGroupId"] == "sg-1"
     policies = {r.name: json.loads(r.inputs["policy"]) for r in of_type(pulumi_mocks, POLICY)}
     assert policies["s-read-secrets"]["Statement"][0]["Resource"] == [SECRET_ARN]
+    assert policies["s-no-other-parameters"]["Statement"][0]["NotResource"] == [SECRET_ARN]
     assert policies["s-discovery"]["Statement"][0]["Action"] == [
         "ec2:DescribeInstances",
         "ec2:DescribeAvailabilityZones",

@@ -15,6 +15,7 @@ from rendered import SPEC, alert_rules, promtool
 
 from components.observability import (
     ALERT_RULES_FILE_NAME,
+    ALERTMANAGER_ADDRESS,
     DCGM_EXPORTER_PORT,
     MAX_SERVERS_PER_HOST,
     NODE_EXPORTER_PORT,
@@ -199,6 +200,20 @@ def test_multi_server_config_passes_promtool_check_config(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_prometheus_sends_alerts_to_the_alertmanager_container_only_when_given_one(tmp_path: Path) -> None:
+    plain = yaml.safe_load(render_prometheus_config(SPEC))
+    assert "alerting" not in plain  # the config the stack ships until it runs an Alertmanager
+    spec = PrometheusSpec(stack="prod", region="eu-west-1", alertmanager=ALERTMANAGER_ADDRESS)
+    config = yaml.safe_load(render_prometheus_config(spec))
+    # The container's name on the monitoring Docker network, as Grafana reaches Prometheus.
+    assert config["alerting"] == {"alertmanagers": [{"static_configs": [{"targets": ["alertmanager:9093"]}]}]}
+    assert {key: value for key, value in config.items() if key != "alerting"} == plain
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "prometheus.yml").write_text(render_prometheus_config(spec))
+    result = promtool("check", "config", tmp_path / "prometheus.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -209,6 +224,9 @@ def test_multi_server_config_passes_promtool_check_config(tmp_path: Path) -> Non
         {"port": 1},
         {"max_servers_per_host": 0},
         {"max_servers_per_host": 9},
+        {"alertmanager": "alertmanager"},
+        {"alertmanager": "http://alertmanager:9093"},
+        {"alertmanager": "alert manager:9093"},
     ],
 )
 def test_prometheus_spec_rejects_bad_values(change: dict[str, Any]) -> None:

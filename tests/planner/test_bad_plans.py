@@ -155,9 +155,15 @@ CASES = [
     # --- extraArgs --------------------------------------------------------------------------------------------------
     Case(
         "extra-args-unknown-flag",
-        extra_args("--enable-chunked-prefil"),
+        extra_args("--enable-chunkd-prefill"),
         p("models[0].extraArgs[0]"),
         "did you mean '--enable-chunked-prefill'?",
+    ),
+    Case(
+        "extra-args-abbreviated-flag",
+        extra_args("--enable-chunked-prefil"),
+        p("models[0].extraArgs[0]"),
+        "write --enable-chunked-prefill",
     ),
     Case(
         "extra-args-typed-flag",
@@ -166,10 +172,16 @@ CASES = [
         "use maxModelLen",
     ),
     Case(
-        "extra-args-deprecated-flag",
-        extra_args("--disable-log-requests"),
+        "extra-args-typed-flag-underscored",
+        extra_args("--max_num_seqs=8"),
         p("models[0].extraArgs[0]"),
-        "remove it",
+        "use maxNumSeqs",
+    ),
+    Case(
+        "extra-args-dotted-key-of-a-plain-flag",
+        extra_args("--enable-chunked-prefill", "--max-log-len.limit", "100"),
+        p("models[0].extraArgs[1]"),
+        "pass --max-log-len VALUE",
     ),
     Case(
         "extra-args-bad-choice",

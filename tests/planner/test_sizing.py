@@ -128,10 +128,18 @@ def test_planner_skips_types_where_the_model_does_not_fit() -> None:
 
 
 def test_no_fit_at_tp1_suggests_the_tp_size_that_fits() -> None:
+    # One B300 (p6-b300, 268 GiB as EC2 reports it) holds any catalog model at TP=1, so the case needs a
+    # model larger than one GPU: 300B parameters are 559 GiB in bf16.
+    huge = {"numLayers": 96, "numAttentionHeads": 128, "numKeyValueHeads": 8, "headDim": 128}
     with pytest.raises(ConfigError) as caught:
         plan(
             {"name": "small", "id": "Qwen/Qwen2.5-1.5B-Instruct", "maxModelLen": 8192},
-            {"name": "qwen-72b", "id": "meta-llama/Llama-3.1-70B-Instruct", "maxModelLen": 131072},
+            {
+                "name": "huge",
+                "id": "acme/huge",
+                "maxModelLen": 8192,
+                "architecture": {**huge, "paramsBillion": 300.0, "maxPositionEmbeddings": 32768},
+            },
         )
     issue = caught.value.issues[0]
     assert issue.path == "vllm-aws:models[1].tensorParallelSize"
@@ -161,7 +169,8 @@ def test_replicas_multiply_model_cost_and_stack_adds_alb_and_monitoring() -> Non
 
 
 def test_unpriced_instance_leaves_cost_unknown_with_a_warning() -> None:
-    result = plan({"name": "m", "id": LLAMA_8B, "instanceType": "g6.12xlarge", "maxModelLen": 8192})
+    # p5e.48xlarge has no on-demand price: AWS sells it through EC2 Capacity Blocks.
+    result = plan({"name": "m", "id": LLAMA_8B, "instanceType": "p5e.48xlarge", "maxModelLen": 8192})
     assert result.hourly_usd is None
     assert any("no reliable price" in w for w in result.models[0].warnings)
 

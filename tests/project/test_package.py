@@ -35,9 +35,11 @@ BUILD_IGNORE = shutil.ignore_patterns(
 
 PACKAGE_DATA = (
     "catalog/gpus.yaml",
-    "catalog/instances.yaml",
+    "catalog/instances.json",
+    "catalog/model_snapshot.json",
     "catalog/models.yaml",
     "catalog/vllm_serve_flags.json",
+    "catalog/vllm_serve_json_flags.json",
     "catalog/vllm_metric_names.txt",
     "host/bootstrap/bootstrap.sh",
     "host/bootstrap/mount-cache.sh",
@@ -187,6 +189,8 @@ def test_pip_install_into_a_fresh_venv_ships_code_and_data(installed: Installed)
     package = installed.site_packages / "vllm_aws"
     for data in PACKAGE_DATA:
         assert (package / data).is_file(), f"{data} is not installed: check [tool.setuptools.package-data]"
+    # The instance catalog's generator inputs (a 270 KB CSV) stay in the repository.
+    assert not (package / "catalog" / "source").exists()
 
     check = installed.run("-c", CHECK)
     assert check.returncode == 0, check.stdout + check.stderr

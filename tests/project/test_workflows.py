@@ -8,6 +8,7 @@ production deploy can run from).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,10 @@ def test_preview_job() -> None:
     job = load("pull-request.yml")["jobs"]["preview"]
     # Forks and Dependabot get no secrets: the job does not run for them.
     assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
+    assert "github.actor != 'dependabot[bot]'" in job["if"]
     assert "vars.PULUMI_STACK != ''" in job["if"]
+    # Its credentials are the `preview` environment's (approved per run), never production's.
+    assert job["environment"] == "preview"
     preview = step_using(job, "pulumi/actions@")
     assert preview["uses"] == PULUMI_ACTION
     assert preview["with"] == {
@@ -153,6 +157,58 @@ def test_preview_job() -> None:
     assert aws["role-to-assume"] == "${{ secrets.AWS_ROLE_ARN }}" and aws["aws-region"] == "${{ vars.AWS_REGION }}"
     names = uses(job)
     assert names.index(aws_action(names)) < names.index(PULUMI_ACTION)
+
+
+def jobs_of_every_workflow() -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path.name, name, job) for path in WORKFLOW_FILES for name, job in load(path.name)["jobs"].items()]
+
+
+def environment_of(job: dict[str, Any]) -> str | None:
+    environment = job.get("environment")
+    return environment.get("name") if isinstance(environment, dict) else environment
+
+
+@pytest.mark.parametrize(
+    ("workflow", "name", "job"), [pytest.param(*job, id=f"{job[0]}:{job[1]}") for job in jobs_of_every_workflow()]
+)
+def test_secrets_are_only_used_by_jobs_in_an_environment(workflow: str, name: str, job: dict[str, Any]) -> None:
+    """A branch's pull request runs its own workflow text, so a repository secret is one edit away from it.
+
+    Secrets of an environment reach only jobs that name it, after its protection rules pass (GitHub Docs "Managing
+    environments for deployment"): every secret a workflow uses must live in one (.github/README.md).
+    """
+    used = set(re.findall(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)", yaml.safe_dump(job)))
+    if used - {"GITHUB_TOKEN"}:
+        assert environment_of(job) in {"preview", "production"}, f"{workflow}:{name} uses {sorted(used)}"
+
+
+def test_production_is_never_named_by_a_pull_request_job_and_preview_only_there() -> None:
+    pull_request = {name: environment_of(job) for name, job in load("pull-request.yml")["jobs"].items()}
+    assert pull_request == {"test": None, "offline-plan-diff": None, "preview": "preview"}
+    assert environment_of(load("deploy.yml")["jobs"]["deploy"]) == "production"
+
+
+def test_only_jobs_in_an_environment_can_ask_for_an_oidc_token() -> None:
+    # AWS roles trust `sub` = repo:OWNER/REPO:environment:NAME only (.github/README.md); a job without an
+    # environment would present `pull_request` or a branch ref, which no role trusts: it has no use for the token.
+    for workflow, name, job in jobs_of_every_workflow():
+        if job.get("permissions", {}).get("id-token") == "write":
+            assert environment_of(job) in {"preview", "production"}, f"{workflow}:{name}"
+
+
+def test_the_readme_documents_the_trust_model() -> None:
+    readme = (PROJECT_DIR / ".github" / "README.md").read_text()
+    for needle in (
+        "## Trust model",
+        "repo:OWNER/REPO:environment:preview",
+        "environment:production",
+        "Prevent self-review",
+        "Stack Read",
+        "What a malicious pull request can and cannot reach",
+    ):
+        assert needle in readme, needle
+    # No role may trust what an unapproved job presents.
+    assert '"repo:OWNER/REPO:pull_request"' not in readme and 'ref:refs/heads/main"' not in readme
 
 
 def aws_action(names: list[str]) -> str:

@@ -59,8 +59,8 @@ def monitors(monkeypatch: pytest.MonkeyPatch) -> list[RecordingMonitor]:
     seen: list[RecordingMonitor] = []
     original = RecordingMonitor.__init__
 
-    def keep(self: RecordingMonitor, recorder: Any) -> None:
-        original(self, recorder)
+    def keep(self: RecordingMonitor, *args: Any) -> None:
+        original(self, *args)
         seen.append(self)
 
     monkeypatch.setattr(RecordingMonitor, "__init__", keep)

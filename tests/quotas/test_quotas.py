@@ -38,8 +38,8 @@ def test_every_catalog_gpu_type_draws_from_the_g_or_p_quotas(instance_type: str)
         assert (on_demand, spot) == quotas.G_AND_VT
     else:
         assert on_demand == quotas.P_ON_DEMAND
-        # Spot P quotas are per generation; AWS's table has none for P6.
-        assert spot == {"p4": P4_SPOT, "p5": P5_SPOT, "p6": None}[instance_type[:2]]
+        # Spot P quotas are per generation (P2-P4 share one); AWS's table has none for P6.
+        assert spot == {"p3": P4_SPOT, "p4": P4_SPOT, "p5": P5_SPOT, "p6": None}[instance_type[:2]]
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from secret_stubs import read_vllm_dump, write_vllm_stub
 from tools import shellcheck
 
 from components.serving import container_spec as containers
@@ -46,31 +48,99 @@ def test_entrypoint_passes_shellcheck_and_goes_offline_only_after_a_healthy_star
     assert text.rstrip().endswith('exec vllm serve "$@"')
 
 
-def test_entrypoint_sources_secrets_without_echoing_them(tmp_path: Path) -> None:
-    """Run the real entrypoint with a fake `vllm` on PATH: secrets arrive in its environment, offline is set."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "vllm").write_text('#!/bin/bash\necho "args=$* token=${HF_TOKEN:-} offline=${HF_HUB_OFFLINE:-0}"\n')
-    (bin_dir / "vllm").chmod(0o755)
-    secrets = tmp_path / "secrets.env"
-    secrets.write_text("HF_TOKEN=hf_from_file\n")
-    marker = tmp_path / "warm"
-    marker.touch()
-    entrypoint = tmp_path / "entrypoint.sh"
-    entrypoint.write_text(containers.entrypoint_script())
-    result = subprocess.run(
-        ["bash", str(entrypoint), "my/model", "--max-model-len", "8192"],
-        env={
-            "PATH": f"{bin_dir}:/usr/bin:/bin",
-            "VLLM_AWS_SECRETS_FILE": str(secrets),
-            "VLLM_AWS_WARM_MARKER": str(marker),
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+@dataclass
+class Container:
+    """The real entrypoint in a directory standing in for the container, with a stub `vllm` on PATH."""
+
+    root: Path
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "secrets"
+
+    def start(self, *args: str) -> subprocess.CompletedProcess[str]:
+        entrypoint = self.root / "entrypoint"
+        entrypoint.write_text(containers.entrypoint_script())
+        return subprocess.run(
+            ["bash", str(entrypoint), *args],
+            cwd=self.root,
+            env={
+                "PATH": f"{self.root / 'bin'}:/usr/bin:/bin",
+                containers.SECRETS_DIR_ENV: str(self.secrets),
+                containers.WARM_MARKER_ENV: str(self.root / "warm"),
+                # Set some other way than the mounted files: must not count.
+                "VLLM_API_KEY": "from-the-environment",
+                "HF_TOKEN": "hf_from_the_environment",
+            },
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    @property
+    def served(self) -> bool:
+        return (self.root / "vllm.json").exists()
+
+    def vllm_env(self) -> dict[str, bytes]:
+        return read_vllm_dump(self.root / "vllm.json")[1]
+
+
+@pytest.fixture
+def container(tmp_path: Path) -> Container:
+    (tmp_path / "bin").mkdir()
+    write_vllm_stub(tmp_path / "bin", tmp_path / "vllm.json")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "warm").touch()
+    return Container(tmp_path)
+
+
+def test_entrypoint_serves_with_the_key_and_token_from_their_files(container: Container) -> None:
+    (container.secrets / "VLLM_API_KEY").write_text("k3y")
+    (container.secrets / "HF_TOKEN").write_text("hf_from_file")
+    result = container.start("my/model", "--max-model-len", "8192")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "args=serve my/model --max-model-len 8192 token=hf_from_file offline=1"
+    argv, env = read_vllm_dump(container.root / "vllm.json")
+    assert argv == ["serve", "my/model", "--max-model-len", "8192"]
+    assert env["VLLM_API_KEY"] == b"k3y" and env["HF_TOKEN"] == b"hf_from_file"
+    assert env["HF_HUB_OFFLINE"] == b"1"
+    assert "k3y" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        (None, "no API key: "),
+        ("", "is empty: vLLM would serve /v1 without authentication"),
+        ("bad\0key", "holds a NUL byte"),
+    ],
+    ids=["missing", "empty", "nul-byte"],
+)
+def test_entrypoint_fails_closed_without_a_usable_key(container: Container, key: str | None, reason: str) -> None:
+    """No vLLM without authentication: the container exits and `docker logs` (its stderr) says why."""
+    if key is not None:
+        (container.secrets / "VLLM_API_KEY").write_text(key)
+    (container.secrets / "HF_TOKEN").write_text("hf_token")
+    result = container.start("my/model")
+    assert result.returncode != 0
+    assert not container.served
+    assert "vllm-aws: not starting vLLM: " in result.stderr and reason in result.stderr
+    assert "from-the-environment" not in result.stderr
+
+
+def test_entrypoint_fails_closed_without_the_secrets_mount(container: Container) -> None:
+    container.secrets.rmdir()
+    result = container.start("my/model")
+    assert result.returncode != 0 and not container.served and "no API key" in result.stderr
+
+
+@pytest.mark.parametrize("token", [None, ""], ids=["absent", "empty"])
+def test_hf_token_is_optional(container: Container, token: str | None) -> None:
+    (container.secrets / "VLLM_API_KEY").write_text("k3y")
+    if token is not None:
+        (container.secrets / "HF_TOKEN").write_text(token)
+    result = container.start("my/model")
+    assert result.returncode == 0, result.stderr
+    assert "HF_TOKEN" not in container.vllm_env()  # ungated models need none; never the ambient variable
 
 
 def test_warm_marker_is_per_model_and_revision() -> None:

@@ -48,16 +48,17 @@ def test_server_container_shape() -> None:
     ] == [{"internal": 8000, "external": 8000}]
     mounts = {m["target"]: m for m in inputs["mounts"]}
     assert mounts["/opt/vllm-cache"]["source"] == "/opt/vllm-cache" and not mounts["/opt/vllm-cache"].get("readOnly")
-    assert mounts["/run/vllm-aws/secrets.env"] == {
+    assert mounts["/run/vllm-aws/secrets"] == {
         "type": "bind",
-        "source": "/etc/vllm-aws/secrets.env",
-        "target": "/run/vllm-aws/secrets.env",
+        "source": "/etc/vllm-aws/secrets",
+        "target": "/run/vllm-aws/secrets",
         "readOnly": True,
     }
     envs = dict(e.split("=", 1) for e in inputs["envs"])
     assert envs["HF_HOME"] == "/opt/vllm-cache/huggingface" and envs["VLLM_CACHE_ROOT"] == "/opt/vllm-cache/vllm"
     assert envs["VLLM_NO_USAGE_STATS"] == "1"
-    assert "HF_TOKEN" not in envs and "VLLM_API_KEY" not in envs  # from the root-only file, never Pulumi state
+    assert "HF_TOKEN" not in envs and "VLLM_API_KEY" not in envs  # from the root-only files, never Pulumi state
+    assert envs["ENTRYPOINT_SECRETS_DIR"] == "/run/vllm-aws/secrets"  # where the entrypoint reads them
 
 
 def test_healthcheck_start_period_comes_from_the_planned_cold_start() -> None:

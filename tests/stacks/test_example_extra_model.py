@@ -148,10 +148,14 @@ def test_hosts_admit_the_referenced_alb_security_group_only(run: ProgramRun) -> 
 
 def test_hosts_read_the_referenced_stacks_secret_parameters(run: ProgramRun) -> None:
     parameters = main_stack_outputs()["secretParameters"]
-    for policy in of_type(run, "aws:iam/rolePolicy:RolePolicy"):
-        document = json.loads(policy.inputs["policy"])
-        resources = {r for statement in document["Statement"] for r in _as_list(statement.get("Resource"))}
-        assert {f"arn:aws:ssm:us-east-1:123456789012:parameter{name}" for name in parameters.values()} <= resources
+    arns = {f"arn:aws:ssm:us-east-1:123456789012:parameter{name}" for name in parameters.values()}
+    policies = {p.name.removeprefix(f"{p.parent}-"): p for p in of_type(run, "aws:iam/rolePolicy:RolePolicy")}
+    assert set(policies) == {"read-secrets", "no-other-parameters"}
+    read = json.loads(policies["read-secrets"].inputs["policy"])
+    assert arns <= {r for statement in read["Statement"] for r in _as_list(statement["Resource"])}
+    # The Deny of every other parameter leaves exactly the referenced stack's readable.
+    (deny,) = json.loads(policies["no-other-parameters"].inputs["policy"])["Statement"]
+    assert deny["Effect"] == "Deny" and set(deny["NotResource"]) == arns
 
 
 def test_own_ssh_key_and_key_file(run: ProgramRun) -> None:

@@ -36,7 +36,10 @@ from ..ami import DLAMI_SSH_USER
 CACHE_MOUNT = "/opt/vllm-cache"  # where the EBS model cache is mounted
 HF_HOME_DIR = f"{CACHE_MOUNT}/huggingface"  # container HF_HOME
 VLLM_CACHE_DIR = f"{CACHE_MOUNT}/vllm"  # container VLLM_CACHE_ROOT (torch.compile cache etc.)
-SECRETS_ENV_FILE = "/etc/vllm-aws/secrets.env"  # root-only (0600), KEY=value lines, fetched at boot
+# Root-only (0700) directory fetched at boot: one 0600 file per secret, named after its environment variable and
+# holding the parameter's value byte for byte. A file is data to its reader (the vLLM entrypoint), never shell or
+# an env-file line, so no character of a value needs escaping or is refused.
+SECRETS_DIR = "/etc/vllm-aws/secrets"
 READY_MARKER = "/var/lib/vllm-aws/ready"
 BOOTSTRAP_LOG = "/var/log/vllm-aws/bootstrap.log"
 
@@ -152,7 +155,7 @@ def settings_env(spec: BootstrapSpec) -> str:
         "VLLM_AWS_SSH_USER": spec.ssh_user,
         "VLLM_AWS_HF_HOME": HF_HOME_DIR,
         "VLLM_AWS_VLLM_CACHE": VLLM_CACHE_DIR,
-        "VLLM_AWS_SECRETS_ENV_FILE": SECRETS_ENV_FILE,
+        "VLLM_AWS_SECRETS_DIR": SECRETS_DIR,
         "VLLM_AWS_SECRET_PARAMETERS": pairs,
         "VLLM_AWS_READY_MARKER": READY_MARKER,
         "VLLM_AWS_BOOTSTRAP_LOG": BOOTSTRAP_LOG,
@@ -269,7 +272,7 @@ __all__ = [
     "CACHE_MOUNT",
     "HF_HOME_DIR",
     "READY_MARKER",
-    "SECRETS_ENV_FILE",
+    "SECRETS_DIR",
     "VLLM_CACHE_DIR",
     "BootstrapSpec",
     "bootstrap_script",

@@ -12,8 +12,9 @@
 # so every step must be safe to repeat. The ready marker is removed first and written last: its presence
 # means this boot's run succeeded.
 #
-# Secrets: only SSM parameter names arrive in user-data; values are fetched here into a root-only file
-# (umask 077, written to a temp file then renamed) and never echoed, traced or logged.
+# Secrets: only SSM parameter names arrive in user-data; values are fetched here into a root-only directory, one
+# file per secret holding its value byte for byte (umask 077, written to a temp file then renamed), and never
+# echoed, traced or logged.
 set -Eeuo pipefail
 set +x
 
@@ -32,7 +33,7 @@ fi
 : "${VLLM_AWS_SSH_USER:?missing from the settings file}"
 : "${VLLM_AWS_HF_HOME:?missing from the settings file}"
 : "${VLLM_AWS_VLLM_CACHE:?missing from the settings file}"
-: "${VLLM_AWS_SECRETS_ENV_FILE:?missing from the settings file}"
+: "${VLLM_AWS_SECRETS_DIR:?missing from the settings file}"
 : "${VLLM_AWS_READY_MARKER:?missing from the settings file}"
 : "${VLLM_AWS_BOOTSTRAP_LOG:?missing from the settings file}"
 : "${VLLM_AWS_MOUNT_SCRIPT:?missing from the settings file}"
@@ -63,7 +64,7 @@ on_error() {
     log "FAILED phase=$current_phase (line $1, exit status $2); the host is not ready"
 }
 trap 'on_error "$LINENO" "$?"' ERR
-# Removed on any exit: a half-written secrets file must not outlive a failed run.
+# Removed on any exit: a half-written secret file must not outlive a failed run.
 secrets_tmp=""
 trap '[[ -z $secrets_tmp ]] || rm -f -- "$secrets_tmp"' EXIT
 
@@ -157,22 +158,28 @@ cache_dirs() {
     install -d -m 0755 -o 472 -g 0 -- "$VLLM_AWS_CACHE_MOUNT/monitoring/grafana"
 }
 
+# The AWS CLI's text output of a string is the string and one newline (aws/aws-cli awscli/text.py _format_text), so
+# the value goes straight from the CLI into its file and only that newline is cut: no command substitution (which
+# drops every trailing newline) and no KEY=value line (which cannot hold a newline) touches it.
 fetch_secrets() {
     set +x
-    local old_umask pairs pair name parameter value attempt
+    local old_umask pairs pair name parameter attempt file
+    local -A wanted=()
     old_umask=$(umask)
     umask 077
-    mkdir -p -- "$(dirname -- "$VLLM_AWS_SECRETS_ENV_FILE")"
-    secrets_tmp=$(mktemp -- "$VLLM_AWS_SECRETS_ENV_FILE.XXXXXX")
+    install -d -m 0700 -- "$VLLM_AWS_SECRETS_DIR"
+    # A temp file of a run cut short (power loss) holds a secret too.
+    rm -f -- "$VLLM_AWS_SECRETS_DIR"/.*.??????
     read -ra pairs <<<"$secret_parameters"
     for pair in "${pairs[@]}"; do
         name=${pair%%=*}
         parameter=${pair#*=}
-        value=""
+        wanted[$name]=1
+        secrets_tmp=$(mktemp -- "$VLLM_AWS_SECRETS_DIR/.$name.XXXXXX")
         # The instance profile's credentials can take a few seconds to become available after boot.
         for ((attempt = 1; ; attempt++)); do
-            if value=$(aws ssm get-parameter --region "$VLLM_AWS_REGION" --name "$parameter" --with-decryption \
-                --query Parameter.Value --output text); then
+            if aws ssm get-parameter --region "$VLLM_AWS_REGION" --name "$parameter" --with-decryption \
+                --query Parameter.Value --output text >"$secrets_tmp"; then
                 break
             fi
             if ((attempt >= ssm_attempts)); then
@@ -181,17 +188,23 @@ fetch_secrets() {
             fi
             sleep $((attempt * 2))
         done
-        # Docker --env-file takes one KEY=value per line, verbatim: a newline would split the value.
-        if [[ $value == *$'\n'* ]]; then
-            log "SSM parameter $parameter for $name contains a newline, which an env file cannot hold"
+        # $(...) of a single newline is empty: the last byte is the CLI's newline, the one byte to cut.
+        if [[ ! -s $secrets_tmp || -n $(tail -c 1 -- "$secrets_tmp") ]]; then
+            log "the AWS CLI printed no value for SSM parameter $parameter ($name)"
             return 1
         fi
-        printf '%s=%s\n' "$name" "$value" >>"$secrets_tmp"
+        truncate -s -1 -- "$secrets_tmp"
+        mv -f -- "$secrets_tmp" "$VLLM_AWS_SECRETS_DIR/$name"
+        secrets_tmp=""
         log "fetched $name from $parameter"
     done
-    chmod 0600 -- "$secrets_tmp"
-    mv -f -- "$secrets_tmp" "$VLLM_AWS_SECRETS_ENV_FILE"
-    secrets_tmp=""
+    # Only the configured secrets stay: a file left from other settings would still be read by the containers.
+    for file in "$VLLM_AWS_SECRETS_DIR"/*; do
+        if [[ -f $file && -z ${wanted[${file##*/}]:-} ]]; then
+            rm -f -- "$file"
+            log "removed ${file##*/}: no longer configured"
+        fi
+    done
     umask "$old_umask"
 }
 
