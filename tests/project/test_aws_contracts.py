@@ -18,6 +18,7 @@ import pytest
 from annotated_types import Le
 from aws_contract_table import CONTRACTS
 from aws_contracts import Contract, Source, check_resource, check_run
+from example_runs import run_example
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -77,8 +78,6 @@ def test_shipped_stack_meets_every_aws_api_contract(stack: str) -> None:
 
 
 def test_the_extra_model_example_meets_every_aws_api_contract() -> None:
-    from test_example_extra_model import run_example
-
     run = run_example()
     assert any(r.type == "aws:lb/targetGroup:TargetGroup" for r in run.resources)
     assert check_run(run, CONTRACTS) == []
