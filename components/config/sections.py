@@ -19,6 +19,10 @@ from .._naming import MODEL_NAME_MAX, target_group_name
 from ..network import routing
 from . import aws_ids
 
+# Defined once for the config, Monitoring and the Prometheus renderer, which import them from here.
+MAX_SERVERS_PER_HOST = 8  # replicasPerHost's limit: vLLM servers on one host, on ports 8000..8007
+DEFAULT_RETENTION_DAYS = 15  # Prometheus retention
+
 _DNS_NAME = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
 ACM_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
 
@@ -114,7 +118,11 @@ class ModelConfig(ConfigModel):
     replicas: Annotated[int, Field(ge=1, le=32, description="vLLM servers for this model.")] = 1
     replicas_per_host: Annotated[
         int,
-        Field(ge=1, le=8, description="Servers per host, each on its own GPUs and port. Default: one per host."),
+        Field(
+            ge=1,
+            le=MAX_SERVERS_PER_HOST,
+            description="Servers per host, each on its own GPUs and port. Default: one per host.",
+        ),
     ] = 1
     max_model_len: Annotated[
         int | None, Field(ge=16, description="Context length. Default: the model's own limit.")
@@ -328,4 +336,4 @@ class MonitoringConfig(ConfigModel):
     placement: Literal["dedicated", "colocated"] = "dedicated"
     instance_type: str = "t3.medium"
     grafana: bool = True
-    retention_days: Annotated[int, Field(ge=1, le=3650)] = 15
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = DEFAULT_RETENTION_DAYS

@@ -11,7 +11,8 @@ real ``promtool`` on the rendered files.
 
 from __future__ import annotations
 
-# The tag keys the scrape config discovers hosts by, and vLLM's port, as defined where they belong.
+# The tag keys the scrape config discovers hosts by, vLLM's port and the servers a host may run, as defined where
+# they belong.
 from .._naming import (
     GPU_HOST_ROLE,
     MODEL_TAG,
@@ -21,6 +22,7 @@ from .._naming import (
     SERVERS_TAG,
     STACK_TAG,
 )
+from ..config.sections import MAX_SERVERS_PER_HOST
 from ..planner.vllm_args import VLLM_PORT
 from .alert_rules import render_alert_rules
 from .alertmanager import (
@@ -55,7 +57,6 @@ from .prometheus import (
     ALERT_RULES_FILE_NAME,
     DCGM_EXPORTER_PORT,
     GRAFANA_PORT,
-    MAX_SERVERS_PER_HOST,
     NODE_EXPORTER_PORT,
     PROMETHEUS_CONFIG_PATH,
     PROMETHEUS_PORT,

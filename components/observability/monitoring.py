@@ -15,6 +15,7 @@ import pulumi_docker as docker
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._naming import child_name, type_token
+from ..config.sections import DEFAULT_RETENTION_DAYS, MAX_SERVERS_PER_HOST
 from ..host.bootstrap import CACHE_MOUNT
 from ..host.gpu_host import on_host_options
 from ..planner.vllm_args import VLLM_PORT
@@ -28,9 +29,7 @@ from .grafana import (
 )
 from .prometheus import (
     DCGM_EXPORTER_PORT,
-    DEFAULT_RETENTION_DAYS,
     GRAFANA_PORT,
-    MAX_SERVERS_PER_HOST,
     NODE_EXPORTER_PORT,
     PROMETHEUS_PORT,
     PrometheusSpec,
@@ -73,9 +72,9 @@ class MonitoringArgs(BaseModel):
             "that many ports from the first vLLM port. Default: 1.",
         ),
     ] = 1
-    retention_days: Annotated[int, Field(ge=1, description="Prometheus retention. Default: 15 days.")] = (
-        DEFAULT_RETENTION_DAYS
-    )
+    retention_days: Annotated[
+        int, Field(ge=1, description=f"Prometheus retention. Default: {DEFAULT_RETENTION_DAYS} days.")
+    ] = DEFAULT_RETENTION_DAYS
     grafana: Annotated[bool, Field(description="Run Grafana too. Default: true.")] = True
     grafana_admin_password: pulumi.Output[str] | None = None
 

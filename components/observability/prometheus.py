@@ -32,6 +32,7 @@ from .._naming import (
     STACK_TAG,
 )
 from ..config import aws_ids
+from ..config.sections import DEFAULT_RETENTION_DAYS, MAX_SERVERS_PER_HOST
 from ..planner.vllm_args import VLLM_PORT
 
 NODE_EXPORTER_PORT = 9100
@@ -39,8 +40,6 @@ DCGM_EXPORTER_PORT = 9400
 PROMETHEUS_PORT = 9090
 GRAFANA_PORT = 3000
 
-MAX_SERVERS_PER_HOST = 8  # the config's replicasPerHost limit
-DEFAULT_RETENTION_DAYS = 15
 
 # Where the container finds its files: the image's default --config.file, and the rules beside it.
 PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml"

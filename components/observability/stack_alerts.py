@@ -39,9 +39,10 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..config.sections import MAX_SERVERS_PER_HOST
 from ..host.bootstrap import CACHE_MOUNT
 from ..planner.vllm_args import VLLM_PORT
-from .prometheus import MAX_SERVERS_PER_HOST, alert_rule
+from .prometheus import alert_rule
 
 EXPECTED_SERVER_METRIC = "vllm_aws:expected_vllm_server"
 EXPECTED_HOST_METRIC = "vllm_aws:expected_gpu_host"
