@@ -10,7 +10,6 @@ import pulumi_random as random
 
 from components import (
     DLAMI_SSM_PARAMETER,
-    HOURS_PER_MONTH,
     ConfigError,
     ExistingEndpoint,
     HostPlacement,
@@ -25,8 +24,6 @@ from components import (
     access,
     create_monitoring_host,
     create_stack_secrets,
-    custom_image_tag,
-    hosts_for,
     load_stack_config,
     monitoring_outputs,
     placement,
@@ -43,12 +40,7 @@ try:
     config = load_stack_config()
     plan = plan_stack(config)
     network = placement.lookup_network(config.network)
-    placements = {
-        model.config.name: placement.place_model(
-            index, model.instance.name, hosts_for(model.config), network, config.network
-        )
-        for index, model in enumerate(plan.models)
-    }
+    placements = placement.place_models(plan.models, network, config.network)
     lb_subnets = placement.load_balancer_subnets(network, config.network, config.load_balancer.internal)
     monitoring = config.monitoring
     dedicated = monitoring.enabled and monitoring.placement == "dedicated"
@@ -75,33 +67,23 @@ secrets = create_stack_secrets(
 ssh = access.create_ssh_access(project, stack)
 
 # --- the front door: one ALB; each model attaches its routes (only /v1/* and /health are forwarded) ------------
-lb = config.load_balancer
 load_balancer = LoadBalancer(
     "endpoint",
-    LoadBalancerArgs(
+    LoadBalancerArgs.of_config(
+        config.load_balancer,
         vpc_id=network.vpc_id,
         subnet_ids=lb_subnets,
-        internal=lb.internal,
         allowed_cidrs=config.network.allowed_cidrs,
-        certificate_arn=lb.certificate_arn,
-        idle_timeout_seconds=lb.idle_timeout_seconds,
-        deletion_protection=lb.deletion_protection,
-        domain=lb.domain,
-        access_logs_bucket=lb.access_logs_bucket,
         tags=tags,
     ),
 )
 
 # --- one deployment per model: hosts with caches, vLLM servers, exporters, routes -------------------------------
 gpu_ami_id = config.ami_id or aws.ssm.get_parameter(name=DLAMI_SSM_PARAMETER).value
-image_build = (
-    ImageBuild(context=build.context, dockerfile=build.dockerfile, tag=custom_image_tag(build.context))
-    if (build := config.image_build)
-    else None
-)
+image_build = ImageBuild.of_config(config.image_build) if config.image_build else None
 # Rule priorities follow model names, never list positions (components.network.routing: day-2 safety).
 model_names = [model.config.name for model in plan.models]
-rule_priorities = routing.stack_priorities(model_names, lb.rule_priorities)
+rule_priorities = routing.stack_priorities(model_names, config.load_balancer.rule_priorities)
 deployments: dict[str, VllmDeployment] = {}
 for index, model in enumerate(plan.models):
     name, zones = model.config.name, placements[model.config.name]
@@ -121,13 +103,7 @@ for index, model in enumerate(plan.models):
             access=config.access,
             ssh=ssh,
             secrets=secrets.hosts,
-            endpoint=ExistingEndpoint(
-                listener_arn=load_balancer.listener_arn,
-                security_group_id=load_balancer.security_group_id,
-                rule_priority=rule_priorities[name],
-                domain=lb.domain,
-                idle_timeout_seconds=lb.idle_timeout_seconds,
-            ),
+            endpoint=ExistingEndpoint.of(load_balancer, rule_priorities[name]),
             prometheus_discovery=monitoring.enabled and not dedicated and index == 0,
             tags=tags,
         ),
@@ -139,9 +115,7 @@ hosts = {name: host for deployment in deployments.values() for name, host in dep
 # --- monitoring: Prometheus + Grafana, on its own host or on the first GPU host --------------------------------
 if monitoring.enabled:
     if monitoring_zones is None:
-        first = deployments[model_names[0]]
-        host_name = next(iter(first.hosts))
-        monitoring_host, monitoring_provider = first.hosts[host_name], first.docker_providers[host_name]
+        monitoring_host, monitoring_provider = deployments[model_names[0]].first_host()
     else:
         dedicated_host = create_monitoring_host(
             MonitoringHostArgs(
@@ -180,18 +154,15 @@ if monitoring.enabled:
     if grafana_password is not None:
         pulumi.export("grafanaAdminPassword", pulumi.Output.secret(grafana_password))
 
-# --- outputs -------------------------------------------------------------------------------------------------
-for key, value in load_balancer.stack_outputs(model_names).items():
+# --- outputs: each part exports what it owns -------------------------------------------------------------------
+outputs = {
+    **load_balancer.stack_outputs(model_names),
+    "network": network.stack_output(),
+    "quotas": quotas.needs_json(quota_needs),
+    **secrets.stack_outputs(),
+    **ssh.stack_outputs(config.access.mode, config.region),
+    "hosts": {name: out for deployment in deployments.values() for name, out in deployment.host_outputs().items()},
+    **plan.stack_outputs(),
+}
+for key, value in outputs.items():
     pulumi.export(key, value)
-pulumi.export("network", network.stack_output())
-pulumi.export("quotas", quotas.needs_json(quota_needs))
-pulumi.export("secretParameters", secrets.hosts.parameters)
-pulumi.export("apiKey", pulumi.Output.secret(secrets.api_key))
-pulumi.export("sshPrivateKey", ssh.private_key)
-pulumi.export("sshOptions", access.ssh_options(config.access.mode, config.region, ssh.key_file))
-pulumi.export(
-    "hosts", {name: out for deployment in deployments.values() for name, out in deployment.host_outputs().items()}
-)
-pulumi.export("models", {model.config.name: model.summary() for model in plan.models})
-if plan.hourly_usd is not None:
-    pulumi.export("estimatedMonthlyUsd", round(plan.hourly_usd * HOURS_PER_MONTH, 2))

@@ -71,6 +71,17 @@ class ExistingEndpoint(BaseModel):
     domain: str | None = None
     idle_timeout_seconds: Annotated[int, Field(ge=1, le=4000)] = 600
 
+    @classmethod
+    def of(cls, load_balancer: LoadBalancer, rule_priority: int | None = None) -> Self:
+        """The listener of a :class:`LoadBalancer` this program creates, with its domain and idle timeout."""
+        return cls(
+            listener_arn=load_balancer.listener_arn,
+            security_group_id=load_balancer.security_group_id,
+            rule_priority=rule_priority,
+            domain=load_balancer.domain,
+            idle_timeout_seconds=load_balancer.idle_timeout_seconds,
+        )
+
 
 class VllmDeploymentArgs(BaseModel):
     """Inputs of a :class:`VllmDeployment`. Defaults are the stack's: pinned image, gp3 caches, SSM access."""
@@ -256,13 +267,7 @@ class VllmDeployment(pulumi.ComponentResource):
             own_load_balancer = LoadBalancer(
                 child_name(name, "alb"), args.new_load_balancer, opts=pulumi.ResourceOptions(parent=self)
             )
-            endpoint = ExistingEndpoint(
-                listener_arn=own_load_balancer.listener_arn,
-                security_group_id=own_load_balancer.security_group_id,
-                rule_priority=routing.derived_priority(model.name),
-                domain=args.new_load_balancer.domain,
-                idle_timeout_seconds=args.new_load_balancer.idle_timeout_seconds,
-            )
+            endpoint = ExistingEndpoint.of(own_load_balancer, routing.derived_priority(model.name))
             self.base_url = own_load_balancer.base_url
         assert endpoint is not None  # guaranteed by VllmDeploymentArgs._one_front_door
         routes = ModelEndpoint(
@@ -294,6 +299,12 @@ class VllmDeployment(pulumi.ComponentResource):
                 "host_security_group_ids": self.host_security_group_ids,
             }
         )
+
+    def first_host(self) -> tuple[GpuHost, docker.Provider]:
+        """The first host (``<model>-0``) and its Docker provider: where a colocated Monitoring runs (its role may
+        discover EC2 targets with ``prometheus_discovery``)."""
+        name = next(iter(self.hosts))
+        return self.hosts[name], self.docker_providers[name]
 
     def host_outputs(self) -> dict[str, dict[str, pulumi.Output[str]]]:
         """Per host (``<model>-<n>``): instance, private IP, zone, Docker host URI and cache volume (the stack's

@@ -36,6 +36,11 @@ class StackSecrets:
     """The vLLM API key (secret): the configured one, or one generated for the stack."""
     hosts: HostSecrets
 
+    def stack_outputs(self) -> dict[str, object]:
+        """``secretParameters`` (what another stack's hosts read, e.g. examples/extra-model) and ``apiKey``."""
+        api_key: pulumi.Output[str] = pulumi.Output.secret(self.api_key)
+        return {"secretParameters": self.hosts.parameters, "apiKey": api_key}
+
 
 def create_stack_secrets(
     stack: str,

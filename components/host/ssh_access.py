@@ -115,6 +115,10 @@ class SshAccess(BaseModel):
     ]
     _kept_key_file: pulumi.Output[str] | None = PrivateAttr(default=None)
 
+    def stack_outputs(self, mode: AccessMode, region: str) -> dict[str, object]:
+        """``sshPrivateKey`` (secret) and ``sshOptions``, how to reach a host with ssh in ``mode``."""
+        return {"sshPrivateKey": self.private_key, "sshOptions": ssh_options(mode, region, self.key_file)}
+
     def kept_key_file(self) -> pulumi.Output[str]:
         """``key_file``, resolved once this machine holds the key there; written once per program run."""
         if self._kept_key_file is None:

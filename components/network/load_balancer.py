@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Self
 
 import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._naming import LOAD_BALANCER_NAME_MAX, auto_named, child_name, cidr_key, distinct_networks, type_token
+from ..config.sections import LoadBalancerConfig
 from . import client_snippets, routing
 from .model_endpoint import listener_rule
 from .routing import HTTP_PORT, HTTPS_PORT
@@ -34,6 +35,30 @@ class LoadBalancerArgs(BaseModel):
     domain: str | None = None
     access_logs_bucket: Annotated[str | None, Field(description="S3 bucket for ALB access logs.")] = None
     tags: dict[str, str] = {}
+
+    @classmethod
+    def of_config(
+        cls,
+        section: LoadBalancerConfig,
+        *,
+        vpc_id: StrInput,
+        subnet_ids: Sequence[str],
+        allowed_cidrs: Sequence[str],
+        tags: dict[str, str],
+    ) -> Self:
+        """The stack's ``loadBalancer`` section, in these subnets, open to ``allowed_cidrs``."""
+        return cls(
+            vpc_id=vpc_id,
+            subnet_ids=tuple(subnet_ids),
+            internal=section.internal,
+            allowed_cidrs=tuple(allowed_cidrs),
+            certificate_arn=section.certificate_arn,
+            idle_timeout_seconds=section.idle_timeout_seconds,
+            deletion_protection=section.deletion_protection,
+            domain=section.domain,
+            access_logs_bucket=section.access_logs_bucket,
+            tags=tags,
+        )
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -62,7 +87,9 @@ class LoadBalancer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self._name = name
         self._tags = args.tags
-        self._domain = args.domain
+        # What a model attaching to the listener needs besides its ARN (deployment.ExistingEndpoint.of).
+        self.domain = args.domain
+        self.idle_timeout_seconds = args.idle_timeout_seconds
         self._default_rule: aws.lb.ListenerRule | None = None
         https = args.certificate_arn is not None
         listener_ports = [HTTPS_PORT, HTTP_PORT] if https else [HTTP_PORT]
@@ -168,7 +195,7 @@ class LoadBalancer(pulumi.ComponentResource):
         return {
             "baseUrl": self.base_url,
             "modelBaseUrls": self.dns_name.apply(
-                lambda dns: client_snippets.model_base_urls(scheme, dns, model_names, self._domain)
+                lambda dns: client_snippets.model_base_urls(scheme, dns, model_names, self.domain)
             ),
             "modelNames": list(model_names),
             "curlExample": self.base_url.apply(lambda url: client_snippets.curl(url, default)),

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from ..config.sections import NetworkConfig
 from ..errors import ConfigError, key_path
+from ..planner.plan import ModelPlan, hosts_for
 from .placement import (
     HostZones,
     Network,
@@ -72,6 +73,14 @@ def place_model(
     return HostZones(usable=tuple(zones), spread=tuple(spread(replicas, zones)))
 
 
+def place_models(models: Sequence[ModelPlan], network: Network, config: NetworkConfig) -> dict[str, HostZones]:
+    """Where each planned model's hosts run (:func:`place_model`), by model name."""
+    return {
+        model.config.name: place_model(index, model.instance.name, hosts_for(model.config), network, config)
+        for index, model in enumerate(models)
+    }
+
+
 def place_monitoring(instance_type: str, network: Network) -> HostZones:
     """The dedicated monitoring host's data volume starts in the first zone (by name) that offers its type."""
     zones = usable_zones(network.host_subnets, offered_zones(instance_type))
@@ -109,6 +118,7 @@ __all__ = [
     "lookup_network",
     "offered_zones",
     "place_model",
+    "place_models",
     "place_monitoring",
     "spread",
     "subnet_for_cache",

@@ -62,6 +62,14 @@ class StackPlan:
     def monthly_usd(self) -> float | None:
         return None if self.hourly_usd is None else self.hourly_usd * HOURS_PER_MONTH
 
+    def stack_outputs(self) -> dict[str, object]:
+        """The stack outputs of the decision: each model's ``summary()``, and the estimate when every price is
+        known."""
+        outputs: dict[str, object] = {"models": {model.config.name: model.summary() for model in self.models}}
+        if self.monthly_usd is not None:
+            outputs["estimatedMonthlyUsd"] = round(self.monthly_usd, 2)
+        return outputs
+
 
 def plan_stack(config: StackConfig) -> StackPlan:
     """Plan every model; raise :class:`ConfigError` listing every problem before anything is created."""

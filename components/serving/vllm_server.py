@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Self
 
 import pulumi
 import pulumi_docker as docker
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._naming import child_name, type_token
+from ..config.sections import ImageBuildConfig
 from ..host.gpu_host import on_host_options
 from ..planner.vllm_args import VLLM_PORT
 from . import container_spec
@@ -22,6 +23,13 @@ class ImageBuild(BaseModel):
     context: Annotated[str, Field(description="Local build context directory.")]
     dockerfile: Annotated[str, Field(description="Dockerfile path inside the context.")] = "Dockerfile"
     tag: Annotated[str, Field(description="Name of the built image on the host.")]
+
+    @classmethod
+    def of_config(cls, build: ImageBuildConfig) -> Self:
+        """The stack's ``imageBuild``, tagged by its context's content (an edit means a rebuild)."""
+        return cls(
+            context=build.context, dockerfile=build.dockerfile, tag=container_spec.custom_image_tag(build.context)
+        )
 
 
 class VllmServerArgs(BaseModel):
