@@ -202,7 +202,7 @@ CASES = [
         "llm.example.com",
     ),
     # Two rules cannot share a priority on a listener (botocore elbv2 CreateRule: PriorityInUse); these two
-    # names derive the same one (components.routing.derived_priority).
+    # names derive the same one (components.network.routing.derived_priority).
     Case(
         "rule-priorities-of-two-names-clash",
         top(models=[{**BASE["models"][0], "name": "model-45"}, {**BASE["models"][0], "name": "model-74"}]),

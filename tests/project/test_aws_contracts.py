@@ -280,7 +280,7 @@ def test_an_aws_type_without_a_contract_is_a_finding() -> None:
     assert check_run(run, CONTRACTS) == ["aws:s3/bucket:Bucket logs: no contract for this resource type"]
 
 
-# --- the config's tag rules (components.aws_tags) are at least as strict as every tagged service ------------------
+# --- the config's tag rules (components.config.aws_tags) are at least as strict as every tagged service ---------------
 
 TAG_SHAPES = {"elbv2": ("TagKey", "TagValue"), "iam": ("tagKeyType", "tagValueType"), "ssm": ("TagKey", "TagValue")}
 

@@ -5,7 +5,7 @@ Mocks never read Pulumi.yaml or a stack file, so these are checked against the C
 provenance), `project.go` (Validate, RewriteShorthandConfigValues, ValidateConfigValue), `pkg/workspace/config.go`
 (mergeConfig), `sdk/go/common/resource/config/key.go` (ParseKey) and `object.go`, and the ciphertext formats of
 `config/crypt.go` and `pkg/secrets/{passphrase,cloud,service}/manager.go`. The rules live in
-components/pulumi_project_rules.py, which `python -m components plan` applies too.
+components/config/project_rules.py, which `python -m components plan` applies too.
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ def test_hosts_read_the_referenced_stacks_secret_parameters(run: ProgramRun) -> 
 def test_own_ssh_key_and_key_file(run: ProgramRun) -> None:
     (key,) = of_type(run, "tls:index/privateKey:PrivateKey")
     assert key.inputs["algorithm"] == "ED25519"
-    # Its Docker providers dial with this stack's own key file (written by every run: components.key_file).
+    # Its Docker providers dial with this stack's own key file (written by every run: components.host.ssh_access).
     for provider in of_type(run, "pulumi:providers:docker"):
         assert f"~/.ssh/{PROJECT}-extra.key" in json.loads(provider.inputs["sshOpts"])
 
