@@ -1,9 +1,9 @@
-"""Generate README.md's API reference (component inputs and outputs) from the pydantic models and classes.
+"""Generate docs/api.md, the API reference (component inputs and outputs), from the pydantic models and classes.
 
 Rewrites the block between ``<!-- BEGIN_API_DOCS -->`` and ``<!-- END_API_DOCS -->``:
 
-    python scripts/gen_api_docs.py           # rewrite README.md
-    python scripts/gen_api_docs.py --check   # exit 1 if README.md is stale (tests/project/test_api_docs.py does this)
+    python scripts/gen_api_docs.py           # rewrite docs/api.md
+    python scripts/gen_api_docs.py --check   # exit 1 if docs/api.md is stale (tests/project/test_api_docs.py does this)
 
 Inputs come from each ``...Args`` model's ``model_fields`` (description, type, default, required, bounds);
 outputs from the ``pulumi.Output`` attributes declared on each component class and the docstring under each.
@@ -63,12 +63,12 @@ from components import (  # noqa: E402
     create_monitoring_host,
 )
 
-README = ROOT / "README.md"
-WIDTH = 115  # prose line width, as the rest of README.md
+API_DOC = ROOT / "docs" / "api.md"
+WIDTH = 115  # prose line width, as the rest of the docs
 BEGIN = "<!-- BEGIN_API_DOCS -->"
 END = "<!-- END_API_DOCS -->"
 
-# (component, its Args) in the order the README lists them.
+# (component, its Args) in the order docs/api.md lists them.
 COMPONENTS: tuple[tuple[type[pulumi.ComponentResource], type[BaseModel]], ...] = (
     (VllmDeployment, VllmDeploymentArgs),
     (GpuHost, GpuHostArgs),
@@ -91,9 +91,9 @@ INPUT_TYPES: tuple[type[BaseModel], ...] = (
     Target,
     IngressRule,
 )
-# Config sections: documented (camelCase keys) in README "Configuration".
+# Config sections: documented (camelCase keys) in docs/configuration.md.
 CONFIG_TYPES = {ModelConfig: "`models` entry", CacheConfig: "`cache`", AccessConfig: "`access`"}
-CONFIG_ANCHOR = "#configuration"
+CONFIG_ANCHOR = "configuration.md"
 
 # Where a model field has no description of its own (the models' descriptions also feed the provider schema).
 FALLBACK = {
@@ -287,7 +287,7 @@ def outputs_table(component: type) -> list[str]:
 
 
 def _section(heading: str, paragraphs: Iterable[str], tables: Iterable[list[str]]) -> list[str]:
-    lines = [f"#### {heading}", ""]
+    lines = [f"## {heading}", ""]
     for paragraph in paragraphs:
         lines += [paragraph, ""]
     for table in tables:
@@ -326,21 +326,21 @@ def render_block() -> str:
 def replace_block(text: str, block: str) -> str:
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < start:
-        raise SystemExit(f"{README.name}: markers {BEGIN} ... {END} not found")
+        raise SystemExit(f"{API_DOC}: markers {BEGIN} ... {END} not found")
     return text[: start + len(BEGIN)] + "\n" + block + text[end:]
 
 
 def main(argv: list[str]) -> int:
-    current = README.read_text(encoding="utf-8")
+    current = API_DOC.read_text(encoding="utf-8")
     updated = replace_block(current, render_block())
     if "--check" in argv:
         if updated != current:
-            print("README.md API docs are stale: run python scripts/gen_api_docs.py", file=sys.stderr)
+            print("docs/api.md is stale: run python scripts/gen_api_docs.py", file=sys.stderr)
             return 1
         return 0
     if updated != current:
-        README.write_text(updated, encoding="utf-8")
-        print("README.md: API docs updated")
+        API_DOC.write_text(updated, encoding="utf-8")
+        print("docs/api.md updated")
     return 0
 
 

@@ -33,7 +33,7 @@ def compare(
     fresh_runner: bool = False,
     replace: Collection[str] = (),
 ) -> dict[str, Any]:
-    """The diff document (README "Plan diff JSON")."""
+    """The diff document (docs/plan-json.md, "Plan diff JSON")."""
     simulation = simulate(old, new, fresh_runner=fresh_runner, replace=replace)
     run = simulation.run
 

@@ -1,4 +1,4 @@
-"""The plan report: the stable JSON document of README "Plan JSON", and its table and markdown views."""
+"""The plan report: the stable JSON document of docs/plan-json.md, and its table and markdown views."""
 
 from __future__ import annotations
 

@@ -157,7 +157,7 @@ def _own_key_issues(where: str, key: str, declaration: Mapping[str, Any]) -> Ite
             dict(declaration),
             f"Pulumi refuses to load the project: \"The configuration key '{key}' declares an array but does not "
             "specify the underlying type via the 'items' attribute\"",
-            "add `items: {type: ...}`, or remove the declaration and document the key in README.md",
+            "add `items: {type: ...}`, or remove the declaration and document the key in docs/configuration.md",
         )
     elif items is not None:
         yield from _items_issues(f"{where}.items", items)

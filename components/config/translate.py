@@ -154,7 +154,7 @@ def generic_fix(error_type: str, ctx: Mapping[str, Any]) -> str:
         return "give at least one entry"
     if error_type == "string_too_short":
         return "give a non-empty value"
-    return "see the config reference in README.md"
+    return "see the config reference in docs/configuration.md"
 
 
 def _field_aliases_at(loc: tuple[Any, ...], root: type[BaseModel] | None) -> list[str]:

@@ -133,7 +133,7 @@ def docker_provider(
 
     Its ``ssh_opts`` resolve only after the key file is written on this machine, so the provider never dials
     without it. Previews from CI must not need SSH to every host, so the configure-time daemon ping is off
-    (README).
+    (docs/operations.md, "Previews from CI").
     """
     return docker.Provider(
         f"{name}-docker",

@@ -58,7 +58,7 @@ _IDENTIFIER = re.compile(r"(?<![\w:$.])[A-Za-z_:][\w:]*")
 
 @cache
 def vllm_metric_names() -> frozenset[str]:
-    """Every ``vllm:`` metric name declared by vLLM 0.33.0 (read from the wheel; see the README's Catalogs)."""
+    """Every ``vllm:`` metric name declared by vLLM 0.33.0 (read from the wheel; see docs/sizing.md, Catalogs)."""
     text = resources.files(catalog).joinpath("vllm_metric_names.txt").read_text(encoding="utf-8")
     lines = (line.strip() for line in text.splitlines())
     return frozenset(line for line in lines if line and not line.startswith("#"))

@@ -1,4 +1,4 @@
-"""Cold start: seconds until ``/health`` answers, on a first boot and with a warm cache (README "Sizing formulas")."""
+"""Cold start: seconds until ``/health`` answers, on a first boot and with a warm cache (docs/sizing.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..catalog import InstanceType
 from .memory import MIB
 
-# Cold-start inputs (VLLM_AWS.md §F; README "Sizing formulas").
+# Cold-start inputs (VLLM_AWS.md §F; docs/sizing.md).
 IMAGE_COMPRESSED_GB = 12.6  # vllm/vllm-openai compressed size (#27154, #22377)
 IMAGE_PULL_MB_PER_S = 60.0  # 15-20 GB images pull in 4-6 min on EC2 (AWS ML blog, SOCI for DLAMI)
 HF_DOWNLOAD_MIB_PER_S = 250.0  # Hugging Face Hub from EC2, before the volume/instance caps apply

@@ -10,7 +10,7 @@ from ..config.sections import CacheConfig, MonitoringConfig
 from .memory import GIB
 
 HOURS_PER_MONTH = 730
-# Prices (us-east-1, approximate; README): gp3 storage, IOPS and throughput above the baseline, ALB.
+# Prices (us-east-1, approximate; docs/sizing.md): gp3 storage, IOPS and throughput above the baseline, ALB.
 GP3_USD_PER_GIB_MONTH = 0.08
 GP3_USD_PER_IOPS_MONTH = 0.005
 GP3_USD_PER_MIBPS_MONTH = 0.04

@@ -7,7 +7,7 @@ Memory model (vLLM V1 ``gpu_worker.determine_available_memory``, per GPU):
     kv_tokens = floor(kv_cache / (16 x kv_bytes_per_token_per_gpu)) x 16       (16-token blocks)
     kv_bytes_per_token_per_gpu = 2 x layers x max(1, kv_heads / TP) x head_dim x kv_dtype_bytes
 
-The formulas and their sources are documented in README.md ("Sizing formulas"); constants name their source.
+The formulas and their sources are documented in docs/sizing.md; constants name their source.
 """
 
 from __future__ import annotations

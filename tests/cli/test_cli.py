@@ -12,7 +12,7 @@ import pytest
 from repo import PROJECT_DIR
 from tools import require_tool, shellcheck
 
-# The documented plan JSON shape (README "Plan JSON"). Adding keys is compatible; removing or renaming is not.
+# The documented plan JSON shape (docs/plan-json.md). Adding keys is compatible; removing or renaming is not.
 TOP_KEYS = {
     "schemaVersion",
     "stack",

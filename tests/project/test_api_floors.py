@@ -162,9 +162,9 @@ def test_every_project_requires_the_minimum_cli(manifest: str) -> None:
     assert document["requiredPulumiVersion"] == f">={MIN_CLI}"
 
 
-def test_the_readme_states_the_minimum_cli_and_pulumi_aws() -> None:
-    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
-    deploy = readme[readme.index("## Deploy") : readme.index("**Networking.**")]
+def test_the_operations_doc_states_the_minimum_cli_and_pulumi_aws() -> None:
+    operations = (PROJECT_DIR / "docs" / "operations.md").read_text(encoding="utf-8")
+    deploy = operations[operations.index("## Deploy") : operations.index("**Networking.**")]
     assert f"**{MIN_CLI} or newer**" in deploy
     assert f"**pulumi-aws {_floors('requirements.txt')['pulumi-aws']}**" in deploy
     assert f"pulumi SDK {_floors('requirements.txt')['pulumi']}" in deploy

@@ -254,3 +254,38 @@ def _clean_env() -> dict[str, str]:
 
     drop = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PIP_REQUIRE_VIRTUALENV", "VIRTUAL_ENV"}
     return {key: value for key, value in os.environ.items() if key not in drop}
+
+
+def _readme_python_blocks() -> list[str]:
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    start = readme.index("\n## Use it from your stack\n")
+    section = readme[start : readme.index("\n## ", start + 1)]
+    return re.findall(r"^```python\n(.*?)^```$", section, re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.slow
+def test_the_readmes_stack_runs_offline_with_the_installed_package(installed: Installed, tmp_path: Path) -> None:
+    """The README's "Use it from your stack" program, run offline by its `run_offline` snippet, both as shown."""
+    from components.network import routing
+
+    program, run_offline = _readme_python_blocks()
+    stack = tmp_path / "my-stack"
+    stack.mkdir()
+    (stack / "__main__.py").write_text(program, encoding="utf-8")
+    (stack / "Pulumi.yaml").write_text("name: my-stack\nruntime: python\n", encoding="utf-8")
+    (stack / "Pulumi.mine.yaml").write_text("config:\n  aws:region: us-east-1\n", encoding="utf-8")
+    inspect = textwrap.dedent(
+        """
+        import json
+        (rule,) = [r for r in run.resources if r.type == "aws:lb/listenerRule:ListenerRule"]
+        print(json.dumps({"priority": rule.inputs["priority"], "listener": rule.inputs["listenerArn"]}))
+        """
+    )
+    result = installed.run("-c", run_offline + inspect, cwd=stack)
+    assert result.returncode == 0, result.stdout + result.stderr
+    *printed, checks = result.stdout.splitlines()
+    assert "vllm-aws:index:GpuHost qwen-7b-0" in printed
+    assert "vllm-aws:index:VllmDeployment qwen-7b" in printed
+    # Another stack's listener: the priority comes from the range its own models never use.
+    assert json.loads(checks)["priority"] == routing.derived_priority("qwen-7b", attached=True)
+    assert json.loads(checks)["listener"].startswith("arn:aws:elasticloadbalancing:")

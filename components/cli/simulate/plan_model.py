@@ -1,4 +1,4 @@
-"""The resources of a plan document (README "Plan JSON") as the simulator reads them: identity and edges.
+"""The resources of a plan document (docs/plan-json.md) as the simulator reads them: identity and edges.
 
 Options name other resources by logical name; here every reference becomes a URN. A plan written before
 resources carried their ``urn`` (schema 1 without it) is "legacy": its resources are keyed by (type, name),
