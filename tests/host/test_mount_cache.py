@@ -78,11 +78,27 @@ class Disk:
         return result.stdout
 
 
+SCRIPT_TOOLS = (
+    ("mkfs.ext4", "e2fsprogs"),
+    ("resize2fs", "e2fsprogs"),
+    ("dumpe2fs", "e2fsprogs"),
+    ("wipefs", "util-linux"),
+    ("blkid", "util-linux"),
+    ("findmnt", "util-linux"),
+    ("mount", "mount"),
+    ("umount", "mount"),
+)
+
+
 @pytest.fixture(params=["loop-device", "image-file"])
 def disk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Disk]:
     """A blank 64 MiB image, as a loop device when possible; always unmounted and detached afterwards."""
-    for tool, package in [("mkfs.ext4", "e2fsprogs"), ("wipefs", "util-linux"), ("blkid", "util-linux")]:
+    # Every tool mount-cache.sh and this harness call, so a missing one fails naming its package (scripts/test
+    # installs them).
+    for tool, package in SCRIPT_TOOLS:
         require_tool(tool, package)
+    if request.param == "loop-device" and os.geteuid() == 0 and Path("/dev/loop-control").exists():
+        require_tool("losetup", "mount")
     loop = request.param == "loop-device" and LOOP
     if request.param == "loop-device" and not LOOP:
         print("loop devices unavailable (needs root and /dev/loop-control): using the image-file fallback")
