@@ -13,7 +13,7 @@ import pytest
 def require_tool(name: str, package: str) -> str:
     path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
     if path is None:
-        pytest.fail(f"{name} is not installed: install it (apt-get install -y {package}); scripts/test does this as root")
+        pytest.fail(f"{name} is not installed: apt-get install -y {package} (scripts/test does, as root)")
     return path
 
 
