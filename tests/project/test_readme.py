@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -121,8 +122,16 @@ def _figures() -> ModuleType:
 
 
 def test_figures_quoted_from_the_plan_are_current() -> None:
-    """The README's plan excerpt and docs/plan-json.md's example are the current plan's (#15)."""
+    """The README's plan excerpt and the examples in docs/ are the current plan's (#15)."""
     figures = _figures()
     for block in figures.BLOCKS:
         current = block.path.read_text(encoding="utf-8")
         assert block.replaced(current) == current, f"{block.path.name} is stale: run python scripts/gen_doc_figures.py"
+
+
+def test_the_quota_request_example_asks_for_what_the_prod_stack_needs() -> None:
+    operations = (PROJECT_DIR / "docs" / "operations.md").read_text(encoding="utf-8")
+    (asked,) = re.findall(r"--quota-code L-DB2E81BA --desired-value (\d+) --region us-east-1", operations)
+    document = json.loads(_figures().plan_output("--stack", "prod", "--format", "json"))
+    (need,) = [q["needed"] for q in document["quotas"] if q["code"] == "L-DB2E81BA"]
+    assert int(asked) == need
