@@ -33,6 +33,24 @@ def plan_output(*args: str) -> str:
     return result.stdout
 
 
+def bad_input() -> str:
+    """The dev stack with a tensor-parallel size that does not divide the model's attention heads."""
+    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+    (model,) = config["config"]["vllm-aws:models"]
+    model.pop("instanceType")
+    model.update(id="Qwen/Qwen2.5-7B-Instruct", tensorParallelSize=3)
+    with tempfile.TemporaryDirectory() as directory:
+        bad = Path(directory) / "bad.yaml"
+        bad.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        result = subprocess.run(
+            [sys.executable, "-m", "components", "plan", "--config", str(bad)],
+            capture_output=True, text=True, cwd=ROOT, check=False,
+        )  # fmt: skip
+    if result.returncode != 2:
+        raise SystemExit(f"the bad-input example exited {result.returncode}, not 2:\n{result.stderr}")
+    return "\n".join(["```text", "$ python3 -m components plan --config bad.yaml", result.stderr.rstrip(), "```"])
+
+
 def plan_excerpt() -> str:
     """The prod stack's plan table, memory bars, total and driver line, as the terminal shows them."""
     command = "python3 -m components plan --stack prod"
@@ -115,6 +133,7 @@ class Block:
 BLOCKS = (
     Block(ROOT / "README.md", "PLAN_EXCERPT", plan_excerpt),
     Block(ROOT / "docs" / "plan-json.md", "PLAN_JSON_EXAMPLE", plan_json_example),
+    Block(ROOT / "docs" / "operations.md", "BAD_INPUT", bad_input),
     Block(ROOT / "docs" / "operations.md", "COMPARE_BLOCKER", compare_blocker),
     Block(ROOT / "docs" / "operations.md", "COMPARE_OUTAGE", compare_outage),
 )
