@@ -7,9 +7,11 @@ file with the reason they cannot be reproduced (unknown GPU, unknown utilization
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
-from repo import DATA_DIR
+from repo import DATA_DIR, PROJECT_DIR
 
 from components import catalog
 from components.catalog import GpuSpec
@@ -58,10 +60,8 @@ DEFAULT_UTILIZATION_BEFORE_0_21 = 0.9
 TOLERANCE = 0.10
 
 
-@pytest.mark.parametrize(("key", "model_id", "gpu", "graphs_in_budget"), TABLE, ids=lambda v: str(v)[-40:])
-def test_predicted_kv_tokens_within_ten_percent_of_vllm_logs(
-    key: str, model_id: str, gpu: str | GpuSpec, graphs_in_budget: bool
-) -> None:
+def predicted_tokens(key: str, model_id: str, gpu: str | GpuSpec, graphs_in_budget: bool) -> int:
+    """The planner's KV-cache tokens for one observation's model, GPU and settings."""
     observation = OBSERVATIONS[key]
     spec = catalog.find_model(model_id)
     assert spec is not None
@@ -78,10 +78,28 @@ def test_predicted_kv_tokens_within_ten_percent_of_vllm_logs(
         cuda_graphs_in_budget=graphs_in_budget,
     )
 
-    predicted = fit_memory(spec, gpu_spec, settings).kv_cache_tokens
+    return fit_memory(spec, gpu_spec, settings).kv_cache_tokens
 
-    reported = observation["logged"]["kvCacheTokens"]
+
+@pytest.mark.parametrize(("key", "model_id", "gpu", "graphs_in_budget"), TABLE, ids=lambda v: str(v)[-40:])
+def test_predicted_kv_tokens_within_ten_percent_of_vllm_logs(
+    key: str, model_id: str, gpu: str | GpuSpec, graphs_in_budget: bool
+) -> None:
+    predicted = predicted_tokens(key, model_id, gpu, graphs_in_budget)
+    reported = OBSERVATIONS[key]["logged"]["kvCacheTokens"]
     assert abs(predicted - reported) / reported <= TOLERANCE, f"predicted {predicted:,}, vLLM reported {reported:,}"
+
+
+def test_the_sizing_doc_quotes_the_current_predictions() -> None:
+    """docs/sizing.md's table of logged against predicted tokens, row by row in TABLE's order (#15)."""
+    text = (PROJECT_DIR / "docs" / "sizing.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| [^|]+ \| [^|]+ \| \d \| [^|]+ \| [^|]+ \| ([\d,]+) \| ([\d,]+) \| ([^|]+) \|$", text, re.M)
+    assert len(rows) == len(TABLE)
+    for (logged, predicted, error), row in zip(rows, TABLE, strict=True):
+        current = predicted_tokens(*row)
+        reported = OBSERVATIONS[row[0]]["logged"]["kvCacheTokens"]
+        expected = (f"{reported:,}", f"{current:,}", f"{(current - reported) / reported:+.1%}".replace("-", "\u2212"))
+        assert (logged, predicted, error) == expected, "update this row of docs/sizing.md"
 
 
 def test_kv_bytes_per_token_matches_every_logged_ratio() -> None:
