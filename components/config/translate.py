@@ -8,7 +8,7 @@ as a component's input, with key paths under the prefix given.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, get_origin, overload
+from typing import Any, TypeVar, cast, get_origin, overload
 
 import pulumi
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -68,7 +68,8 @@ def parse_section(
     try:
         if isinstance(section, type) and issubclass(section, BaseModel):
             return section.model_validate(raw)
-        return TypeAdapter(section).validate_python(raw)
+        # pydantic 2.14 types TypeAdapter's argument as a TypeForm, which an `object` parameter is not.
+        return TypeAdapter(cast(Any, section)).validate_python(raw)
     except ValidationError as exc:
         root = section if isinstance(section, type) and issubclass(section, BaseModel) else None
         raise ConfigError(issues_from_pydantic(exc, root, key_prefix, namespace)) from None

@@ -8,11 +8,24 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from stack_runs import PROJECT_DIR
 
 ENV = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_DIR)}
+
+
+@pytest.fixture
+def sigint_not_ignored() -> Iterator[None]:
+    """A suite started as a background job (`cmd &`, nohup) inherits SIGINT ignored, and so would the CLI under
+    test: Python then installs no KeyboardInterrupt handler. A handled SIGINT here is the default in a child."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 CLI = f"{sys.executable} -m components"
 
 
@@ -68,6 +81,7 @@ def test_a_reader_that_keeps_reading_gets_the_whole_plan() -> None:
     assert json.loads(piped.stdout)["stack"] == "dev"
 
 
+@pytest.mark.usefixtures("sigint_not_ignored")
 def test_ctrl_c_ends_the_plan_by_sigint_without_a_traceback(tmp_path: Path) -> None:
     # A program that takes its time, as a large stack does; the interrupt arrives while it runs.
     (tmp_path / "__main__.py").write_text("import pathlib, time\npathlib.Path('running').touch()\ntime.sleep(60)\n")
@@ -89,6 +103,7 @@ def test_ctrl_c_ends_the_plan_by_sigint_without_a_traceback(tmp_path: Path) -> N
     assert stdout == "" and stderr == ""
 
 
+@pytest.mark.usefixtures("sigint_not_ignored")
 def test_the_shell_sees_130_after_ctrl_c(tmp_path: Path) -> None:
     (tmp_path / "__main__.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGINT)\n")
     run = subprocess.run(
