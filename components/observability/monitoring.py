@@ -35,6 +35,7 @@ from .prometheus import (
     PrometheusSpec,
     render_prometheus_config,
 )
+from .stack_alerts import StackAlertsSpec
 
 PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
 GRAFANA_IMAGE = "grafana/grafana:12.1.1"
@@ -72,6 +73,20 @@ class MonitoringArgs(BaseModel):
             "that many ports from the first vLLM port. Default: 1.",
         ),
     ] = 1
+    inventory: Annotated[
+        StackAlertsSpec,
+        Field(
+            description="What the stack deploys (observability.stack_inventory(plan)): the alert rules report an "
+            "expected server or host that discovery does not find."
+        ),
+    ]
+    targets_ready: Annotated[
+        tuple[pulumi.Resource, ...],
+        Field(
+            description="The GPU hosts' readiness gates: the rules naming a new host are uploaded only once it runs, "
+            "so a host being created is never reported missing. Default: none."
+        ),
+    ] = ()
     retention_days: Annotated[
         int, Field(ge=1, description=f"Prometheus retention. Default: {DEFAULT_RETENTION_DAYS} days.")
     ] = DEFAULT_RETENTION_DAYS
@@ -127,6 +142,10 @@ class Monitoring(pulumi.ComponentResource):
                 max_servers_per_host=args.max_servers_per_host,
             )
         )
+        # Replaced with its files: after every host the new rules expect is running (see targets_ready).
+        prometheus_options = pulumi.ResourceOptions.merge(
+            on_host, pulumi.ResourceOptions(depends_on=list(args.targets_ready))
+        )
         docker.Container(
             child_name(name, "prometheus"),
             name=PROMETHEUS_ALIAS,
@@ -139,7 +158,9 @@ class Monitoring(pulumi.ComponentResource):
             ],
             uploads=[
                 docker.ContainerUploadArgs(file="/etc/prometheus/prometheus.yml", content=prometheus_config),
-                docker.ContainerUploadArgs(file="/etc/prometheus/rules/vllm-aws.yml", content=render_alert_rules()),
+                docker.ContainerUploadArgs(
+                    file="/etc/prometheus/rules/vllm-aws.yml", content=render_alert_rules(args.inventory)
+                ),
             ],
             mounts=[docker.ContainerMountArgs(type="bind", source=PROMETHEUS_DATA, target="/prometheus")],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[PROMETHEUS_ALIAS])],
@@ -147,7 +168,7 @@ class Monitoring(pulumi.ComponentResource):
             restart="unless-stopped",
             log_driver=LOG_DRIVER,
             log_opts=SIDECAR_LOG_OPTIONS,
-            opts=on_host,
+            opts=prometheus_options,
         )
         self.prometheus_url = pulumi.Output.from_input(f"http://{LOOPBACK}:{PROMETHEUS_PORT}")
         self.grafana_url = pulumi.Output.from_input("")
