@@ -22,10 +22,12 @@ from components import (
     VllmDeployment,
     VllmDeploymentArgs,
     access,
+    create_alert_topics,
     create_monitoring_host,
     create_stack_secrets,
     load_stack_config,
     monitoring_outputs,
+    observability,
     placement,
     plan_stack,
     quota_check,
@@ -55,10 +57,11 @@ for warning in plan.warnings + tuple(w for model in plan.models for w in model.w
     pulumi.log.warn(warning)
 
 tags = stack_tags(stack, project, config.tags)
+account_id = aws.get_caller_identity().account_id
 secrets = create_stack_secrets(
     stack,
     config.region,
-    aws.get_caller_identity().account_id,
+    account_id,
     api_key=secret_output(config.api_key) if config.api_key is not None else None,
     hf_token=secret_output(config.hf_token) if config.hf_token is not None else None,
     tags=tags,
@@ -77,6 +80,9 @@ load_balancer = LoadBalancer(
         tags=tags,
     ),
 )
+
+# --- alert delivery: an SNS topic (emails from config), and a heartbeat topic watched by a dead-man's switch -----
+alert_topics = create_alert_topics(stack, account_id, monitoring.alerts.emails, tags) if monitoring.enabled else None
 
 # --- one deployment per model: hosts with caches, vLLM servers, exporters, routes -------------------------------
 gpu_ami_id = config.ami_id or aws.ssm.get_parameter(name=DLAMI_SSM_PARAMETER).value
@@ -105,6 +111,7 @@ for index, model in enumerate(plan.models):
             secrets=secrets.hosts,
             endpoint=ExistingEndpoint.of(load_balancer, rule_priorities[name]),
             prometheus_discovery=monitoring.enabled and not dedicated and index == 0,
+            alarm_topic_arn=alert_topics.alerts_arn if alert_topics is not None else None,
             tags=tags,
         ),
     )
@@ -115,6 +122,7 @@ hosts = {name: host for deployment in deployments.values() for name, host in dep
 # --- monitoring: Prometheus + Grafana, on its own host or on the first GPU host --------------------------------
 if monitoring.enabled:
     if monitoring_zones is None:
+        monitoring_host_name = f"{model_names[0]}-0"
         monitoring_host, monitoring_provider = deployments[model_names[0]].first_host()
     else:
         dedicated_host = create_monitoring_host(
@@ -130,7 +138,10 @@ if monitoring.enabled:
                 tags=tags,
             )
         )
+        monitoring_host_name = "monitoring"
         monitoring_host, monitoring_provider = dedicated_host.host, dedicated_host.docker_provider
+    assert alert_topics is not None  # created whenever monitoring is enabled
+    alert_topics.allow_publishing(monitoring_host_name, monitoring_host)
     grafana_password = (
         random.RandomPassword("grafana-admin-password", length=32, special=False).result if monitoring.grafana else None
     )
@@ -144,13 +155,16 @@ if monitoring.enabled:
             stack=stack,
             region=config.region,
             max_servers_per_host=max(model.config.replicas_per_host for model in plan.models),
+            inventory=observability.stack_inventory(plan),
+            targets_ready=tuple(host.readiness for host in hosts.values()),
+            alert_topics=alert_topics,
             retention_days=monitoring.retention_days,
             grafana=monitoring.grafana,
             grafana_admin_password=grafana_password,
         ),
         opts=pulumi.ResourceOptions(provider=monitoring_provider),
     )
-    pulumi.export("monitoring", monitoring_outputs(monitoring_host.instance_id, config.region))
+    pulumi.export("monitoring", monitoring_outputs(monitoring_host.instance_id, config.region, alert_topics.alerts_arn))
     if grafana_password is not None:
         pulumi.export("grafanaAdminPassword", pulumi.Output.secret(grafana_password))
 

@@ -46,6 +46,7 @@ from .network import lookup as placement
 from .network import routing
 from .network.load_balancer import LoadBalancer, LoadBalancerArgs
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
+from .observability.alert_delivery import AlertTopics, create_alert_topics
 from .observability.monitoring import Monitoring, MonitoringArgs
 from .observability.monitoring_host import (
     MonitoringHost,
@@ -72,6 +73,7 @@ __all__ = [
     "MONITORING_SSH_USER",
     "MONITORING_VOLUME_GIB",
     "AccessConfig",
+    "AlertTopics",
     "ArchitectureConfig",
     "AwsRegion",
     "CacheConfig",
@@ -115,6 +117,7 @@ __all__ = [
     "VllmServerArgs",
     "__version__",
     "access",
+    "create_alert_topics",
     "create_monitoring_host",
     "create_stack_secrets",
     "custom_image_tag",

@@ -128,6 +128,12 @@ class VllmDeploymentArgs(BaseModel):
             "containers reach the role's credentials (IMDS hop limit 2; other hosts: 1)."
         ),
     ] = False
+    alarm_topic_arn: Annotated[
+        StrInput | None,
+        Field(
+            description="SNS topic the hosts' system-check alarms notify (observability alert topics). Default: none."
+        ),
+    ] = None
     tags: dict[str, str] = {}
 
     @model_validator(mode="after")
@@ -225,6 +231,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     spot=model.spot,
                     driver=driver_requirement(args.image),
                     ec2_discovery=args.prometheus_discovery and index == 0,
+                    alarm_topic_arn=args.alarm_topic_arn,
                     tags={**host_tags, ROLE_TAG: GPU_HOST_ROLE, SERVERS_TAG: str(len(slots))},
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

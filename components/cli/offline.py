@@ -24,6 +24,18 @@ OFFLINE_VCPU_QUOTA = 100_000.0
 QUOTA_TOKEN = "aws:servicequotas/getServiceQuota:getServiceQuota"
 
 
+# GPU families EC2 can recover with a CloudWatch alarm action: the accelerated types of the EC2 User Guide's list
+# (awsdocs/amazon-ec2-user-guide @e3707c4 ec2-instance-recover.md: G3, G3s, G5g, Inf1, P2, P3, VT1) that the
+# catalog holds. Every other catalog family carries instance store volumes, which rule recovery out.
+_RECOVERABLE_GPU_FAMILIES = frozenset({"g5g", "p3"})
+
+
+def offline_auto_recovery(instance_type: str) -> bool:
+    """``AutoRecoverySupported`` offline: true only for the catalog's recoverable GPU families (the alarms are
+    only created for GPU hosts)."""
+    return instance_type.partition(".")[0] in _RECOVERABLE_GPU_FAMILIES
+
+
 def offline_vcpus(instance_type: str) -> int:
     """GPU types from the catalog; others by AWS's size naming (large = 2 vCPUs, xlarge = 4, Nxlarge = 4N).
 
@@ -108,6 +120,7 @@ class OfflineAws:
                 "id": args["instanceType"],
                 "instanceType": args["instanceType"],
                 "defaultVcpus": offline_vcpus(args["instanceType"]),
+                "autoRecoverySupported": offline_auto_recovery(args["instanceType"]),
             }
         if token == QUOTA_TOKEN and not self.quota_error:
             code = str(args["quotaCode"])

@@ -329,6 +329,38 @@ class LoadBalancerConfig(ConfigModel):
         return value
 
 
+# An address SNS can mail: one '@', no spaces or angle brackets (a display name such as "Ops <ops@x>" is refused).
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+MAX_ALERT_EMAILS = 10
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("is not an email address SNS can mail. Fix: give a plain address like 'ops@example.com'")
+    return value
+
+
+class AlertsConfig(ConfigModel):
+    """Where alerts go (``vllm-aws:monitoring.alerts``): the stack's SNS topic, with these email subscriptions."""
+
+    emails: Annotated[
+        tuple[Annotated[str, AfterValidator(_check_email)], ...],
+        Field(
+            max_length=MAX_ALERT_EMAILS,
+            description="Addresses subscribed to the alerts topic (each confirms a link SNS mails first). "
+            "Default: none (subscribe to the topic yourself).",
+        ),
+    ] = ()
+
+    @field_validator("emails")
+    @classmethod
+    def _distinct(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        lowered = [email.lower() for email in value]
+        if len(set(lowered)) != len(lowered):
+            raise ValueError("lists an address twice. Fix: list each address once")
+        return value
+
+
 class MonitoringConfig(ConfigModel):
     """Prometheus and Grafana (``vllm-aws:monitoring``)."""
 
@@ -337,3 +369,4 @@ class MonitoringConfig(ConfigModel):
     instance_type: str = "t3.medium"
     grafana: bool = True
     retention_days: Annotated[int, Field(ge=1, le=3650)] = DEFAULT_RETENTION_DAYS
+    alerts: AlertsConfig = AlertsConfig()

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .._naming import child_name, cidr_key, distinct_networks, merge_tags, type_token
 from ..catalog.cuda import DriverRequirement
-from . import iam, ssh
+from . import iam, self_healing, spot, ssh
 from .ami import DLAMI_SSH_USER
 from .bootstrap import BootstrapSpec, render_user_data
 
@@ -66,7 +66,13 @@ class GpuHostArgs(BaseModel):
         tuple[StrInput, ...],
         Field(description="More groups the instance is a member of (e.g. its model's targets group). Default: none."),
     ] = ()
-    spot: Annotated[bool, Field(description="One-time spot instance. Default: on-demand.")] = False
+    spot: Annotated[
+        bool,
+        Field(
+            description="Spot instance from a persistent request that stops on interruption (EC2 restarts the same "
+            "instance when capacity returns). Default: on-demand."
+        ),
+    ] = False
     gpu: Annotated[bool, Field(description="Verify the NVIDIA stack at boot. False for the monitoring host.")] = True
     driver: Annotated[
         DriverRequirement | None,
@@ -88,6 +94,10 @@ class GpuHostArgs(BaseModel):
             "no credentials)."
         ),
     ] = False
+    alarm_topic_arn: Annotated[
+        StrInput | None,
+        Field(description="SNS topic told when the host's system check fails and clears. Default: none."),
+    ] = None
     tags: dict[str, str] = {}
 
 
@@ -212,8 +222,12 @@ class GpuHost(pulumi.ComponentResource):
         market = (
             aws.ec2.InstanceInstanceMarketOptionsArgs(
                 market_type="spot",
+                # Persistent + stop (PAPY ec2/_inputs.py: "Persistent Spot Instance requests are only supported when
+                # the instance interruption behavior is either hibernate or stop"): an interruption stops the
+                # instance, EC2 starts the same one (id, cache attachment, containers) when capacity returns, and
+                # Pulumi's state stays true. A one-time request would terminate it and leave a stale state.
                 spot_options=aws.ec2.InstanceInstanceMarketOptionsSpotOptionsArgs(
-                    spot_instance_type="one-time", instance_interruption_behavior="terminate"
+                    spot_instance_type="persistent", instance_interruption_behavior="stop"
                 ),
             )
             if args.spot
@@ -263,23 +277,33 @@ class GpuHost(pulumi.ComponentResource):
         )
         # Detaching, when the host is replaced or destroyed: the engine deletes the attachment just before its
         # instance (dependents first), and the volume never changes without the instance (its id is in the
-        # user-data). An on-demand host is stopped first, so the cache is unmounted cleanly, never yanked. A
-        # one-time spot instance cannot be stopped (StopInstances: UnsupportedOperation, "You can only stop Spot
-        # Instances associated with persistent Spot Instance requests"; EC2 User Guide "Behavior of Spot Instance
-        # interruptions"), so its attachment is only forgotten (skip_destroy) and the termination, a graceful OS
-        # shutdown, detaches the volume (EC2 User Guide "Methods for terminating an instance"; volumes attached
-        # after launch survive it). Both flags are read from state at delete time and change in place (TF
-        # ec2/ebs_volume_attachment.go: Update is a no-op; Delete checks skip_destroy, then
-        # stop_instance_before_detaching).
+        # user-data). The host is stopped first, so the cache is unmounted cleanly, never yanked; a spot host can
+        # be stopped too, as its request is persistent (StopInstances refuses only one-time Spot Instances: "You
+        # can only stop Spot Instances associated with persistent Spot Instance requests", EC2 User Guide). The
+        # flag is read from state at delete time and changes in place (TF ec2/ebs_volume_attachment.go: Update is
+        # a no-op; Delete checks stop_instance_before_detaching).
+        spot_request = spot.cancel_request_on_delete(name, self.instance, args.region, self) if args.spot else None
         self.attachment = aws.ec2.VolumeAttachment(
             child_name(name, "cache-attach"),
             device_name=CACHE_DEVICE_NAME,
             instance_id=self.instance.id,
             volume_id=args.cache_volume_id,
-            skip_destroy=True if args.spot else None,
-            stop_instance_before_detaching=None if args.spot else True,
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            stop_instance_before_detaching=True,
+            opts=pulumi.ResourceOptions(
+                parent=self, delete_before_replace=True, depends_on=[spot_request] if spot_request else None
+            ),
         )
+
+        if args.gpu:
+            self_healing.heal_host(
+                name,
+                self.instance,
+                instance_type=args.instance_type,
+                region=args.region,
+                notify_topic_arn=args.alarm_topic_arn,
+                tags=args.tags,
+                parent=self,
+            )
 
         address = self.instance.public_ip if args.associate_public_ip else self.instance.private_ip
         target = self.instance.id if args.access_mode == "ssm" else address

@@ -71,6 +71,7 @@ from .stack_alerts import (
     WATCHDOG_ALERT,
     ExpectedModel,
     StackAlertsSpec,
+    stack_inventory,
 )
 
 __all__ = [
@@ -121,6 +122,7 @@ __all__ = [
     "render_grafana_dashboard_provider",
     "render_grafana_datasource",
     "render_prometheus_config",
+    "stack_inventory",
     "unknown_vllm_metrics",
     "vllm_metric_names",
 ]

@@ -34,21 +34,12 @@ _STALLED_TEXT = (
     " balancer keeps the replica in rotation, and nothing restarts it. Restart its vLLM container on the host"
     " (vllm-{{ $labels.model }}-N serves port 800N).",
 )
-# The text the stack deploys until phase B of #14 renders the rules with a StackAlertsSpec: rules rendered without
-# one stay byte-identical to what was shipped, so phase A changes no deployed file. It wrongly says /health fails;
-# phase B deletes it together with the no-spec mode.
-_STALLED_TEXT_SHIPPED = (
-    "{{ $labels.model }} replica {{ $labels.replica }}: engine stalled, /health failing",
-    "{{ $labels.instance }} has requests but processed no token for 5 minutes: the engine core is hung"
-    " or dead, so /health fails and the load balancer takes the replica out. Restart the container.",
-)
-
 # Per-server aggregation: drops vLLM's own model_name/engine labels (one series per engine with data parallelism);
 # keeps port, which tells apart the servers of one host (same instance and replica).
 _REPLICA = "model, instance, replica, port"
 
 
-def _vllm_alerts(stalled: tuple[str, str]) -> list[dict[str, Any]]:
+def _vllm_alerts() -> list[dict[str, Any]]:
     tokens = (
         f"sum by ({_REPLICA}) (rate(vllm:prompt_tokens_total[5m]))"
         f" + sum by ({_REPLICA}) (rate(vllm:generation_tokens_total[5m]))"
@@ -150,8 +141,8 @@ def _vllm_alerts(stalled: tuple[str, str]) -> list[dict[str, Any]]:
             f" unless on ({_REPLICA}) ({tokens} > 0)",
             "5m",
             "critical",
-            summary=stalled[0],
-            description=stalled[1],
+            summary=_STALLED_TEXT[0],
+            description=_STALLED_TEXT[1],
         ),
         alert_rule(
             "VllmNoReplicaDiscovered",
@@ -229,16 +220,13 @@ def _host_alerts() -> list[dict[str, Any]]:
     ]
 
 
-def render_alert_rules(spec: StackAlertsSpec | None = None) -> str:
-    """The rules file (Prometheus rule-group YAML): vLLM serving alerts and GPU host alerts; with the stack's
-    inventory also its missing-server, missing-host, disk and watchdog rules.
-
-    Without ``spec``: the rules as shipped before #14 (see ``_STALLED_TEXT_SHIPPED``).
-    """
+def render_alert_rules(spec: StackAlertsSpec) -> str:
+    """The rules file (Prometheus rule-group YAML): vLLM serving alerts, GPU host alerts and, from the stack's
+    inventory, its missing-server, missing-host, disk and watchdog rules."""
     groups = [
-        {"name": "vllm-aws.vllm", "rules": _vllm_alerts(_STALLED_TEXT_SHIPPED if spec is None else _STALLED_TEXT)},
+        {"name": "vllm-aws.vllm", "rules": _vllm_alerts()},
         {"name": "vllm-aws.gpu-hosts", "rules": _host_alerts()},
-        *([] if spec is None else stack_alert_groups(spec)),
+        *stack_alert_groups(spec),
     ]
     header = "# Alert rules of vllm-aws; rendered by components.observability. vLLM metric names of vLLM 0.33.\n"
     return header + yaml.safe_dump({"groups": groups}, sort_keys=False, width=1000, allow_unicode=True)

@@ -20,7 +20,18 @@ from ..host.bootstrap import CACHE_MOUNT
 from ..host.gpu_host import on_host_options
 from ..planner.vllm_args import VLLM_PORT
 from ..serving.container_spec import LOG_DRIVER, SIDECAR_LOG_OPTIONS
+from .alert_delivery import AlertTopics
 from .alert_rules import render_alert_rules
+from .alertmanager import (
+    ALERTMANAGER_ADDRESS,
+    ALERTMANAGER_CONFIG_PATH,
+    ALERTMANAGER_HOST,
+    ALERTMANAGER_IMAGE,
+    ALERTMANAGER_PORT,
+    AlertDestination,
+    AlertmanagerSpec,
+    render_alertmanager_config,
+)
 from .grafana import (
     GRAFANA_DASHBOARDS_DIR,
     render_dashboards,
@@ -35,6 +46,7 @@ from .prometheus import (
     PrometheusSpec,
     render_prometheus_config,
 )
+from .stack_alerts import StackAlertsSpec
 
 PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
 GRAFANA_IMAGE = "grafana/grafana:12.1.1"
@@ -72,6 +84,28 @@ class MonitoringArgs(BaseModel):
             "that many ports from the first vLLM port. Default: 1.",
         ),
     ] = 1
+    inventory: Annotated[
+        StackAlertsSpec,
+        Field(
+            description="What the stack deploys (observability.stack_inventory(plan)): the alert rules report an "
+            "expected server or host that discovery does not find."
+        ),
+    ]
+    targets_ready: Annotated[
+        tuple[pulumi.Resource, ...],
+        Field(
+            description="The GPU hosts' readiness gates: the rules naming a new host are uploaded only once it runs, "
+            "so a host being created is never reported missing. Default: none."
+        ),
+    ] = ()
+    alert_topics: Annotated[
+        AlertTopics | None,
+        Field(
+            description="Run Alertmanager and send the alerts to these SNS topics (observability.create_alert_topics; "
+            "the host's role needs sns:Publish on them: AlertTopics.allow_publishing). Default: none (alerts are "
+            "only shown in Prometheus)."
+        ),
+    ] = None
     retention_days: Annotated[
         int, Field(ge=1, description=f"Prometheus retention. Default: {DEFAULT_RETENTION_DAYS} days.")
     ] = DEFAULT_RETENTION_DAYS
@@ -125,7 +159,14 @@ class Monitoring(pulumi.ComponentResource):
                 region=args.region,
                 retention_days=args.retention_days,
                 max_servers_per_host=args.max_servers_per_host,
+                alertmanager=ALERTMANAGER_ADDRESS if args.alert_topics is not None else None,
             )
+        )
+        if args.alert_topics is not None:
+            _alertmanager(name, args.stack, args.alert_topics, network, on_host)
+        # Replaced with its files: after every host the new rules expect is running (see targets_ready).
+        prometheus_options = pulumi.ResourceOptions.merge(
+            on_host, pulumi.ResourceOptions(depends_on=list(args.targets_ready))
         )
         docker.Container(
             child_name(name, "prometheus"),
@@ -139,7 +180,9 @@ class Monitoring(pulumi.ComponentResource):
             ],
             uploads=[
                 docker.ContainerUploadArgs(file="/etc/prometheus/prometheus.yml", content=prometheus_config),
-                docker.ContainerUploadArgs(file="/etc/prometheus/rules/vllm-aws.yml", content=render_alert_rules()),
+                docker.ContainerUploadArgs(
+                    file="/etc/prometheus/rules/vllm-aws.yml", content=render_alert_rules(args.inventory)
+                ),
             ],
             mounts=[docker.ContainerMountArgs(type="bind", source=PROMETHEUS_DATA, target="/prometheus")],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[PROMETHEUS_ALIAS])],
@@ -147,7 +190,7 @@ class Monitoring(pulumi.ComponentResource):
             restart="unless-stopped",
             log_driver=LOG_DRIVER,
             log_opts=SIDECAR_LOG_OPTIONS,
-            opts=on_host,
+            opts=prometheus_options,
         )
         self.prometheus_url = pulumi.Output.from_input(f"http://{LOOPBACK}:{PROMETHEUS_PORT}")
         self.grafana_url = pulumi.Output.from_input("")
@@ -192,3 +235,39 @@ class Monitoring(pulumi.ComponentResource):
             )
             self.grafana_url = pulumi.Output.from_input(f"http://{LOOPBACK}:{GRAFANA_PORT}")
         self.register_outputs({"prometheus_url": self.prometheus_url, "grafana_url": self.grafana_url})
+
+
+def _alertmanager(
+    name: str, stack: str, topics: AlertTopics, network: docker.Network, on_host: pulumi.ResourceOptions
+) -> docker.Container:
+    """Alertmanager on the monitoring network (Prometheus reaches it by its alias; no port is published), its
+    config rendered from the topics' ARNs. Single instance: clustering is off, so it opens no gossip port."""
+    image = docker.RemoteImage(
+        child_name(name, "alertmanager-image"), name=ALERTMANAGER_IMAGE, keep_locally=True, opts=on_host
+    )
+    config = pulumi.Output.all(topics.alerts_arn, topics.heartbeat_arn).apply(
+        lambda arns: render_alertmanager_config(
+            AlertmanagerSpec(
+                stack=stack,
+                alerts=AlertDestination(sns_topic_arn=str(arns[0])),
+                heartbeat=AlertDestination(sns_topic_arn=str(arns[1])),
+            )
+        )
+    )
+    return docker.Container(
+        child_name(name, "alertmanager"),
+        name=ALERTMANAGER_HOST,
+        image=image.image_id,
+        command=[
+            f"--config.file={ALERTMANAGER_CONFIG_PATH}",
+            "--storage.path=/alertmanager",
+            f"--web.listen-address=:{ALERTMANAGER_PORT}",
+            "--cluster.listen-address=",
+        ],
+        uploads=[docker.ContainerUploadArgs(file=ALERTMANAGER_CONFIG_PATH, content=config)],
+        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[ALERTMANAGER_HOST])],
+        restart="unless-stopped",
+        log_driver=LOG_DRIVER,
+        log_opts=SIDECAR_LOG_OPTIONS,
+        opts=on_host,
+    )

@@ -91,10 +91,16 @@ def create_monitoring_host(args: MonitoringHostArgs, name: str = "monitoring") -
     return MonitoringHost(host=host, data=data, docker_provider=provider)
 
 
-def monitoring_outputs(instance_id: pulumi.Output[str], region: str) -> dict[str, pulumi.Output[str]]:
-    """The stack's ``monitoring`` output: the host, and the commands that forward its UIs to localhost (SSM)."""
-    return {
+def monitoring_outputs(
+    instance_id: pulumi.Output[str], region: str, alerts_topic_arn: pulumi.Output[str] | None = None
+) -> dict[str, pulumi.Output[str]]:
+    """The stack's ``monitoring`` output: the host, the commands that forward its UIs to localhost (SSM), and the
+    alerts topic (subscribe more endpoints to it)."""
+    outputs = {
         "instanceId": instance_id,
         "prometheus": port_forward_command(instance_id, region, PROMETHEUS_PORT),
         "grafana": port_forward_command(instance_id, region, GRAFANA_PORT),
     }
+    if alerts_topic_arn is not None:
+        outputs["alertsTopicArn"] = alerts_topic_arn
+    return outputs

@@ -34,6 +34,7 @@ whose dead-man's switch alarms when the pings stop, so a dead Prometheus, Alertm
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Self
 
@@ -41,6 +42,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..config.sections import MAX_SERVERS_PER_HOST
 from ..host.bootstrap import CACHE_MOUNT
+from ..planner.cold_start import IMAGE_COMPRESSED_GB, IMAGE_EXTRACTED_GB
+from ..planner.memory import weights_bytes
+from ..planner.plan import StackPlan
 from ..planner.vllm_args import VLLM_PORT
 from .prometheus import alert_rule
 
@@ -53,6 +57,9 @@ WATCHDOG_ALERT = "Watchdog"
 ROOT_MOUNT = "/"
 
 GIB = 1024**3
+# One pull of the serving image on the root volume: Docker keeps the compressed layers and their unpacked copy
+# (the containerd image store, Docker 29's default), beside the image in use.
+IMAGE_PULL_BYTES = round((IMAGE_COMPRESSED_GB + IMAGE_EXTRACTED_GB) * 1e9)
 # The config's model names (DNS-safe), so a name is safe inside a PromQL string and a YAML label.
 _MODEL_NAME = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
 
@@ -108,6 +115,22 @@ class StackAlertsSpec(BaseModel):
     def expected_hosts(self) -> list[tuple[str, int]]:
         """(model, replica) of every GPU host."""
         return [(model.name, replica) for model in self.models for replica in range(len(model.servers_per_host()))]
+
+
+def stack_inventory(plan: StackPlan) -> StackAlertsSpec:
+    """What the stack deploys, as the rules need it: every model's servers and hosts and its weight bytes."""
+    return StackAlertsSpec(
+        models=tuple(
+            ExpectedModel(
+                name=model.config.name,
+                replicas=model.config.replicas,
+                replicas_per_host=model.config.replicas_per_host,
+                weight_bytes=math.ceil(weights_bytes(model.spec, model.settings.weight_format)),
+            )
+            for model in plan.models
+        ),
+        image_pull_bytes=IMAGE_PULL_BYTES,
+    )
 
 
 def _inventory_rules(spec: StackAlertsSpec) -> list[dict[str, Any]]:

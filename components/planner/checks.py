@@ -227,11 +227,6 @@ def model_warnings(
             f"{model.name}: TP={model.tensor_parallel_size} on {instance.name} runs over PCIe (no NVLink); "
             "if the model fits one GPU, replicas scale better"
         )
-    if model.spot:
-        warnings.append(
-            f"{model.name}: spot instances can be interrupted with 2 minutes' notice; each interruption costs "
-            "a host replacement and a cold start. Costs are shown at on-demand prices."
-        )
     if cache.throughput_mibps > instance.startup_ebs_mibps:
         warnings.append(
             f"{model.name}: cache throughput {cache.throughput_mibps} MiB/s is above {instance.name}'s "

@@ -9,6 +9,7 @@ from .memory import MIB
 
 # Cold-start inputs (VLLM_AWS.md §F; docs/sizing.md).
 IMAGE_COMPRESSED_GB = 12.6  # vllm/vllm-openai compressed size (#27154, #22377)
+IMAGE_EXTRACTED_GB = 28.6  # the same image unpacked on disk (vllm-project/vllm #27154, #22377)
 IMAGE_PULL_MB_PER_S = 60.0  # 15-20 GB images pull in 4-6 min on EC2 (AWS ML blog, SOCI for DLAMI)
 HF_DOWNLOAD_MIB_PER_S = 250.0  # Hugging Face Hub from EC2, before the volume/instance caps apply
 HOST_BOOT_SECONDS = 90.0  # EC2 launch + cloud-init until Docker and the GPU answer

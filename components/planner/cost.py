@@ -18,6 +18,7 @@ GP3_FREE_IOPS = 3000
 GP3_FREE_MIBPS = 125
 GP3_MAX_IOPS_PER_GIB = 500
 ALB_USD_PER_HOUR = 0.0225 + 0.008  # hourly charge plus one LCU
+COMPILE_CACHE_GIB = 10  # torch.compile and CUDA graph caches beside the weights on the cache volume
 ROOT_VOLUME_GIB = 150  # vLLM image (~29 GB uncompressed) + DLAMI + Docker layers during upgrades
 MONITORING_VOLUME_GIB = 50  # Prometheus TSDB and Grafana data
 MONITORING_ROOT_VOLUME_GIB = 30  # Amazon Linux + Docker + the Prometheus/Grafana images
@@ -36,6 +37,11 @@ def ebs_monthly_usd(size_gib: int, iops: int, throughput_mibps: int) -> float:
         + max(0, iops - GP3_FREE_IOPS) * GP3_USD_PER_IOPS_MONTH
         + max(0, throughput_mibps - GP3_FREE_MIBPS) * GP3_USD_PER_MIBPS_MONTH
     )
+
+
+def stopped_host_monthly_usd(cache: CacheConfig, cache_size: int) -> float:
+    """What a stopped host still bills: its cache and root volumes (EC2 bills no instance hours while stopped)."""
+    return ebs_monthly_usd(cache_size, cache.iops, cache.throughput_mibps) + ebs_monthly_usd(ROOT_VOLUME_GIB, 3000, 125)
 
 
 def cache_size_gib(cache: CacheConfig, weights_bytes: float) -> int:

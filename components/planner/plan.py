@@ -13,13 +13,22 @@ from dataclasses import dataclass
 from .. import catalog
 from ..catalog import InstanceType, ModelSpec, cuda
 from ..config.schema import StackConfig
-from ..config.sections import ModelConfig
+from ..config.sections import CacheConfig, ModelConfig
 from ..errors import ConfigError, ConfigIssue, KeyPaths, KeyPrefix, did_you_mean, key_path
 from .checks import instance_issues, model_level_issues, model_warnings, no_fit_issue
 from .choice import choose_instance
 from .cold_start import ColdStart, cold_start
 from .context import PlanContext
-from .cost import HOURS_PER_MONTH, cache_size_gib, model_hourly_usd, recommended_cache_gib, stack_hourly_usd
+from .cost import (
+    COMPILE_CACHE_GIB,
+    HOURS_PER_MONTH,
+    ROOT_VOLUME_GIB,
+    cache_size_gib,
+    model_hourly_usd,
+    recommended_cache_gib,
+    stack_hourly_usd,
+    stopped_host_monthly_usd,
+)
 from .memory import GIB, MemoryFit, ServingSettings, fit_memory, resolve_settings, weights_bytes
 from .model_spec import resolve_model_spec
 
@@ -69,6 +78,34 @@ class StackPlan:
         if self.monthly_usd is not None:
             outputs["estimatedMonthlyUsd"] = round(self.monthly_usd, 2)
         return outputs
+
+
+def day2_warnings(
+    model: ModelConfig, instance: InstanceType, cache: CacheConfig, cache_size: int, weight_bytes: float
+) -> list[str]:
+    """What day 2 costs: a persistent spot host's stopped time, and a cache too small for a second revision."""
+    warnings = []
+    if model.spot:
+        # EC2 User Guide (stop-spot-instances.md, spot-requests.md): a stopped Spot Instance is charged for its
+        # EBS volumes only, and a persistent request restarts it when capacity returns in its zone.
+        warnings.append(
+            f"{model.name}: spot hosts use a persistent request that stops on interruption, so EC2 restarts the same "
+            f"host (instance, cache, containers) when {instance.name} capacity returns in its zone, with no limit on "
+            f"how long that takes; while stopped each host still bills its volumes, "
+            f"${stopped_host_monthly_usd(cache, cache_size):.0f}/month ({cache_size} GiB cache + {ROOT_VOLUME_GIB} "
+            "GiB root). Each interruption is a warm restart (cold start from the cache). Costs are shown at "
+            "on-demand prices."
+        )
+    # The Hugging Face cache keeps the old revision until it is deleted: a new one downloads beside it.
+    second_revision_gib = 2 * weight_bytes / GIB + COMPILE_CACHE_GIB
+    if cache_size < second_revision_gib:
+        warnings.append(
+            f"{model.name}: the {cache_size} GiB cache cannot hold a second revision of the weights "
+            f"({2 * weight_bytes / GIB:.0f} GiB for two copies + {COMPILE_CACHE_GIB} GiB of compile caches): a "
+            f"revision upgrade would fail on a full disk. Set cache.sizeGib to at least "
+            f"{math.ceil(second_revision_gib)} or 'auto'"
+        )
+    return warnings
 
 
 def plan_stack(config: StackConfig) -> StackPlan:
@@ -148,7 +185,7 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
 
     total_bytes = weights_bytes(spec, settings.weight_format)
     cache_size = cache_size_gib(context.cache, total_bytes)
-    if cache_size < total_bytes / GIB + 10:
+    if cache_size < total_bytes / GIB + COMPILE_CACHE_GIB:
         raise ConfigError.single(
             key_path((*context.cache_key, "sizeGib"), namespace=context.namespace),
             context.cache.size_gib,
@@ -157,6 +194,7 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
         )
     start = cold_start(total_bytes, instance, model.tensor_parallel_size, context.cache.throughput_mibps)
     warnings = model_warnings(model, spec, instance, memory, context.cache)
+    warnings += day2_warnings(model, instance, context.cache, cache_size, total_bytes)
     hourly = model_hourly_usd(instance, context.cache, cache_size, hosts_for(model))
     if hourly is None:
         warnings.append(f"{model.name}: no reliable price for {instance.name}; its cost is not in the totals")

@@ -53,7 +53,11 @@ def test_scaling_replicas_adds_a_host_and_its_cost_without_touching_the_others(p
     resources = diff["resources"]
     assert "qwen-8b-2-instance" in names(resources["added"], "aws:ec2/instance:Instance")
     assert "qwen-8b-2-cache-volume" in names(resources["added"])
-    assert resources["removed"] == [] and resources["replaced"] == []
+    assert resources["removed"] == []
+    # Only Prometheus is replaced: its rules now expect the new replica (#14), uploaded once the host is ready.
+    assert [(r["name"], r["reasons"]) for r in resources["replaced"]] == [
+        ("monitoring-prometheus", ["uploads[1].content"])
+    ]
     assert diff["disruptions"] == []
     per_host = next(m for m in prod["models"] if m["name"] == "qwen-8b")["cost"]["hourlyUsd"] / 2
     assert diff["cost"]["delta"]["hourlyUsd"] == pytest.approx(per_host, abs=0.01)

@@ -59,6 +59,18 @@ CASES = [
         p("monitoring.placement"),
         "'dedicated' or 'colocated'",
     ),
+    Case(
+        "alert-email-malformed",
+        top(monitoring={"alerts": {"emails": ["ops@example.com", "Ops <ops@example.com>"]}}),
+        p("monitoring.alerts.emails[1]"),
+        "a plain address like 'ops@example.com'",
+    ),
+    Case(
+        "alert-email-twice",
+        top(monitoring={"alerts": {"emails": ["ops@example.com", "OPS@example.com"]}}),
+        p("monitoring.alerts.emails"),
+        "list each address once",
+    ),
     # --- image ------------------------------------------------------------------------------------------------------
     Case("image-latest", top(image="vllm/vllm-openai:latest"), p("image"), "pin a release tag"),
     Case("image-untagged", top(image="vllm/vllm-openai"), p("image"), "pin a release tag"),

@@ -47,6 +47,11 @@ def test_user_data_installs_the_scripts_verbatim_and_runs_the_bootstrap() -> Non
     assert f"ExecStart={bootstrap.BOOTSTRAP_PATH} {bootstrap.SETTINGS_FILE}" in files[bootstrap.SYSTEMD_UNIT_PATH]
     assert document["runcmd"][-1] == [bootstrap.BOOTSTRAP_PATH, bootstrap.SETTINGS_FILE]
     assert ["systemctl", "enable", bootstrap.SYSTEMD_UNIT] in document["runcmd"]
+    # Unused images are pruned daily; the timer is enabled before the bootstrap runs (#14).
+    assert ["systemctl", "enable", "--now", f"{bootstrap.PRUNE_UNIT}.timer"] in document["runcmd"]
+    assert "docker image prune --all --force --filter until=168h" in files[bootstrap.PRUNE_SERVICE_PATH]
+    assert "OnCalendar=daily" in files[bootstrap.PRUNE_TIMER_PATH]
+    assert f"Unit={bootstrap.PRUNE_UNIT}.service" in files[bootstrap.PRUNE_TIMER_PATH]
     # A reboot must not present the previous boot's ready marker before the bootstrap re-runs.
     assert f"r {bootstrap.READY_MARKER}" in files[bootstrap.TMPFILES_PATH].splitlines()
 

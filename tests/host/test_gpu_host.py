@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 import pulumi
 import pytest
 from stack_runs import named, of_type, run_stack
+from tools import shellcheck
 
 from components.cli.offline import OFFLINE_AMI_ID, OfflineAws
 from components.cli.program import offline_id
 from components.host import iam
 from components.host.ami import DLAMI_SSM_PARAMETER
+from components.host.spot import CANCEL_SCRIPT
 from components.planner.cost import ROOT_VOLUME_GIB
 
 INSTANCE = "aws:ec2/instance:Instance"
@@ -196,7 +200,11 @@ def test_iam_role_is_ec2_only_with_ssm_core_and_exactly_this_stacks_parameters()
         r for r in of_type(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment") if r.parent == "qwen-8b-0"
     ]
     assert [a.inputs["policyArn"] for a in attachments] == [iam.SSM_CORE_POLICY_ARN]
-    policies = {r.name: r for r in of_type(run, "aws:iam/rolePolicy:RolePolicy") if r.parent == "qwen-8b-0"}
+    policies = {
+        r.name: r
+        for r in of_type(run, "aws:iam/rolePolicy:RolePolicy")
+        if r.parent == "qwen-8b-0" and r.inputs["role"] == named(run, "qwen-8b-0-profile").inputs["role"]
+    }
     assert set(policies) == {"qwen-8b-0-read-secrets", "qwen-8b-0-no-other-parameters"}
     own = [
         "arn:aws:ssm:us-east-1:123456789012:parameter/vllm-aws/prod/api-key",
@@ -232,13 +240,30 @@ SPOT_MODEL = {
 }
 
 
-def test_spot_uses_one_time_requests() -> None:
+def test_spot_uses_persistent_requests_that_stop_on_interruption_and_are_cancelled_with_the_host() -> None:
+    # #14: an interrupted host comes back as the same instance (cache, containers, Pulumi's state).
     run = run_stack("dev", models=[SPOT_MODEL])
     options = of_type(run, INSTANCE)[0].inputs["instanceMarketOptions"]
     assert options == {
         "marketType": "spot",
-        "spotOptions": {"spotInstanceType": "one-time", "instanceInterruptionBehavior": "terminate"},
+        "spotOptions": {"spotInstanceType": "persistent", "instanceInterruptionBehavior": "stop"},
     }
+    # The request is cancelled after the cache detaches and before the instance goes (deletes: dependents first).
+    cancel = named(run, "qwen-7b-0-spot-request")
+    assert cancel.inputs["delete"] == CANCEL_SCRIPT and "create" not in cancel.inputs
+    assert cancel.inputs["environment"]["AWS_REGION"] == "us-east-1"
+    assert cancel.parent == "qwen-7b-0"
+    assert "qwen-7b-0-spot-request" in named(run, "qwen-7b-0-cache-attach").options["dependsOn"]
+    assert not [r for r in run_stack("dev").resources if r.name.endswith("-spot-request")]
+
+
+def test_the_cancel_script_passes_shellcheck(tmp_path: Path) -> None:
+    script = tmp_path / "cancel.sh"
+    script.write_text("#!/bin/bash\n" + CANCEL_SCRIPT)
+    result = subprocess.run(
+        [shellcheck(), "--severity=style", str(script)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout
 
 
 @pytest.mark.parametrize("spot", [False, True], ids=["on-demand", "spot"])
@@ -255,16 +280,9 @@ def test_no_host_is_ever_stopped_that_ec2_cannot_stop(spot: bool) -> None:
         market["spotOptions"]["spotInstanceType"] == "persistent"
         and market["spotOptions"]["instanceInterruptionBehavior"] == "stop"
     )
-    assert stoppable is not spot
-    if attachment.inputs.get("stopInstanceBeforeDetaching"):
-        assert stoppable
-    if spot:
-        # Detached by the termination (a graceful shutdown) instead; the attachment is only forgotten.
-        assert attachment.inputs.get("skipDestroy") is True
-        assert "stopInstanceBeforeDetaching" not in attachment.inputs
-    else:
-        assert attachment.inputs["stopInstanceBeforeDetaching"] is True
-        assert "skipDestroy" not in attachment.inputs
+    assert stoppable  # #14: spot requests are persistent with stop, so both kinds are stopped before detaching
+    assert attachment.inputs["stopInstanceBeforeDetaching"] is True
+    assert "skipDestroy" not in attachment.inputs
     assert attachment.options["deleteBeforeReplace"] is True
 
 

@@ -35,7 +35,9 @@ def test_a_gpu_host_admits_nothing_and_is_replaced_whole(pulumi_mocks: Recording
     attach = named(pulumi_mocks, "h-cache-attach")
     assert attach.inputs["stopInstanceBeforeDetaching"] is True and "skipDestroy" not in attach.inputs
     # No secrets, no discovery: the only inline policy denies reading any parameter at all.
-    (deny,) = of_type(pulumi_mocks, POLICY)
+    (deny,) = [
+        p for p in of_type(pulumi_mocks, POLICY) if p.inputs["role"] == named(pulumi_mocks, "h-profile").inputs["role"]
+    ]
     assert deny.name == "h-no-other-parameters"
     assert json.loads(deny.inputs["policy"])["Statement"][0]["Resource"] == "*"
     assert "nvidia-smi -L" in named(pulumi_mocks, "h-ready").inputs["create"]
@@ -60,11 +62,11 @@ def test_a_spot_host_in_ssh_mode_with_more_rules_groups_and_discovery(pulumi_moc
     instance = named(pulumi_mocks, "s-instance").inputs
     assert instance["metadataOptions"]["httpPutResponseHopLimit"] == 2  # Prometheus discovers from a container
     assert instance["instanceMarketOptions"]["marketType"] == "spot"
-    assert instance["instanceMarketOptions"]["spotOptions"]["spotInstanceType"] == "one-time"
+    assert instance["instanceMarketOptions"]["spotOptions"]["spotInstanceType"] == "persistent"
     assert "sg-0123456789abcdef0" in instance["vpcSecurityGroupIds"]
-    # A one-time spot instance cannot be stopped: its attachment is forgotten, the termination detaches it.
+    # A persistent spot instance can be stopped: its cache is unmounted cleanly before it detaches.
     attach = named(pulumi_mocks, "s-cache-attach").inputs
-    assert attach["skipDestroy"] is True and "stopInstanceBeforeDetaching" not in attach
+    assert attach["stopInstanceBeforeDetaching"] is True and "skipDestroy" not in attach
     rules = {r.name: r.inputs for r in of_type(pulumi_mocks, INGRESS)}
     assert set(rules) == {"s-metrics", "s-ssh-10.0.0.0-8", "s-ssh-2001-db8---32"}
     assert rules["s-ssh-2001-db8---32"]["cidrIpv6"] == "2001:db8::/32" and rules["s-ssh-10.0.0.0-8"]["toPort"] == 22

@@ -13,7 +13,9 @@ from repo import DATA_DIR
 from tools import require_tool
 
 from components.observability import (
+    ExpectedModel,
     PrometheusSpec,
+    StackAlertsSpec,
     render_alert_rules,
     render_dashboards,
     unknown_vllm_metrics,
@@ -21,6 +23,16 @@ from components.observability import (
 
 UNIT_TESTS = DATA_DIR / "alert_rules_test.yml"
 SPEC = PrometheusSpec(stack="prod", region="eu-west-1")
+# The inventory tests/data/stack_alert_rules_test.yml is written for (its header says the same).
+INVENTORY = StackAlertsSpec(
+    models=(
+        ExpectedModel(name="qwen-8b", replicas=2, weight_bytes=16_400_000_000),
+        ExpectedModel(name="qwen-7b", replicas=3, replicas_per_host=2, weight_bytes=15_200_000_000),
+    ),
+    image_pull_bytes=45_000_000_000,
+)
+# The serving and host alerts (tests/data/alert_rules_test.yml); the inventory's are tested on their own.
+SERVING_GROUPS = ("vllm-aws.vllm", "vllm-aws.gpu-hosts")
 
 
 def promtool(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -28,8 +40,19 @@ def promtool(*args: str | Path, cwd: Path | None = None) -> subprocess.Completed
     return subprocess.run([binary, *map(str, args)], capture_output=True, text=True, cwd=cwd, check=False)
 
 
+def rules_text() -> str:
+    return render_alert_rules(INVENTORY)
+
+
+def all_rules() -> list[dict[str, Any]]:
+    """Every rule of the file, recording rules included."""
+    return [rule for group in yaml.safe_load(rules_text())["groups"] for rule in group["rules"]]
+
+
 def alert_rules() -> list[dict[str, Any]]:
-    return [rule for group in yaml.safe_load(render_alert_rules())["groups"] for rule in group["rules"]]
+    """The serving and host alerts."""
+    groups = yaml.safe_load(rules_text())["groups"]
+    return [rule for group in groups if group["name"] in SERVING_GROUPS for rule in group["rules"]]
 
 
 def dashboards() -> dict[str, dict[str, Any]]:

@@ -9,22 +9,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from rendered import UNIT_TESTS, alert_rules, promtool
+from rendered import UNIT_TESTS, alert_rules, all_rules, promtool, rules_text
 
-from components.observability import (
-    render_alert_rules,
-    unknown_vllm_metrics,
-)
+from components.observability import unknown_vllm_metrics
 
 # --- alert rules ----------------------------------------------------------------------------------------
 
 
 def test_alert_rules_pass_promtool_check_rules(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yml"
-    rules.write_text(render_alert_rules())
+    rules.write_text(rules_text())
     result = promtool("check", "rules", rules)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"SUCCESS: {len(alert_rules())} rules found" in result.stdout
+    assert f"SUCCESS: {len(all_rules())} rules found" in result.stdout
 
 
 def run_unit_tests(tmp_path: Path, rules_text: str) -> subprocess.CompletedProcess[str]:
@@ -35,7 +32,7 @@ def run_unit_tests(tmp_path: Path, rules_text: str) -> subprocess.CompletedProce
 
 
 def test_every_alert_fires_and_stays_silent_as_promtool_test_rules_expects(tmp_path: Path) -> None:
-    result = run_unit_tests(tmp_path, render_alert_rules())
+    result = run_unit_tests(tmp_path, rules_text())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
@@ -65,9 +62,9 @@ def test_every_alert_fires_and_stays_silent_as_promtool_test_rules_expects(tmp_p
     ],
 )
 def test_promtool_unit_tests_catch_a_broken_rule(tmp_path: Path, original: str, broken: str) -> None:
-    rules_text = render_alert_rules()
-    assert original in rules_text
-    result = run_unit_tests(tmp_path, rules_text.replace(original, broken))
+    text = rules_text()
+    assert original in text
+    result = run_unit_tests(tmp_path, text.replace(original, broken))
     assert result.returncode != 0, result.stdout
     assert "FAILED" in result.stdout + result.stderr
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from rendered import alert_rules, panel_targets, unknown_in_rules, variable_queries
+from rendered import INVENTORY, alert_rules, panel_targets, unknown_in_rules, variable_queries
 
 from components.observability import (
     VLLM_METRIC_KINDS,
@@ -32,7 +32,7 @@ def test_metric_kinds_are_recorded_only_for_declared_metrics() -> None:
 
 
 def test_rules_and_dashboards_use_only_vllm_0_33_metric_names() -> None:
-    assert unknown_in_rules(render_alert_rules()) == set()
+    assert unknown_in_rules(render_alert_rules(INVENTORY)) == set()
     for name, panel, target in panel_targets():
         assert unknown_vllm_metrics(target["expr"]) == set(), (name, panel["title"])
     for query in variable_queries():
@@ -64,7 +64,7 @@ def test_rules_and_dashboards_use_every_kind_recorded() -> None:
 def test_removed_or_misspelt_vllm_metrics_are_caught(expr: str, unknown: str) -> None:
     assert unknown_vllm_metrics(f"sum by (model) (rate(vllm:prompt_tokens_total[5m])) + {expr}") == {unknown}
     # The same checker, over a rules file that uses the name, fails it.
-    broken_rules = render_alert_rules().replace(
+    broken_rules = render_alert_rules(INVENTORY).replace(
         "vllm:num_requests_waiting) > 10", f"vllm:num_requests_waiting) > 10 or {expr}"
     )
     assert unknown in unknown_in_rules(broken_rules)

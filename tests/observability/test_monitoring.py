@@ -6,7 +6,8 @@ import yaml
 from stack_runs import named, of_type, run_stack
 
 from components.cli.program import offline_id
-from components.observability import GRAFANA_DASHBOARDS_DIR, SERVERS_TAG, render_dashboards
+from components.observability import EXPECTED_SERVER_METRIC, GRAFANA_DASHBOARDS_DIR, SERVERS_TAG, render_dashboards
+from components.observability.stack_alerts import IMAGE_PULL_BYTES
 
 INSTANCE = "aws:ec2/instance:Instance"
 CONTAINER = "docker:index/container:Container"
@@ -123,3 +124,24 @@ def test_grafana_off_leaves_prometheus_only() -> None:
     run = run_stack("dev", monitoring={"placement": "colocated", "grafana": False})
     assert not [r for r in run.resources if "grafana" in r.name]
     assert named(run, "monitoring-prometheus")
+
+
+def test_the_rules_carry_the_stacks_inventory_and_upload_after_every_gpu_host_runs() -> None:
+    # prod: qwen-8b twice, qwen-72b once, one server a host; weights and the image pull size from the plan.
+    run = run_stack("prod")
+    prometheus = named(run, "monitoring-prometheus")
+    files = {u["file"]: u["content"] for u in prometheus.inputs["uploads"]}
+    groups = {g["name"]: g["rules"] for g in yaml.safe_load(files["/etc/prometheus/rules/vllm-aws.yml"])["groups"]}
+    servers = sorted(
+        (r["labels"]["model"], r["labels"]["replica"], r["labels"]["port"])
+        for r in groups["vllm-aws.inventory"]
+        if r.get("record") == EXPECTED_SERVER_METRIC
+    )
+    assert servers == [("qwen-72b", "0", "8000"), ("qwen-8b", "0", "8000"), ("qwen-8b", "1", "8000")]
+    weights = {r["labels"]["model"]: r["expr"] for r in groups["vllm-aws.disk"] if "record" in r}
+    assert set(weights) == {"qwen-72b", "qwen-8b"}
+    [root] = [r for r in groups["vllm-aws.disk"] if r.get("alert") == "RootDiskCannotHoldImageUpgrade"]
+    assert root["expr"].endswith(f"< {IMAGE_PULL_BYTES}") and IMAGE_PULL_BYTES == 41_200_000_000
+    # A replica being created is not reported missing: the new rules wait for every GPU host's readiness gate.
+    ready = {f"{host}-ready" for host in ("qwen-72b-0", "qwen-8b-0", "qwen-8b-1")}
+    assert ready <= set(prometheus.options["dependsOn"])

@@ -8,6 +8,7 @@ import pytest
 import yaml
 from constructs import SUBNETS, VPC, construct, gpu_host, ssh_access
 from pydantic import ValidationError
+from rendered import INVENTORY
 from stack_runs import named, of_type
 
 from components import (
@@ -42,6 +43,7 @@ def test_colocated_monitoring_renders_its_own_files_and_admits_scrapes(pulumi_mo
                 target_security_group_ids={"qwen-8b-0": host.security_group_id, "qwen-8b-1": other.security_group_id},
                 stack="dev",
                 region="us-east-1",
+                inventory=INVENTORY,
                 max_servers_per_host=3,
                 grafana_admin_password=pulumi.Output.secret("admin"),
             ),
@@ -79,6 +81,7 @@ def test_without_grafana_only_prometheus_runs_and_no_password_is_needed(pulumi_m
                 target_security_group_ids={"h": host.security_group_id},
                 stack="dev",
                 region="us-east-1",
+                inventory=INVENTORY,
                 retention_days=30,
                 grafana=False,
             ),
@@ -100,6 +103,7 @@ def test_grafana_never_runs_open(pulumi_mocks: Recording) -> None:
                 target_security_group_ids={},
                 stack="dev",
                 region="us-east-1",
+                inventory=INVENTORY,
             )
 
     construct(build)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import ValidationError
-from rendered import SPEC, alert_rules, promtool
+from rendered import INVENTORY, SPEC, all_rules, promtool
 
 from components.observability import (
     ALERT_RULES_FILE_NAME,
@@ -34,7 +34,7 @@ from components.observability import (
 def write_prometheus_dir(directory: Path, rules_text: str | None = None) -> Path:
     """prometheus.yml and rules/ laid out as in the container (relative rule_files resolve the same)."""
     (directory / "rules").mkdir()
-    (directory / "rules" / ALERT_RULES_FILE_NAME).write_text(rules_text or render_alert_rules())
+    (directory / "rules" / ALERT_RULES_FILE_NAME).write_text(rules_text or render_alert_rules(INVENTORY))
     config = directory / "prometheus.yml"
     config.write_text(render_prometheus_config(SPEC))
     return config
@@ -45,12 +45,14 @@ def test_prometheus_config_passes_promtool_check_config(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     output = result.stdout + result.stderr
     assert "SUCCESS: 1 rule files found" in output, output
-    assert f"SUCCESS: {len(alert_rules())} rules found" in output, output
+    assert f"SUCCESS: {len(all_rules())} rules found" in output, output
 
 
 def test_promtool_check_config_rejects_a_broken_rule_file(tmp_path: Path) -> None:
     # The config check really loads the rule files it points at.
-    result = promtool("check", "config", write_prometheus_dir(tmp_path, render_alert_rules().replace(" > 10", " >")))
+    result = promtool(
+        "check", "config", write_prometheus_dir(tmp_path, render_alert_rules(INVENTORY).replace(" > 10", " >"))
+    )
     assert result.returncode != 0, result.stdout
 
 
@@ -191,7 +193,7 @@ def test_vllm_job_scrapes_each_host_on_exactly_its_servers_ports(max_servers: in
 
 def test_multi_server_config_passes_promtool_check_config(tmp_path: Path) -> None:
     (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / ALERT_RULES_FILE_NAME).write_text(render_alert_rules())
+    (tmp_path / "rules" / ALERT_RULES_FILE_NAME).write_text(render_alert_rules(INVENTORY))
     config = tmp_path / "prometheus.yml"
     config.write_text(
         render_prometheus_config(PrometheusSpec(stack="prod", region="eu-west-1", max_servers_per_host=8))

@@ -93,6 +93,8 @@ NOT_PURE = (
     "host/model_cache.py",
     "host/secrets.py",
     "host/ssh_access.py",
+    "host/self_healing.py",
+    "host/spot.py",
     "serving/vllm_server.py",
     "serving/host_exporters.py",
     "network/load_balancer.py",
@@ -100,6 +102,7 @@ NOT_PURE = (
     "network/lookup.py",
     "observability/monitoring.py",
     "observability/monitoring_host.py",
+    "observability/alert_delivery.py",
     "cli/__init__.py",
     "cli/program.py",
 )

@@ -102,7 +102,10 @@ CHECK = textwrap.dedent(
             secret_parameters={"VLLM_API_KEY": "/vllm-aws/pkg/api-key"},
         )
     )
-    rules = yaml.safe_load(observability.render_alert_rules())
+    inventory = observability.StackAlertsSpec(
+        models=(observability.ExpectedModel(name="m", replicas=1, weight_bytes=1),), image_pull_bytes=1
+    )
+    rules = yaml.safe_load(observability.render_alert_rules(inventory))
     print(json.dumps({
         "file": vllm_aws.__file__,
         "runOffline": run_offline.__module__,

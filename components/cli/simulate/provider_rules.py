@@ -135,6 +135,34 @@ RULES: dict[str, TypeRule] = {
         auto_name_length=255,
         source="TF iam/instance_profile.go @013f173 (role: RemoveRole then AddRole, in place)",
     ),
+    # #14 alert delivery and self-healing. Pulumi calls TF alarm_name `name`, as it autonames it.
+    "aws:sns/topic:Topic": TypeRule(
+        replace_on=("name", "namePrefix", "fifoTopic"),
+        auto_name_length=256,
+        source="TF sns/topic.go @cda04ab (attributes: SetTopicAttributes in place; name regex 1-256)",
+    ),
+    "aws:sns/topicSubscription:TopicSubscription": TypeRule(
+        replace_on=("endpoint", "protocol", "topic"),
+        source="TF sns/topic_subscription.go @7adaa6e (endpoint, protocol, topic_arn ForceNew)",
+    ),
+    "aws:sns/topicPolicy:TopicPolicy": TypeRule(
+        replace_on=("arn",),
+        source="TF sns/topic_policy.go @0964ed3 (policy: SetTopicAttributes in place)",
+    ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": TypeRule(
+        replace_on=("name",),
+        auto_name_length=255,
+        source="TF cloudwatch/metric_alarm.go @e33a89d (alarm_name ForceNew; the rest PutMetricAlarm in place)",
+    ),
+    "aws:cloudwatch/eventRule:EventRule": TypeRule(
+        replace_on=("name", "namePrefix", "eventBusName"),
+        auto_name_length=64,
+        source="TF events/rule.go @9dfe6ff (PutRule in place; validateRuleName max 64)",
+    ),
+    "aws:cloudwatch/eventTarget:EventTarget": TypeRule(
+        replace_on=("eventBusName", "rule", "targetId"),
+        source="TF events/target.go @bf84f8e (arn, input, role_arn: PutTargets in place)",
+    ),
     "aws:ssm/parameter:Parameter": TypeRule(
         replace_on=("name", "dataType"),
         auto_name_length=255,

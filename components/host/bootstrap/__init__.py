@@ -50,6 +50,14 @@ MOUNT_CACHE_PATH = "/usr/local/sbin/vllm-aws-mount-cache"
 SYSTEMD_UNIT = "vllm-aws-bootstrap.service"
 SYSTEMD_UNIT_PATH = f"/etc/systemd/system/{SYSTEMD_UNIT}"
 TMPFILES_PATH = "/etc/tmpfiles.d/vllm-aws.conf"
+PRUNE_UNIT = "vllm-aws-image-prune"
+PRUNE_SERVICE_PATH = f"/etc/systemd/system/{PRUNE_UNIT}.service"
+PRUNE_TIMER_PATH = f"/etc/systemd/system/{PRUNE_UNIT}.timer"
+# Images unused for a week go: an image upgrade leaves the old one (pulumi-docker keeps images locally), and the
+# root volume holds about two (#14 RootDiskCannotHoldImageUpgrade). `docker image prune -a` removes only images
+# no container uses, running or stopped (docs.docker.com/reference/cli/docker/image/prune), and the age filter
+# spares an image pulled for a container not yet created.
+PRUNE_UNUSED_FOR = "168h"
 
 # EC2 rejects user-data above 16 KiB (before base64); the scripts are gzipped to stay well below it.
 USER_DATA_LIMIT_BYTES = 16 * 1024
@@ -188,6 +196,35 @@ WantedBy=multi-user.target
 """
 
 
+def prune_service() -> str:
+    """Oneshot unit removing images no container uses (see :data:`PRUNE_UNUSED_FOR`)."""
+    return f"""[Unit]
+Description=vllm-aws: remove Docker images no container uses
+Requires=docker.service
+After=docker.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/docker image prune --all --force --filter until={PRUNE_UNUSED_FOR}
+"""
+
+
+def prune_timer() -> str:
+    """Daily, at a random time of the night per host, and caught up after a host was off (Persistent)."""
+    return f"""[Unit]
+Description=vllm-aws: daily removal of unused Docker images
+
+[Timer]
+OnCalendar=daily
+RandomizedDelaySec=1h
+Persistent=true
+Unit={PRUNE_UNIT}.service
+
+[Install]
+WantedBy=timers.target
+"""
+
+
 def tmpfiles_rule() -> str:
     """systemd-tmpfiles rule removing the ready marker at boot (see the module docstring)."""
     return f"# vllm-aws: the ready marker is earned again on every boot\nr {READY_MARKER}\n"
@@ -211,6 +248,7 @@ def runcmd(spec: BootstrapSpec) -> list[list[str]]:
         *start_docker,
         ["systemctl", "daemon-reload"],
         ["systemctl", "enable", SYSTEMD_UNIT],
+        ["systemctl", "enable", "--now", f"{PRUNE_UNIT}.timer"],
         [BOOTSTRAP_PATH, SETTINGS_FILE],
     ]
 
@@ -238,6 +276,8 @@ def user_data(spec: BootstrapSpec) -> dict[str, Any]:
         {"path": SETTINGS_FILE, "owner": "root:root", "permissions": "0644", "content": settings_env(spec)},
         {"path": SYSTEMD_UNIT_PATH, "owner": "root:root", "permissions": "0644", "content": systemd_unit()},
         {"path": TMPFILES_PATH, "owner": "root:root", "permissions": "0644", "content": tmpfiles_rule()},
+        {"path": PRUNE_SERVICE_PATH, "owner": "root:root", "permissions": "0644", "content": prune_service()},
+        {"path": PRUNE_TIMER_PATH, "owner": "root:root", "permissions": "0644", "content": prune_timer()},
     ]
     if spec.packages:
         document["packages"] = list(spec.packages)
