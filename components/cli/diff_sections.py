@@ -102,6 +102,12 @@ def _availability(diff: dict[str, Any]) -> Section | None:
         )
         if entry["outage"]:
             lead.append(f":rotating_light: **OUTAGE: `{entry['model']}`**: {down}. Fix: {entry['fix']}.")
+        elif entry.get("rolling"):
+            order = " → ".join(f"`{key}`" for key in entry["order"])
+            lead.append(
+                f":warning: `{entry['model']}`: {down}, rolling ({order}, each healthy before the next goes): "
+                f"reduced capacity for {minutes(entry['reducedCapacitySeconds'])}."
+            )
         else:
             lead.append(f":warning: `{entry['model']}`: {down}; the other replicas keep serving.")
     return Section(None, lead)

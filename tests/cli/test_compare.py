@@ -80,6 +80,7 @@ def test_changing_the_instance_type_replaces_the_host_and_flags_the_cold_start(p
             "replicas": 1,
             "downtimeSeconds": cold,
             "cause": ["instanceType"],
+            "after": [],
         }
     ]
     (availability,) = diff["availability"]

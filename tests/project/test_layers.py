@@ -56,6 +56,7 @@ PURE = (
     "host/bootstrap/*",
     "serving/__init__.py",
     "serving/container_spec.py",
+    "serving/health_wait.py",
     "network/__init__.py",
     "network/routing.py",
     "network/placement.py",

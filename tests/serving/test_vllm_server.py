@@ -30,7 +30,8 @@ def test_every_replica_runs_one_server_with_the_planned_arguments(stack: str, co
     expected = {m.config.name: render_args(m.config, m.memory.max_model_len) for m in plan.models}
     for server in servers:
         model = server.inputs["name"].removeprefix("vllm-").rsplit("-", 1)[0]
-        assert server.inputs["command"] == expected[model]
+        # The planned arguments, then the drain: the ALB deregistration delay (idle timeout 600 s in both stacks).
+        assert server.inputs["command"] == [*expected[model], "--shutdown-timeout", "600"]
         assert server.inputs["entrypoints"] == ["/usr/local/bin/vllm-aws-entrypoint"]
 
 
