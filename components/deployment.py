@@ -343,6 +343,11 @@ class VllmDeployment(pulumi.ComponentResource):
         name = next(iter(self.hosts))
         return self.hosts[name], self.docker_providers[name]
 
+    def readiness_outputs(self) -> dict[str, pulumi.Output[str]]:
+        """Per server (``<model>-<n>-vllm-<slot>``): what its health wait measured, one JSON line (the stack's
+        ``serverReadiness`` output, read by ``plan --compare --deployed-outputs``)."""
+        return {name: server.readiness for name, server in self.servers.items()}
+
     def host_outputs(self) -> dict[str, dict[str, pulumi.Output[str]]]:
         """Per host (``<model>-<n>``): instance, private IP, zone, Docker host URI and cache volume (the stack's
         ``hosts`` output: what an operator needs to reach a host and its data)."""

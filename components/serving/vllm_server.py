@@ -173,7 +173,8 @@ class VllmServer(pulumi.ComponentResource):
             triggers=[self.container.id],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.container]),
         )
-        self.readiness = self.health_wait.stdout
+        # Numbers only (the script prints no secret), while its environment holds the SSH key.
+        self.readiness = pulumi.Output.unsecret(self.health_wait.stdout)
         self.container_name = self.container.name
         self.host_port = pulumi.Output.from_input(args.slot.host_port)
         self.register_outputs(

@@ -182,11 +182,12 @@ def test_cli_compare_json_and_bad_old_file(tmp_path: Path, prod: dict[str, Any])
         "availability",
         "cost",
         "capacity",
+        "coldStartCheck",
         "warnings",
         "notes",
         "previewOnly",
     }
-    assert diff["resources"]["replaced"] == []
+    assert diff["resources"]["replaced"] == [] and diff["coldStartCheck"] == []
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     run = subprocess.run(
@@ -267,3 +268,31 @@ def test_an_old_plan_without_urns_still_compares(prod: dict[str, Any]) -> None:
     diff = compare(old, prod)
     assert diff["resources"]["added"] == diff["resources"]["removed"] == diff["resources"]["replaced"] == []
     assert any("no resource URNs" in note for note in diff["notes"])
+
+
+def test_deployed_outputs_put_the_measured_cold_starts_beside_the_prediction(
+    tmp_path: Path, prod: dict[str, Any]
+) -> None:
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(prod))
+    # As `pulumi stack output --json` prints it: the health waits' JSON lines, per model and server.
+    measured = '{"readySeconds": 1800, "hostBootSeconds": 97, "weightsSeconds": 140.5}\n'
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"serverReadiness": {"qwen-72b": {"qwen-72b-0-vllm-0": measured}}}))
+    report = _cli("--compare", str(old), "--format", "json", "--deployed-outputs", str(outputs))
+    assert report.returncode == 0, report.stderr
+    checks = {c["model"]: c for c in json.loads(report.stdout)["coldStartCheck"]}
+    big = checks["qwen-72b"]
+    first_start = big["predicted"]["containerFirstStartSeconds"]
+    assert big["measured"] == [
+        {"server": "qwen-72b-0-vllm-0", "readySeconds": 1800, "hostBootSeconds": 97, "weightsSeconds": 140.5}
+    ]
+    assert big["readyVsFirstStart"] == round(1800 / first_start, 2)
+    assert checks["qwen-8b"]["measured"] == [] and checks["qwen-8b"]["readyVsFirstStart"] is None
+    text = _cli("--compare", str(old), "--deployed-outputs", str(outputs))
+    assert "Cold start, predicted vs measured" in text.stdout and "1800 s" in text.stdout
+    outputs.write_text("{}")
+    bad = _cli("--compare", str(old), "--deployed-outputs", str(outputs))
+    assert bad.returncode == 2 and "serverReadiness" in bad.stderr and "Traceback" not in bad.stderr
+    alone = _cli("--deployed-outputs", str(outputs))
+    assert alone.returncode == 2 and "need --compare" in alone.stderr
