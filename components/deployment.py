@@ -39,6 +39,7 @@ from .planner.vllm_args import render_args
 from .serving import container_spec as containers
 from .serving import health_wait
 from .serving.host_exporters import HostExporters, HostExportersArgs
+from .serving.host_watchdog import install_watchdog
 from .serving.vllm_server import HostAccess, ImageBuild, VllmServer, VllmServerArgs
 
 StrInput = str | pulumi.Output[str]
@@ -288,6 +289,15 @@ class VllmDeployment(pulumi.ComponentResource):
                     )
                 )
             previous_waits = host_waits
+            install_watchdog(
+                host_name,
+                access,
+                [(containers.container_name(model.name, slot.index), slot.host_port) for slot in slots],
+                health_wait.stop_grace_seconds(drain_seconds),
+                host_instance=host.instance,
+                host_ready=host.readiness,
+                parent=self,
+            )
             HostExporters(
                 f"{host_name}-exporters",
                 HostExportersArgs(host_instance=host.instance, host_ready=host.readiness),

@@ -26,8 +26,9 @@ READY_MARGIN = 2.0
 MIN_READY_TIMEOUT_SECONDS = 300
 POLL_SECONDS = 10
 LOG_LINES = 60
-# The remote check's exit status for "the server failed": no retry of the ssh session can fix it.
-SERVER_FAILED_EXIT = 98
+# A remote script's exit status for "failed for good" (the server, the install): no retry of the ssh session can
+# fix it. Neither ssh (255) nor the commands the scripts run exit with it.
+REMOTE_FAILED_EXIT = 98
 SHUTDOWN_SIGKILL_MARGIN_SECONDS = 30
 """After vLLM's drain ends, time for the engine processes and GPU memory to go before Docker kills them."""
 # vLLM logs how long the weights took to read (vllm/model_executor/model_loader/default_loader.py
@@ -60,14 +61,14 @@ def health_check(
     """The POSIX sh run on the host: poll /health until the deadline; fail early on an exited or restarting
     container. On success print one JSON line (seconds from container start to healthy, the host's boot phase
     and the weight read); on failure print the container's state and last log lines (secrets filtered) to
-    stderr and exit :data:`SERVER_FAILED_EXIT`."""
+    stderr and exit :data:`REMOTE_FAILED_EXIT`."""
     name = shlex.quote(container_name)
     return f"""deadline=$(( $(date +%s) + {timeout_seconds} ))
 fail() {{
   echo "vLLM server {container_name}: $1; its last log lines:" >&2
   docker logs --tail {LOG_LINES} {name} 2>&1 | grep -v -i -E '{SECRET_WORDS}' >&2
   docker inspect -f 'state={{{{.State.Status}}}} exit={{{{.State.ExitCode}}}} restarts={{{{.RestartCount}}}}' {name} >&2
-  exit {SERVER_FAILED_EXIT}
+  exit {REMOTE_FAILED_EXIT}
 }}
 while ! curl -sf -o /dev/null http://127.0.0.1:{host_port}/health; do
   state=$(docker inspect -f '{{{{.State.Status}}}} {{{{.RestartCount}}}}' {name} 2>/dev/null || echo "missing 0")
@@ -88,9 +89,10 @@ printf '{{"readySeconds": %s, "hostBootSeconds": %s, "weightsSeconds": %s}}\\n' 
 """
 
 
-def wait_script(mode: AccessMode, region: str, check: str, user: str = SSH_USER) -> str:
-    """Runs locally (pulumi-command) with TARGET and VLLM_AWS_SSH_KEY in its environment, like the readiness
-    gate: retries the ssh session while it cannot connect, never retries a failed server."""
+def remote_script(mode: AccessMode, region: str, check: str, user: str = SSH_USER) -> str:
+    """Runs the POSIX sh ``check`` on the host, locally from pulumi-command with TARGET and VLLM_AWS_SSH_KEY in
+    its environment, like the readiness gate: retries the ssh session while it cannot connect, never a script
+    that exited :data:`REMOTE_FAILED_EXIT`."""
     ssh = " ".join(shlex.quote(option) for option in ssh_options(mode, region))
     return f"""set -uo pipefail
 key=$(mktemp)
@@ -101,10 +103,10 @@ for _ in $(seq 1 20); do
   status=0
   ssh -i "$key" {" ".join(IDENTITIES_ONLY)} {ssh} "{user}@$TARGET" {shlex.quote(check)} || status=$?
   [ "$status" -eq 0 ] && exit 0
-  [ "$status" -eq {SERVER_FAILED_EXIT} ] && exit 1
+  [ "$status" -eq {REMOTE_FAILED_EXIT} ] && exit 1
   sleep 15
 done
-echo "host $TARGET: no ssh session for the health wait" >&2
+echo "host $TARGET: no ssh session" >&2
 exit 1
 """
 

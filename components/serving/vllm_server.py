@@ -115,7 +115,7 @@ class VllmServer(pulumi.ComponentResource):
             count=-1 if args.slot.device_ids is None else None,  # -1: every GPU of the host
             device_ids=None if args.slot.device_ids is None else list(args.slot.device_ids),
         )
-        container_name = f"vllm-{args.model_name}-{args.slot.index}"
+        container_name = container_spec.container_name(args.model_name, args.slot.index)
         self.container = docker.Container(
             child_name(name, "container"),
             name=container_name,
@@ -167,7 +167,7 @@ class VllmServer(pulumi.ComponentResource):
         check = health_wait.health_check(container_name, args.slot.host_port, args.ready_timeout_seconds)
         self.health_wait = command.local.Command(
             child_name(name, "health"),
-            create=health_wait.wait_script(args.access.mode, args.access.region, check, args.access.user),
+            create=health_wait.remote_script(args.access.mode, args.access.region, check, args.access.user),
             interpreter=["/bin/bash", "-c"],
             environment={"TARGET": args.access.target, "VLLM_AWS_SSH_KEY": args.access.ssh_private_key},
             triggers=[self.container.id],

@@ -38,6 +38,7 @@ from components.observability import (
 )
 from components.observability.prometheus import EC2_SD_REFRESH_SECONDS, EVALUATION_INTERVAL_SECONDS
 from components.observability.stack_alerts import MISSING_FOR, WEIGHT_BYTES_METRIC
+from components.serving import watchdog
 
 UNIT_TESTS = DATA_DIR / "stack_alert_rules_test.yml"
 # The inventory tests/data/stack_alert_rules_test.yml is written for (its header says the same).
@@ -170,6 +171,9 @@ def test_without_the_inventory_the_rules_are_those_the_stack_ships() -> None:
     assert stalled["annotations"]["summary"].endswith("engine stalled, /health failing")
     fixed = {rule.get("alert"): rule for rule in rules(render_alert_rules(SPEC))}["VllmEngineStalled"]
     assert "/health still answers 200" in fixed["annotations"]["description"]
+    # It says what happens now: the host's watchdog restarts the container, after its own threshold.
+    assert f"after {watchdog.STALL_SECONDS // 60} minutes without progress" in fixed["annotations"]["description"]
+    assert f"{watchdog.UNIT}.timer" in fixed["annotations"]["description"]
     assert {k: v for k, v in fixed.items() if k != "annotations"} == {
         k: v for k, v in stalled.items() if k != "annotations"
     }

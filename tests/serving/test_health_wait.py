@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from components.serving.health_wait import (
-    SERVER_FAILED_EXIT,
+    REMOTE_FAILED_EXIT,
     health_check,
     parse_readiness,
     ready_timeout_seconds,
@@ -70,14 +70,14 @@ def test_a_healthy_server_reports_its_time_to_healthy_boot_and_weight_read(tmp_p
 )
 def test_a_dead_or_crash_looping_server_fails_at_once_with_its_log(tmp_path: Path, state: str, reason: str) -> None:
     done = _run(tmp_path, healthy_after=1000, state=state)
-    assert done.returncode == SERVER_FAILED_EXIT
+    assert done.returncode == REMOTE_FAILED_EXIT
     assert reason in done.stderr and "CUDA out of memory" in done.stderr
     assert "sk-123" not in done.stderr  # a line naming a key is never printed
 
 
 def test_a_server_that_never_gets_healthy_fails_at_the_deadline(tmp_path: Path) -> None:
     done = _run(tmp_path, healthy_after=10**6, timeout=1)
-    assert done.returncode == SERVER_FAILED_EXIT and "not healthy after 1 s" in done.stderr
+    assert done.returncode == REMOTE_FAILED_EXIT and "not healthy after 1 s" in done.stderr
 
 
 def test_the_bounds_follow_the_prediction_and_the_drain() -> None:
