@@ -38,8 +38,8 @@ from .planner.plan import ModelPlan, plan_model
 from .planner.vllm_args import render_args
 from .serving import container_spec as containers
 from .serving import health_wait
+from .serving.host_commands import install_watchdog, refresh_secrets
 from .serving.host_exporters import HostExporters, HostExportersArgs
-from .serving.host_watchdog import install_watchdog
 from .serving.vllm_server import HostAccess, ImageBuild, VllmServer, VllmServerArgs
 
 StrInput = str | pulumi.Output[str]
@@ -256,6 +256,11 @@ class VllmDeployment(pulumi.ComponentResource):
                 user=DLAMI_SSH_USER,
             )
             host_waits: list[pulumi.Resource] = []
+            refreshed: tuple[pulumi.Resource, ...] = ()
+            if args.secrets.version is not None:
+                refreshed = (
+                    refresh_secrets(host_name, access, args.secrets.version, host_ready=host.readiness, parent=self),
+                )
             for slot in slots:
                 server_name = f"{host_name}-vllm-{slot.index}"
                 server = VllmServer(
@@ -274,7 +279,8 @@ class VllmDeployment(pulumi.ComponentResource):
                         drain_seconds=drain_seconds,
                         ready_timeout_seconds=ready_timeout,
                         access=access,
-                        after=tuple(host_waits[-1:] or previous_waits),
+                        after=(*(host_waits[-1:] or previous_waits), *refreshed),
+                        secrets_version=args.secrets.version,
                     ),
                     opts=on_host,
                 )

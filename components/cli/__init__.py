@@ -110,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
                 "measured time to healthy (and host boot, weight read) beside the prediction",
             )
             sub.add_argument(
+                "--rotate-secret",
+                action="append",
+                default=[],
+                metavar="PARAMETER",
+                help="with --compare: the value of this secret's SSM parameter changes, e.g. api-key-parameter "
+                "(the plans record [secret], so the change is invisible otherwise; repeatable)",
+            )
+            sub.add_argument(
                 "--replace",
                 action="append",
                 default=[],
@@ -151,7 +159,12 @@ def _plan(args: argparse.Namespace) -> int:
     if old_document is not None:
         outputs = read_outputs(args.deployed_outputs) if args.deployed_outputs else None
         diff = compare(
-            old_document, document, fresh_runner=args.fresh_runner, replace=args.replace, deployed_outputs=outputs
+            old_document,
+            document,
+            fresh_runner=args.fresh_runner,
+            replace=args.replace,
+            rotate=args.rotate_secret,
+            deployed_outputs=outputs,
         )
         if args.format == "json":
             print(json.dumps(diff, indent=2))
@@ -215,9 +228,11 @@ def _main(argv: Sequence[str] | None) -> int:
     if (
         args.command == "plan"
         and args.compare is None
-        and (args.fail_on_blockers or args.fresh_runner or args.replace or args.deployed_outputs)
+        and (args.fail_on_blockers or args.fresh_runner or args.replace or args.rotate_secret or args.deployed_outputs)
     ):
-        parser.error("--fail-on-blockers, --fresh-runner, --replace and --deployed-outputs need --compare OLD.json")
+        parser.error(
+            "--fail-on-blockers, --fresh-runner, --replace, --rotate-secret and --deployed-outputs need --compare"
+        )
     try:
         return _plan(args) if args.command == "plan" else _render(args)
     except (ConfigError, pulumi.RunError, MissingProgramError) as error:

@@ -21,6 +21,9 @@ StrInput = str | pulumi.Output[str]
 # vLLM 0.33.0: "Shutdown timeout in seconds. 0 = abort, >0 = wait." (vllm/engine/arg_utils.py; default 0 aborts
 # every in-flight request on SIGTERM, vllm/v1/engine/core.py _handle_shutdown).
 SHUTDOWN_TIMEOUT_FLAG = "--shutdown-timeout"
+# Container labels are ForceNew (kreuzwerker/terraform-provider-docker resource_docker_container.go): a new secrets
+# version replaces the container, and the rolling chain restarts the replicas one at a time.
+SECRETS_VERSION_LABEL = "vllm-aws.secrets-version"
 
 
 class ImageBuild(BaseModel):
@@ -77,6 +80,10 @@ class VllmServerArgs(BaseModel):
         tuple[pulumi.Resource, ...],
         Field(description="Start (or replace) the container only after these: the previous replica's health wait."),
     ] = ()
+    secrets_version: Annotated[
+        StrInput | None,
+        Field(description="A label: a new value (rotated secrets) replaces the container, which reads them anew."),
+    ] = None
 
 
 class VllmServer(pulumi.ComponentResource):
@@ -159,7 +166,14 @@ class VllmServer(pulumi.ComponentResource):
             # (destroy_grace_seconds, else 0 s) must wait that long before they kill it.
             stop_timeout=health_wait.stop_grace_seconds(args.drain_seconds),
             destroy_grace_seconds=health_wait.stop_grace_seconds(args.drain_seconds),
-            labels=[docker.ContainerLabelArgs(label=key, value=value) for key, value in sorted(args.labels.items())],
+            labels=[
+                *(docker.ContainerLabelArgs(label=key, value=value) for key, value in sorted(args.labels.items())),
+                *(
+                    [docker.ContainerLabelArgs(label=SECRETS_VERSION_LABEL, value=args.secrets_version)]
+                    if args.secrets_version is not None
+                    else []
+                ),
+            ],
             opts=on_host_options(self, args.host_instance, args.host_ready, after=args.after),
         )
         # `pulumi up` fails here, with the server's last log lines, when it never gets healthy; re-run for every

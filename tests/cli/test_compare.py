@@ -244,6 +244,11 @@ def test_replace_and_fresh_runner_reach_the_simulation(tmp_path: Path, prod: dic
     # #10 items 5 and 8: no one-shot key-file command any more, and the new public key replaces every host.
     assert diff["blockers"] == []
     assert "qwen-72b-0-instance" in names(diff["resources"]["replaced"])
+    # A rotated secret is invisible in the plans ([secret] both sides): named, it restarts the servers, rolling.
+    api_key = _cli("--compare", str(old), "--format", "json", "--rotate-secret", "api-key-parameter")
+    assert api_key.returncode == 0, api_key.stderr
+    rolled = {a["model"]: a for a in json.loads(api_key.stdout)["availability"]}
+    assert rolled["qwen-8b"]["rolling"] is True and rolled["qwen-72b"]["outage"] is True
 
 
 def test_a_reparented_resource_is_recreated_not_unchanged(prod: dict[str, Any]) -> None:

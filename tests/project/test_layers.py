@@ -97,7 +97,7 @@ NOT_PURE = (
     "host/secrets.py",
     "host/ssh_access.py",
     "serving/vllm_server.py",
-    "serving/host_watchdog.py",
+    "serving/host_commands.py",
     "serving/host_exporters.py",
     "network/load_balancer.py",
     "network/model_endpoint.py",

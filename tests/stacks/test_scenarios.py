@@ -40,6 +40,8 @@ class Scenario:
     """AZs that offer the 8B model's g6e.xlarge at the old / new preview (OfflineAws)."""
     replace_types: tuple[str, ...] = ()
     """Forced replacement of every resource of these types (`pulumi up --replace`)."""
+    rotate: tuple[str, ...] = ()
+    """Secrets (SSM parameters) whose value changes (`plan --compare --rotate-secret`)."""
     fresh_runner: bool = False
     blockers: tuple[tuple[str, str], ...] = ()
     """Expected blockers as sorted (code, resource type) pairs; () means the change plans with no blocker."""
@@ -113,6 +115,15 @@ SCENARIOS = [
         outages=("qwen-72b",),
         rolling=("qwen-8b",),
     ),
+    Scenario(
+        "rotate-the-api-key",
+        _set(apiKey="k" * 40),
+        rotate=("api-key-parameter",),
+        # #14: the parameter's new version reaches every host (its bootstrap re-reads the secrets), then the
+        # servers restart one replica at a time (their secrets-version label); the 72B's one server: an outage.
+        outages=("qwen-72b",),
+        rolling=("qwen-8b",),
+    ),
     Scenario("deploy-from-a-fresh-runner", fresh_runner=True),  # nothing changes, nothing reaches Docker
     Scenario(
         "deploy-an-image-bump-from-a-fresh-runner",
@@ -179,7 +190,7 @@ def _diff(scenario: Scenario) -> dict[str, Any]:
     old = _shipped(scenario.old_zones) if scenario.old is None else _document(scenario.old, scenario.old_zones)
     new = _document(scenario.new, scenario.new_zones, deployed=old)
     forced = [r["urn"] for r in new["resources"] if r["type"] in scenario.replace_types]
-    return compare(old, new, fresh_runner=scenario.fresh_runner, replace=forced)
+    return compare(old, new, fresh_runner=scenario.fresh_runner, replace=forced, rotate=scenario.rotate)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
