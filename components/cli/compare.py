@@ -36,7 +36,7 @@ def compare(
     rotate: Collection[str] = (),
     deployed_outputs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The diff document (docs/plan-json.md). ``deployed_outputs``: the deployed stack's outputs, whose measured
+    """The diff document (README "Plan diff JSON"). ``deployed_outputs``: the deployed stack's outputs, whose measured
     cold starts are set beside the old (deployed) plan's prediction."""
     simulation = simulate(old, new, fresh_runner=fresh_runner, replace=replace, rotate=rotate)
     run = simulation.run
