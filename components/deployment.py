@@ -165,14 +165,10 @@ class VllmDeployment(pulumi.ComponentResource):
             raise ValueError(f"{name}: {hosts_needed} host placements needed, {len(args.placements)} given")
 
         vllm_args = tuple(render_args(model, self.plan.memory.max_model_len))
-        idle_timeout = (
-            args.endpoint.idle_timeout_seconds
-            if args.endpoint is not None
-            else args.new_load_balancer.idle_timeout_seconds
-            if args.new_load_balancer is not None
-            else ExistingEndpoint.model_fields["idle_timeout_seconds"].default
-        )
-        drain_seconds = routing.deregistration_delay_seconds(idle_timeout)
+        front_door = args.endpoint or args.new_load_balancer
+        assert front_door is not None  # guaranteed by VllmDeploymentArgs._one_front_door
+        # vLLM drains for as long as the ALB lets a deregistered target finish its requests.
+        drain_seconds = routing.deregistration_delay_seconds(front_door.idle_timeout_seconds)
         ready_timeout = health_wait.ready_timeout_seconds(self.plan.cold_start.container_first_start_seconds)
         # Rolling: each server, and each host after the first, waits for the previous replica's health wait.
         previous_waits: list[pulumi.Resource] = []
