@@ -176,6 +176,7 @@ outputs = {
     **secrets.stack_outputs(),
     **ssh.stack_outputs(config.access.mode, config.region),
     "hosts": {name: out for deployment in deployments.values() for name, out in deployment.host_outputs().items()},
+    "serverReadiness": {name: deployment.readiness_outputs() for name, deployment in deployments.items()},
     **plan.stack_outputs(),
 }
 for key, value in outputs.items():

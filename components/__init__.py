@@ -61,7 +61,7 @@ from .quotas import check as quota_check
 from .quotas import needs as quotas
 from .serving.container_spec import custom_image_tag
 from .serving.host_exporters import HostExporters, HostExportersArgs
-from .serving.vllm_server import ImageBuild, VllmServer, VllmServerArgs
+from .serving.vllm_server import HostAccess, ImageBuild, VllmServer, VllmServerArgs
 from .version import __version__
 
 __all__ = [
@@ -82,6 +82,7 @@ __all__ = [
     "ExistingEndpoint",
     "GpuHost",
     "GpuHostArgs",
+    "HostAccess",
     "HostExporters",
     "HostExportersArgs",
     "HostPlacement",

@@ -23,6 +23,7 @@ from .config.schema import DEFAULT_IMAGE as DEFAULT_VLLM_IMAGE
 from .config.schema import AwsRegion, PinnedImage
 from .config.sections import AccessConfig, CacheConfig, ModelConfig
 from .host import ssh_access
+from .host.ami import DLAMI_SSH_USER
 from .host.gpu_host import GpuHost, GpuHostArgs
 from .host.model_cache import ModelCache, ModelCacheArgs
 from .host.secrets import HostSecrets
@@ -36,8 +37,10 @@ from .planner.cost import ROOT_VOLUME_GIB
 from .planner.plan import ModelPlan, plan_model
 from .planner.vllm_args import render_args
 from .serving import container_spec as containers
+from .serving import health_wait
+from .serving.host_commands import install_watchdog, refresh_secrets
 from .serving.host_exporters import HostExporters, HostExportersArgs
-from .serving.vllm_server import ImageBuild, VllmServer, VllmServerArgs
+from .serving.vllm_server import HostAccess, ImageBuild, VllmServer, VllmServerArgs
 
 StrInput = str | pulumi.Output[str]
 
@@ -168,6 +171,14 @@ class VllmDeployment(pulumi.ComponentResource):
             raise ValueError(f"{name}: {hosts_needed} host placements needed, {len(args.placements)} given")
 
         vllm_args = tuple(render_args(model, self.plan.memory.max_model_len))
+        front_door = args.endpoint or args.new_load_balancer
+        assert front_door is not None  # guaranteed by VllmDeploymentArgs._one_front_door
+        # vLLM drains for as long as the ALB lets a deregistered target finish its requests.
+        drain_seconds = routing.deregistration_delay_seconds(front_door.idle_timeout_seconds)
+        ready_timeout = health_wait.ready_timeout_seconds(self.plan.cold_start.container_first_start_seconds)
+        # Rolling: each server, and each host after the first, waits for the previous replica's health wait.
+        previous_waits: list[pulumi.Resource] = []
+        self.servers: dict[str, VllmServer] = {}
         start_period = containers.healthcheck_start_period_seconds(self.plan.cold_start.container_first_start_seconds)
         self.hosts: dict[str, GpuHost] = {}
         self.caches: dict[str, ModelCache] = {}
@@ -229,6 +240,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     ssh_cidrs=args.access.ssh_cidrs,
                     extra_security_group_ids=(targets_group.id,),
                     spot=model.spot,
+                    after=tuple(previous_waits),
                     driver=driver_requirement(args.image),
                     ec2_discovery=args.prometheus_discovery and index == 0,
                     alarm_topic_arn=args.alarm_topic_arn,
@@ -239,9 +251,22 @@ class VllmDeployment(pulumi.ComponentResource):
             # The provider reaches this host's daemon; containers below use it explicitly.
             provider = ssh_access.docker_provider(host_name, host, args.access.mode, args.region, args.ssh, parent=self)
             on_host = pulumi.ResourceOptions(parent=self, provider=provider)
+            access = HostAccess(
+                mode=args.access.mode,
+                region=args.region,
+                target=host.access_target,
+                ssh_private_key=args.ssh.private_key,
+                user=DLAMI_SSH_USER,
+            )
+            host_waits: list[pulumi.Resource] = []
+            refreshed: tuple[pulumi.Resource, ...] = ()
+            if args.secrets.version is not None:
+                refreshed = (
+                    refresh_secrets(host_name, access, args.secrets.version, host_ready=host.readiness, parent=self),
+                )
             for slot in slots:
                 server_name = f"{host_name}-vllm-{slot.index}"
-                VllmServer(
+                server = VllmServer(
                     server_name,
                     VllmServerArgs(
                         model_name=model.name,
@@ -254,10 +279,34 @@ class VllmDeployment(pulumi.ComponentResource):
                         host_instance=host.instance,
                         host_ready=host.readiness,
                         labels={SERVER_MODEL_LABEL: model.name},
+                        drain_seconds=drain_seconds,
+                        ready_timeout_seconds=ready_timeout,
+                        access=access,
+                        after=(*(host_waits[-1:] or previous_waits), *refreshed),
+                        secrets_version=args.secrets.version,
                     ),
                     opts=on_host,
                 )
-                targets.append(Target(key=server_name, instance_id=host.instance_id, port=slot.host_port))
+                host_waits.append(server.health_wait)
+                self.servers[server_name] = server
+                targets.append(
+                    Target(
+                        key=server_name,
+                        instance_id=host.instance_id,
+                        port=slot.host_port,
+                        after=(server.health_wait,),
+                    )
+                )
+            previous_waits = host_waits
+            install_watchdog(
+                host_name,
+                access,
+                [(containers.container_name(model.name, slot.index), slot.host_port) for slot in slots],
+                health_wait.stop_grace_seconds(drain_seconds),
+                host_instance=host.instance,
+                host_ready=host.readiness,
+                parent=self,
+            )
             HostExporters(
                 f"{host_name}-exporters",
                 HostExportersArgs(host_instance=host.instance, host_ready=host.readiness),
@@ -312,6 +361,11 @@ class VllmDeployment(pulumi.ComponentResource):
         discover EC2 targets with ``prometheus_discovery``)."""
         name = next(iter(self.hosts))
         return self.hosts[name], self.docker_providers[name]
+
+    def readiness_outputs(self) -> dict[str, pulumi.Output[str]]:
+        """Per server (``<model>-<n>-vllm-<slot>``): what its health wait measured, one JSON line (the stack's
+        ``serverReadiness`` output, read by ``plan --compare --deployed-outputs``)."""
+        return {name: server.readiness for name, server in self.servers.items()}
 
     def host_outputs(self) -> dict[str, dict[str, pulumi.Output[str]]]:
         """Per host (``<model>-<n>``): instance, private IP, zone, Docker host URI and cache volume (the stack's

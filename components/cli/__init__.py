@@ -26,6 +26,7 @@ from ..planner.plan import StackPlan, plan_stack
 from .compare import compare
 from .diff_report import render_diff_markdown, render_diff_text
 from .endings import end_by_signal
+from .measured import read_outputs
 from .offline import OfflineAws, volume_zones_of
 from .out_dir import OutDirError
 from .program import run_offline, run_program
@@ -102,6 +103,21 @@ def _parser() -> argparse.ArgumentParser:
                 "local commands wrote then are missing",
             )
             sub.add_argument(
+                "--deployed-outputs",
+                type=Path,
+                metavar="OUTPUTS.json",
+                help="with --compare: the deployed stack's `pulumi stack output --json`; shows each server's "
+                "measured time to healthy (and host boot, weight read) beside the prediction",
+            )
+            sub.add_argument(
+                "--rotate-secret",
+                action="append",
+                default=[],
+                metavar="PARAMETER",
+                help="with --compare: the value of this secret's SSM parameter changes, e.g. api-key-parameter "
+                "(the plans record [secret], so the change is invisible otherwise; repeatable)",
+            )
+            sub.add_argument(
                 "--replace",
                 action="append",
                 default=[],
@@ -141,7 +157,15 @@ def _plan(args: argparse.Namespace) -> int:
         run = run_program(_program(args.project_dir), raw, secret_keys, stack, aws=existing, on_register=progress)
     document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"))
     if old_document is not None:
-        diff = compare(old_document, document, fresh_runner=args.fresh_runner, replace=args.replace)
+        outputs = read_outputs(args.deployed_outputs) if args.deployed_outputs else None
+        diff = compare(
+            old_document,
+            document,
+            fresh_runner=args.fresh_runner,
+            replace=args.replace,
+            rotate=args.rotate_secret,
+            deployed_outputs=outputs,
+        )
         if args.format == "json":
             print(json.dumps(diff, indent=2))
         elif args.format == "markdown":
@@ -201,8 +225,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "plan" and args.compare is None and (args.fail_on_blockers or args.fresh_runner or args.replace):
-        parser.error("--fail-on-blockers, --fresh-runner and --replace need --compare OLD.json")
+    if (
+        args.command == "plan"
+        and args.compare is None
+        and (args.fail_on_blockers or args.fresh_runner or args.replace or args.rotate_secret or args.deployed_outputs)
+    ):
+        parser.error(
+            "--fail-on-blockers, --fresh-runner, --replace, --rotate-secret and --deployed-outputs need --compare"
+        )
     try:
         return _plan(args) if args.command == "plan" else _render(args)
     except (ConfigError, pulumi.RunError, MissingProgramError) as error:

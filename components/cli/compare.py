@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from .measured import cold_start_check
 from .simulate import simulate
 from .simulate.plan_model import Resource
 
@@ -32,9 +33,12 @@ def compare(
     *,
     fresh_runner: bool = False,
     replace: Collection[str] = (),
+    rotate: Collection[str] = (),
+    deployed_outputs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The diff document (docs/plan-json.md, "Plan diff JSON")."""
-    simulation = simulate(old, new, fresh_runner=fresh_runner, replace=replace)
+    """The diff document (docs/plan-json.md, "Plan diff JSON"). ``deployed_outputs``: the deployed stack's outputs,
+    whose measured cold starts are set beside the old (deployed) plan's prediction."""
+    simulation = simulate(old, new, fresh_runner=fresh_runner, replace=replace, rotate=rotate)
     run = simulation.run
 
     def ref(resource: Resource) -> dict[str, str]:
@@ -72,6 +76,7 @@ def compare(
         "availability": simulation.availability,
         "cost": _cost(old.get("cost") or {}, new.get("cost") or {}),
         "capacity": [_capacity(name, old_models.get(name), new_models.get(name)) for name in all_models],
+        "coldStartCheck": cold_start_check(old, deployed_outputs),
         "warnings": {
             "new": [w for w in new.get("warnings", []) if w not in set(old.get("warnings", []))],
             "resolved": [w for w in old.get("warnings", []) if w not in set(new.get("warnings", []))],

@@ -102,6 +102,12 @@ def _availability(diff: dict[str, Any]) -> Section | None:
         )
         if entry["outage"]:
             lead.append(f":rotating_light: **OUTAGE: `{entry['model']}`**: {down}. Fix: {entry['fix']}.")
+        elif entry.get("rolling"):
+            order = " → ".join(f"`{key}`" for key in entry["order"])
+            lead.append(
+                f":warning: `{entry['model']}`: {down}, rolling ({order}, each healthy before the next goes): "
+                f"reduced capacity for {minutes(entry['reducedCapacitySeconds'])}."
+            )
         else:
             lead.append(f":warning: `{entry['model']}`: {down}; the other replicas keep serving.")
     return Section(None, lead)
@@ -170,6 +176,30 @@ def _capacity(diff: dict[str, Any]) -> Section:
     return Section("Capacity", table=Table(("model", "before", "after"), rows), count=len(rows))
 
 
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{round(value)} s"
+
+
+def _cold_start_check(diff: dict[str, Any]) -> Section | None:
+    rows = []
+    for model in diff.get("coldStartCheck") or []:
+        predicted = model["predicted"]
+        first, warm = predicted.get("containerFirstStartSeconds"), predicted.get("warmCacheSeconds")
+        for server in model["measured"]:
+            rows.append(
+                (
+                    f"`{server['server']}`",
+                    f"{_seconds(server['readySeconds'])} (first start {_seconds(first)}, warm {_seconds(warm)})",
+                    f"{_seconds(server['hostBootSeconds'])} ({_seconds(predicted.get('hostBootSeconds'))})",
+                    _seconds(server["weightsSeconds"]),
+                )
+            )
+    if not rows:
+        return None
+    headers = ("server", "to healthy: measured (predicted)", "host boot: measured (predicted)", "weight read")
+    return Section("Cold start, predicted vs measured", table=Table(headers, rows), count=len(rows))
+
+
 def _resources(title: str, entries: list[dict[str, Any]], extra: str) -> Section | None:
     if not entries:
         return None
@@ -208,6 +238,7 @@ def diff_sections(diff: dict[str, Any]) -> list[Section]:
         _disruptions(diff),
         _cost(diff),
         _capacity(diff),
+        _cold_start_check(diff),
         Section("New warnings", items=[Item(f":warning: {w}") for w in warnings], count=len(warnings))
         if warnings
         else None,

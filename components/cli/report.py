@@ -51,6 +51,8 @@ def model_json(plan: ModelPlan) -> dict[str, Any]:
             "firstBootSeconds": plan.cold_start.first_boot_seconds,
             "warmCacheSeconds": plan.cold_start.warm_cache_seconds,
             "hostReplacementSeconds": plan.cold_start.host_replacement_seconds,
+            # The container alone on a new cache (download, load, compile): what the health wait bounds.
+            "containerFirstStartSeconds": plan.cold_start.container_first_start_seconds,
             # A stop/start keeps the image and the cache: a boot, then a warm start.
             "hostRestartSeconds": round(HOST_BOOT_SECONDS + plan.cold_start.warm_cache_seconds),
         },

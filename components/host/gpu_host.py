@@ -98,6 +98,13 @@ class GpuHostArgs(BaseModel):
         StrInput | None,
         Field(description="SNS topic told when the host's system check fails and clears. Default: none."),
     ] = None
+    after: Annotated[
+        tuple[pulumi.Resource, ...],
+        Field(
+            description="Create, replace or stop-start the instance only after these (the previous replica's health "
+            "waits), so a change rolls one host at a time. Default: none."
+        ),
+    ] = ()
     tags: dict[str, str] = {}
 
 
@@ -273,6 +280,10 @@ class GpuHost(pulumi.ComponentResource):
                 # The old host goes first: its cache volume can only be attached to one instance, and a GPU
                 # quota rarely has room for two.
                 delete_before_replace=True,
+                # The SDK registers a resource only once its depends_on have finished, and a replacement of this
+                # delete-before-replace instance runs at its registration (PULUMI_ENGINE.md §3/§4): the previous
+                # replica is healthy again before this one goes.
+                depends_on=list(args.after),
             ),
         )
         # Detaching, when the host is replaced or destroyed: the engine deletes the attachment just before its
@@ -321,6 +332,7 @@ class GpuHost(pulumi.ComponentResource):
         self.private_ip = self.instance.private_ip
         self.availability_zone = self.instance.availability_zone
         self.security_group_id = self.security_group.id
+        self.access_target: pulumi.Output[str] = target
         self.docker_host = pulumi.Output.all(self.instance.id, address).apply(
             lambda values: ssh.docker_host(args.access_mode, str(values[0]), str(values[1]), args.ssh_user)
         )
@@ -338,17 +350,21 @@ class GpuHost(pulumi.ComponentResource):
 
 
 def on_host_options(
-    parent: pulumi.Resource, host_instance: pulumi.Resource, host_ready: pulumi.Resource
+    parent: pulumi.Resource,
+    host_instance: pulumi.Resource,
+    host_ready: pulumi.Resource,
+    after: tuple[pulumi.Resource, ...] = (),
 ) -> pulumi.ResourceOptions:
     """Options for anything running on a host's Docker daemon.
 
     Nothing may touch the daemon before the host is ready; a new instance means new containers (the provider's
     SSM host URI does not change with the instance, so say it explicitly); and a terminated host takes its
-    containers along, so a destroy never hangs trying to reach it.
+    containers along, so a destroy never hangs trying to reach it. ``after``: wait for these too (the previous
+    replica's health wait, so a change rolls).
     """
     return pulumi.ResourceOptions(
         parent=parent,
-        depends_on=[host_ready],
+        depends_on=[host_ready, *after],
         replacement_trigger=host_instance.id,  # type: ignore[attr-defined]
         deleted_with=host_instance,
     )

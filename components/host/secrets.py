@@ -26,6 +26,13 @@ class HostSecrets(BaseModel):
 
     parameters: Annotated[dict[str, str], Field(description="Environment variable -> parameter name.")]
     parameter_arns: tuple[StrInput, ...]
+    version: Annotated[
+        StrInput | None,
+        Field(
+            description="Changes whenever a value changes (the parameters' versions): the servers re-read the "
+            "secrets and restart, one replica at a time. Default: none (a rotation reaches them at the next boot)."
+        ),
+    ] = None
 
 
 @dataclass(frozen=True)
@@ -62,9 +69,10 @@ def create_stack_secrets(
     if hf_token is not None:
         values["HF_TOKEN"] = ("hf-token", hf_token)
     parameters: dict[str, str] = {}
+    versions: list[pulumi.Output[int]] = []
     for env_name, (name, value) in values.items():
         parameter_name = f"/vllm-aws/{stack}/{name}"
-        aws.ssm.Parameter(
+        parameter = aws.ssm.Parameter(
             f"{name}-parameter",
             name=parameter_name,
             type="SecureString",
@@ -73,5 +81,8 @@ def create_stack_secrets(
             tags=tags,
         )
         parameters[env_name] = parameter_name
+        # PutParameter with Overwrite returns a new Version for every new value (botocore ssm PutParameterResult).
+        versions.append(parameter.version)
     arns = tuple(parameter_arn(region, account_id, name) for name in parameters.values())
-    return StackSecrets(api_key=key, hosts=HostSecrets(parameters=parameters, parameter_arns=arns))
+    version = pulumi.Output.all(*versions).apply(lambda numbers: "-".join(str(n) for n in numbers))
+    return StackSecrets(api_key=key, hosts=HostSecrets(parameters=parameters, parameter_arns=arns, version=version))

@@ -23,6 +23,13 @@ class Target(BaseModel):
     key: Annotated[str, Field(description="Stable key, e.g. 'qwen-8b-0-vllm-0'.")]
     instance_id: pulumi.Output[str]
     port: Annotated[int, Field(ge=1, le=65535)]
+    after: Annotated[
+        tuple[pulumi.Resource, ...],
+        Field(
+            description="Register the target only after these (its server's health wait): the target group never "
+            "holds a loading server, which the ALB would route to when no target is healthy (it fails open)."
+        ),
+    ] = ()
 
 
 class ModelEndpointArgs(BaseModel):
@@ -123,7 +130,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 target_group_arn=self.target_group.arn,
                 target_id=target.instance_id,
                 port=target.port,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(target.after)),
             )
 
         for route in routing.model_routes(args.model_name, args.rule_priority, args.domain):

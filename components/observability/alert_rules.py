@@ -31,8 +31,11 @@ _STALLED_TEXT = (
     "{{ $labels.model }} replica {{ $labels.replica }}: engine stalled",
     "{{ $labels.instance }} (port {{ $labels.port }}) has requests but processed no token for 5 minutes: the engine"
     " is hung. vLLM's /health still answers 200 (it fails only once the engine core has died), so the load"
-    " balancer keeps the replica in rotation, and nothing restarts it. Restart its vLLM container on the host"
-    " (vllm-{{ $labels.model }}-N serves port 800N).",
+    " balancer keeps the replica in rotation. The host's watchdog (vllm-aws-watchdog.timer) restarts its vLLM"
+    " container (vllm-{{ $labels.model }}-N serves port 800N) after 6 minutes without progress"
+    # components.serving.watchdog.STALL_SECONDS (tests/serving/test_watchdog.py keeps them equal)
+    "; if this alert still fires after that, the restart did not help: read `journalctl -u vllm-aws-watchdog`"
+    " and the container's `docker logs` on the host.",
 )
 # Per-server aggregation: drops vLLM's own model_name/engine labels (one series per engine with data parallelism);
 # keeps port, which tells apart the servers of one host (same instance and replica).

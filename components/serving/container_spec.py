@@ -43,6 +43,11 @@ class ServerSlot:
     device_ids: tuple[str, ...] | None
 
 
+def container_name(model_name: str, slot_index: int) -> str:
+    """The vLLM container's name on its host (the watchdog and the health wait address it by name)."""
+    return f"vllm-{model_name}-{slot_index}"
+
+
 def server_slots(tensor_parallel_size: int, servers_on_host: int, gpu_count: int) -> list[ServerSlot]:
     """Pin each container to its own TP-sized block of GPUs and its own port (8000, 8001, ...)."""
     if servers_on_host * tensor_parallel_size > gpu_count:

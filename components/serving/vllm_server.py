@@ -5,14 +5,25 @@ from __future__ import annotations
 from typing import Annotated, Self
 
 import pulumi
+import pulumi_command as command
 import pulumi_docker as docker
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._naming import child_name, type_token
 from ..config.sections import ImageBuildConfig
 from ..host.gpu_host import on_host_options
+from ..host.ssh import AccessMode
 from ..planner.vllm_args import VLLM_PORT
-from . import container_spec
+from . import container_spec, health_wait
+
+StrInput = str | pulumi.Output[str]
+
+# vLLM 0.33.0: "Shutdown timeout in seconds. 0 = abort, >0 = wait." (vllm/engine/arg_utils.py; default 0 aborts
+# every in-flight request on SIGTERM, vllm/v1/engine/core.py _handle_shutdown).
+SHUTDOWN_TIMEOUT_FLAG = "--shutdown-timeout"
+# Container labels are ForceNew (kreuzwerker/terraform-provider-docker resource_docker_container.go): a new secrets
+# version replaces the container, and the rolling chain restarts the replicas one at a time.
+SECRETS_VERSION_LABEL = "vllm-aws.secrets-version"
 
 
 class ImageBuild(BaseModel):
@@ -32,6 +43,18 @@ class ImageBuild(BaseModel):
         )
 
 
+class HostAccess(BaseModel):
+    """The host's SSH/SSM access, as its readiness gate uses it (components.host.gpu_host)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    mode: AccessMode
+    region: str
+    target: Annotated[StrInput, Field(description="Instance id (ssm) or address (ssh).")]
+    ssh_private_key: Annotated[pulumi.Output[str], Field(description="Secret.")]
+    user: str
+
+
 class VllmServerArgs(BaseModel):
     """Inputs of a :class:`VllmServer`."""
 
@@ -47,6 +70,20 @@ class VllmServerArgs(BaseModel):
     host_instance: Annotated[pulumi.Resource, Field(description="Containers are replaced and deleted with it.")]
     host_ready: Annotated[pulumi.Resource, Field(description="The host's readiness gate.")]
     labels: dict[str, str] = {}
+    drain_seconds: Annotated[
+        int,
+        Field(ge=1, description="vLLM's --shutdown-timeout: the ALB deregistration delay, so a stop drains."),
+    ]
+    ready_timeout_seconds: Annotated[int, Field(ge=1, description="The health wait's bound (health_wait).")]
+    access: Annotated[HostAccess, Field(description="How the health wait reaches the host.")]
+    after: Annotated[
+        tuple[pulumi.Resource, ...],
+        Field(description="Start (or replace) the container only after these: the previous replica's health wait."),
+    ] = ()
+    secrets_version: Annotated[
+        StrInput | None,
+        Field(description="A label: a new value (rotated secrets) replaces the container, which reads them anew."),
+    ] = None
 
 
 class VllmServer(pulumi.ComponentResource):
@@ -56,6 +93,8 @@ class VllmServer(pulumi.ComponentResource):
     """Docker container name on the host."""
     host_port: pulumi.Output[int]
     """Host port the load balancer targets."""
+    readiness: pulumi.Output[str]
+    """What the health wait measured: one JSON line (health_wait.parse_readiness)."""
 
     def __init__(self, name: str, args: VllmServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("VllmServer"), name, None, opts)
@@ -83,13 +122,13 @@ class VllmServer(pulumi.ComponentResource):
             count=-1 if args.slot.device_ids is None else None,  # -1: every GPU of the host
             device_ids=None if args.slot.device_ids is None else list(args.slot.device_ids),
         )
-        container_name = f"vllm-{args.model_name}-{args.slot.index}"
+        container_name = container_spec.container_name(args.model_name, args.slot.index)
         self.container = docker.Container(
             child_name(name, "container"),
             name=container_name,
             image=image.image_id,
             entrypoints=[container_spec.ENTRYPOINT_PATH],
-            command=list(args.vllm_args),
+            command=[*args.vllm_args, SHUTDOWN_TIMEOUT_FLAG, str(args.drain_seconds)],
             uploads=[
                 docker.ContainerUploadArgs(
                     file=container_spec.ENTRYPOINT_PATH, content=container_spec.entrypoint_script(), executable=True
@@ -123,11 +162,35 @@ class VllmServer(pulumi.ComponentResource):
                 start_period=f"{args.start_period_seconds}s",
                 start_interval="10s",
             ),
-            # vLLM drains in-flight requests on SIGTERM; give long generations time to finish.
-            destroy_grace_seconds=120,
-            labels=[docker.ContainerLabelArgs(label=key, value=value) for key, value in sorted(args.labels.items())],
-            opts=on_host,
+            # vLLM drains for --shutdown-timeout on SIGTERM; Docker (stop_timeout) and pulumi-docker
+            # (destroy_grace_seconds, else 0 s) must wait that long before they kill it.
+            stop_timeout=health_wait.stop_grace_seconds(args.drain_seconds),
+            destroy_grace_seconds=health_wait.stop_grace_seconds(args.drain_seconds),
+            labels=[
+                *(docker.ContainerLabelArgs(label=key, value=value) for key, value in sorted(args.labels.items())),
+                *(
+                    [docker.ContainerLabelArgs(label=SECRETS_VERSION_LABEL, value=args.secrets_version)]
+                    if args.secrets_version is not None
+                    else []
+                ),
+            ],
+            opts=on_host_options(self, args.host_instance, args.host_ready, after=args.after),
         )
+        # `pulumi up` fails here, with the server's last log lines, when it never gets healthy; re-run for every
+        # new container (triggers), and the next replica waits for it (`after`).
+        check = health_wait.health_check(container_name, args.slot.host_port, args.ready_timeout_seconds)
+        self.health_wait = command.local.Command(
+            child_name(name, "health"),
+            create=health_wait.remote_script(args.access.mode, args.access.region, check, args.access.user),
+            interpreter=["/bin/bash", "-c"],
+            environment={"TARGET": args.access.target, "VLLM_AWS_SSH_KEY": args.access.ssh_private_key},
+            triggers=[self.container.id],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.container]),
+        )
+        # Numbers only (the script prints no secret), while its environment holds the SSH key.
+        self.readiness = pulumi.Output.unsecret(self.health_wait.stdout)
         self.container_name = self.container.name
         self.host_port = pulumi.Output.from_input(args.slot.host_port)
-        self.register_outputs({"container_name": self.container_name, "host_port": self.host_port})
+        self.register_outputs(
+            {"container_name": self.container_name, "host_port": self.host_port, "readiness": self.readiness}
+        )

@@ -51,7 +51,13 @@ FIT_KEYS = {
     "maxConcurrency",
     "maxModelLen",
 }
-COLD_START_KEYS = {"firstBootSeconds", "warmCacheSeconds", "hostReplacementSeconds", "hostRestartSeconds"}
+COLD_START_KEYS = {
+    "firstBootSeconds",
+    "warmCacheSeconds",
+    "hostReplacementSeconds",
+    "hostRestartSeconds",
+    "containerFirstStartSeconds",
+}
 RESOURCE_KEYS = {"type", "name", "urn", "parent", "custom", "inputs", "options"}
 OPTION_KEYS = {
     "protect",

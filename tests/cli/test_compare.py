@@ -84,6 +84,7 @@ def test_changing_the_instance_type_replaces_the_host_and_flags_the_cold_start(p
             "replicas": 1,
             "downtimeSeconds": cold,
             "cause": ["instanceType"],
+            "after": [],
         }
     ]
     (availability,) = diff["availability"]
@@ -185,11 +186,12 @@ def test_cli_compare_json_and_bad_old_file(tmp_path: Path, prod: dict[str, Any])
         "availability",
         "cost",
         "capacity",
+        "coldStartCheck",
         "warnings",
         "notes",
         "previewOnly",
     }
-    assert diff["resources"]["replaced"] == []
+    assert diff["resources"]["replaced"] == [] and diff["coldStartCheck"] == []
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     run = subprocess.run(
@@ -246,6 +248,11 @@ def test_replace_and_fresh_runner_reach_the_simulation(tmp_path: Path, prod: dic
     # #10 items 5 and 8: no one-shot key-file command any more, and the new public key replaces every host.
     assert diff["blockers"] == []
     assert "qwen-72b-0-instance" in names(diff["resources"]["replaced"])
+    # A rotated secret is invisible in the plans ([secret] both sides): named, it restarts the servers, rolling.
+    api_key = _cli("--compare", str(old), "--format", "json", "--rotate-secret", "api-key-parameter")
+    assert api_key.returncode == 0, api_key.stderr
+    rolled = {a["model"]: a for a in json.loads(api_key.stdout)["availability"]}
+    assert rolled["qwen-8b"]["rolling"] is True and rolled["qwen-72b"]["outage"] is True
 
 
 def test_a_reparented_resource_is_recreated_not_unchanged(prod: dict[str, Any]) -> None:
@@ -270,3 +277,31 @@ def test_an_old_plan_without_urns_still_compares(prod: dict[str, Any]) -> None:
     diff = compare(old, prod)
     assert diff["resources"]["added"] == diff["resources"]["removed"] == diff["resources"]["replaced"] == []
     assert any("no resource URNs" in note for note in diff["notes"])
+
+
+def test_deployed_outputs_put_the_measured_cold_starts_beside_the_prediction(
+    tmp_path: Path, prod: dict[str, Any]
+) -> None:
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(prod))
+    # As `pulumi stack output --json` prints it: the health waits' JSON lines, per model and server.
+    measured = '{"readySeconds": 1800, "hostBootSeconds": 97, "weightsSeconds": 140.5}\n'
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"serverReadiness": {"qwen-72b": {"qwen-72b-0-vllm-0": measured}}}))
+    report = _cli("--compare", str(old), "--format", "json", "--deployed-outputs", str(outputs))
+    assert report.returncode == 0, report.stderr
+    checks = {c["model"]: c for c in json.loads(report.stdout)["coldStartCheck"]}
+    big = checks["qwen-72b"]
+    first_start = big["predicted"]["containerFirstStartSeconds"]
+    assert big["measured"] == [
+        {"server": "qwen-72b-0-vllm-0", "readySeconds": 1800, "hostBootSeconds": 97, "weightsSeconds": 140.5}
+    ]
+    assert big["readyVsFirstStart"] == round(1800 / first_start, 2)
+    assert checks["qwen-8b"]["measured"] == [] and checks["qwen-8b"]["readyVsFirstStart"] is None
+    text = _cli("--compare", str(old), "--deployed-outputs", str(outputs))
+    assert "Cold start, predicted vs measured" in text.stdout and "1800 s" in text.stdout
+    outputs.write_text("{}")
+    bad = _cli("--compare", str(old), "--deployed-outputs", str(outputs))
+    assert bad.returncode == 2 and "serverReadiness" in bad.stderr and "Traceback" not in bad.stderr
+    alone = _cli("--deployed-outputs", str(outputs))
+    assert alone.returncode == 2 and "need --compare" in alone.stderr

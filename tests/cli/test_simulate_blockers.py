@@ -188,7 +188,42 @@ def test_every_replica_down_at_once_is_an_outage() -> None:
     ]
     (model,) = simulation.availability
     assert model["outage"] is True and model["replicasDown"] == 2 and "one host at a time" in model["fix"]
+    assert model["rolling"] is False
     one = simulate(
         doc(*old, models=(MODEL,)), doc(*_model_host(0, "a", "2"), *_model_host(1, "a", "1"), models=(MODEL,))
     )
     assert [(m["replicasDown"], m["outage"], m["fix"]) for m in one.availability] == [(1, False, None)]
+
+
+def _health_wait(n: int) -> list[dict[str, Any]]:
+    """Host n's health wait: finishes once its server answers /health."""
+    return [res("command:local:Command", f"m-{n}-health", create="wait", options={"dependsOn": [f"m-{n}-server"]})]
+
+
+def _chained_host(n: int, subnet: str, image: str) -> list[dict[str, Any]]:
+    instance, server = _model_host(n, subnet, image)
+    if n:
+        instance["options"] = {**instance["options"], "dependsOn": [f"m-{n - 1}-health"]}
+        server["options"] = {**server["options"], "dependsOn": [f"m-{n - 1}-health"]}
+    return [instance, server, *_health_wait(n)]
+
+
+def test_a_change_chained_through_the_health_waits_rolls_one_replica_at_a_time() -> None:
+    old = [*_chained_host(0, "a", "1"), *_chained_host(1, "a", "1")]
+    new = [*_chained_host(0, "b", "1"), *_chained_host(1, "b", "1")]
+    simulation = simulate(doc(*old, models=(MODEL,)), doc(*new, models=(MODEL,)))
+    assert [(d["host"], d["after"]) for d in simulation.disruptions] == [("m-0", []), ("m-1", ["m-0"])]
+    (model,) = simulation.availability
+    assert (model["replicasDown"], model["outage"], model["rolling"]) == (1, False, True)
+    assert model["order"] == ["m-0", "m-1"] and model["reducedCapacitySeconds"] == 800
+    # The image bump restarts the servers one after the other too: host m-1's server waits for m-0's health wait.
+    bumped = simulate(
+        doc(*old, models=(MODEL,)), doc(*_chained_host(0, "a", "2"), *_chained_host(1, "a", "2"), models=(MODEL,))
+    )
+    (model,) = bumped.availability
+    assert (model["outage"], model["rolling"], model["reducedCapacitySeconds"]) == (False, True, 120)
+    single = {**MODEL, "replicas": 1}
+    (alone,) = simulate(
+        doc(*_chained_host(0, "a", "1"), models=(single,)), doc(*_chained_host(0, "b", "1"), models=(single,))
+    ).availability
+    assert alone["outage"] is True and alone["rolling"] is False and "2 replicas" in alone["fix"]

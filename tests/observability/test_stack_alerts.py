@@ -39,6 +39,7 @@ from components.observability import (
 )
 from components.observability.prometheus import EC2_SD_REFRESH_SECONDS, EVALUATION_INTERVAL_SECONDS
 from components.observability.stack_alerts import MISSING_FOR, WEIGHT_BYTES_METRIC
+from components.serving import watchdog
 
 UNIT_TESTS = DATA_DIR / "stack_alert_rules_test.yml"
 SPEC = INVENTORY
@@ -156,11 +157,14 @@ def test_recording_rules_precede_the_alerts_of_their_group() -> None:
         assert kinds == sorted(kinds, key=lambda kind: kind == "alert"), group["name"]
 
 
-def test_the_stalled_engine_text_says_health_still_answers() -> None:
+def test_the_stalled_engine_text_says_what_happens_now() -> None:
     # vLLM's /health fails only once the engine core has died; the text shipped before #14 promised otherwise.
     stalled = {rule.get("alert"): rule for rule in rules(render_alert_rules(SPEC))}["VllmEngineStalled"]
     assert "/health still answers 200" in stalled["annotations"]["description"]
     assert "/health failing" not in stalled["annotations"]["summary"]
+    # It says what happens now: the host's watchdog restarts the container, after its own threshold.
+    assert f"after {watchdog.STALL_SECONDS // 60} minutes without progress" in stalled["annotations"]["description"]
+    assert f"{watchdog.UNIT}.timer" in stalled["annotations"]["description"]
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,7 @@ PACKAGE_DATA = (
     "catalog/vllm_serve_json_flags.json",
     "catalog/vllm_metric_names.txt",
     "host/bootstrap/bootstrap.sh",
+    "serving/watchdog/vllm-watchdog.sh",
     "host/bootstrap/mount-cache.sh",
     "py.typed",
 )

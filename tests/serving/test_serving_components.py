@@ -9,6 +9,7 @@ from stack_runs import named, of_type
 from components import HostExporters, HostExportersArgs, ImageBuild, VllmServer, VllmServerArgs
 from components.cli.program import Recording
 from components.serving.container_spec import SIDECAR_LOG_OPTIONS, VLLM_LOG_OPTIONS, server_slots
+from components.serving.vllm_server import HostAccess
 
 CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"
@@ -19,8 +20,12 @@ def test_a_server_built_on_the_host_and_pinned_to_its_gpus(pulumi_mocks: Recordi
 
     def build() -> None:
         host = gpu_host("h", instance_type="g6e.12xlarge")
+        access = HostAccess(
+            mode="ssm", region="us-east-1", target=host.access_target, ssh_private_key=host.ready, user="ubuntu"
+        )
+        after: tuple[VllmServer, ...] = ()
         for slot in slots:
-            VllmServer(
+            server = VllmServer(
                 f"h-vllm-{slot.index}",
                 VllmServerArgs(
                     model_name="qwen-8b",
@@ -33,8 +38,13 @@ def test_a_server_built_on_the_host_and_pinned_to_its_gpus(pulumi_mocks: Recordi
                     host_instance=host.instance,
                     host_ready=host.readiness,
                     labels={"vllm-aws.model": "qwen-8b"},
+                    drain_seconds=600,
+                    ready_timeout_seconds=1200,
+                    access=access,
+                    after=tuple(s.health_wait for s in after),
                 ),
             )
+            after = (server,)
 
     construct(build)
     image = named(pulumi_mocks, "h-vllm-1-image").inputs
@@ -52,6 +62,14 @@ def test_a_server_built_on_the_host_and_pinned_to_its_gpus(pulumi_mocks: Recordi
     # Nothing touches the daemon before the host is ready, and a new instance means new containers.
     assert "h-ready" in second.options["dependsOn"] and second.options["deletedWith"] == "h-instance"
     assert sorted(r.name for r in of_type(pulumi_mocks, CONTAINER)) == ["h-vllm-0-container", "h-vllm-1-container"]
+    # A stop drains for the ALB's deregistration delay, and Docker and pulumi-docker wait for it.
+    assert second.inputs["command"][-2:] == ["--shutdown-timeout", "600"]
+    assert second.inputs["stopTimeout"] == second.inputs["destroyGraceSeconds"] == 630
+    # The second server starts (or is replaced) only once the first passed its health wait: the change rolls.
+    assert "h-vllm-0-health" in second.options["dependsOn"]
+    wait = named(pulumi_mocks, "h-vllm-1-health")
+    assert "h-vllm-1-container" in wait.options["dependsOn"] and wait.inputs["triggers"]
+    assert "not healthy after 1200 s" in wait.inputs["create"] and "docker logs --tail" in wait.inputs["create"]
 
 
 def test_exporters_on_a_host_without_gpus_run_node_exporter_only(pulumi_mocks: Recording) -> None:

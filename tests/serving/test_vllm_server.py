@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from stack_runs import PROJECT_DIR, of_type, run_stack, stack_raw
+from stack_runs import PROJECT_DIR, named, of_type, run_stack, stack_raw
 
 from components.config import parse_stack_config
 from components.observability import DCGM_COUNTERS_PATH, render_dcgm_counters
@@ -30,7 +30,8 @@ def test_every_replica_runs_one_server_with_the_planned_arguments(stack: str, co
     expected = {m.config.name: render_args(m.config, m.memory.max_model_len) for m in plan.models}
     for server in servers:
         model = server.inputs["name"].removeprefix("vllm-").rsplit("-", 1)[0]
-        assert server.inputs["command"] == expected[model]
+        # The planned arguments, then the drain: the ALB deregistration delay (idle timeout 600 s in both stacks).
+        assert server.inputs["command"] == [*expected[model], "--shutdown-timeout", "600"]
         assert server.inputs["entrypoints"] == ["/usr/local/bin/vllm-aws-entrypoint"]
 
 
@@ -138,3 +139,18 @@ def test_dcgm_exporter_reads_the_uploaded_counters_file() -> None:
         assert "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL, counter" in upload["content"]
         assert exporter.inputs["command"] == ["-f", upload["file"]]
         assert upload["file"] == DCGM_COUNTERS_PATH == "/etc/dcgm-exporter/vllm-aws-counters.csv"
+
+
+def test_replicas_roll_and_register_only_once_healthy() -> None:
+    run = run_stack("prod")
+
+    def depends(name: str) -> list[str]:
+        return list(named(run, name).options.get("dependsOn") or [])
+
+    # Replica 1's host and server go only once replica 0's server passed its health wait (rolling changes).
+    assert "qwen-8b-0-vllm-0-health" in depends("qwen-8b-1-instance")
+    assert "qwen-8b-0-vllm-0-health" in depends("qwen-8b-1-vllm-0-container")
+    assert not any(d.endswith("-health") for d in depends("qwen-8b-0-instance"))
+    assert not any(d.endswith("-health") for d in depends("qwen-72b-0-instance"))  # models never wait for each other
+    # A target joins its group only once healthy: the ALB never fails open onto a loading server.
+    assert "qwen-8b-1-vllm-0-health" in depends("qwen-8b-endpoint-qwen-8b-1-vllm-0-attach")

@@ -4,7 +4,9 @@ is reported with a blocker that names the AWS error or engine rule and a fix.
 
 The expected outcome of each scenario is data below. The bugs of issue #10 were blockers here before their fixes
 (the comment on a row names the item); what stays a blocker is a change AWS itself refuses, reported with its fix.
-Outages (every replica of a model down in one `pulumi up`) are reported, not blocked.
+Outages (every replica of a model down in one `pulumi up`) are reported, not blocked. Since #14 a change rolls:
+each replica's host and server wait for the previous replica's health wait, so a two-replica model loses one
+replica at a time and only the single-replica 72B has an outage (whose fix is a second replica).
 """
 
 from __future__ import annotations
@@ -38,11 +40,15 @@ class Scenario:
     """AZs that offer the 8B model's g6e.xlarge at the old / new preview (OfflineAws)."""
     replace_types: tuple[str, ...] = ()
     """Forced replacement of every resource of these types (`pulumi up --replace`)."""
+    rotate: tuple[str, ...] = ()
+    """Secrets (SSM parameters) whose value changes (`plan --compare --rotate-secret`)."""
     fresh_runner: bool = False
     blockers: tuple[tuple[str, str], ...] = ()
     """Expected blockers as sorted (code, resource type) pairs; () means the change plans with no blocker."""
     outages: tuple[str, ...] = ()
     """Models with every replica down at once."""
+    rolling: tuple[str, ...] = ()
+    """Models whose replicas the change takes down one at a time, each healthy before the next goes."""
 
 
 def _models(change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Change:
@@ -88,22 +94,35 @@ SCENARIOS = [
     Scenario(
         "bump-the-image-tag",
         NEW_IMAGE,
-        # Every vLLM server is replaced in the same `pulumi up`: both models lose all replicas for a warm start.
-        outages=("qwen-72b", "qwen-8b"),
+        # #14: the 8B's servers are replaced one after the other (each waits for the previous one's /health);
+        # the 72B has one replica, hence its outage.
+        outages=("qwen-72b",),
+        rolling=("qwen-8b",),
     ),
     Scenario(
         "change-the-bootstrap",
         _set(hfToken="hf_" + "x" * 34),  # a gated model's token: every GPU host's user data reads it at boot
-        # #10 item 8: userDataReplaceOnChange makes it a host replacement, which cloud-init applies; every host
-        # of a model is replaced in the same `pulumi up`, hence the outages (rolling changes: #14).
-        outages=("qwen-72b", "qwen-8b"),
+        # #10 item 8: userDataReplaceOnChange makes it a host replacement, which cloud-init applies; #14: host
+        # qwen-8b-1 is replaced once qwen-8b-0's new server is healthy.
+        outages=("qwen-72b",),
+        rolling=("qwen-8b",),
     ),
     Scenario(
         "rotate-the-ssh-key",
         replace_types=(SSH_KEY,),
         # #10 item 5: the program writes the new key file itself (no one-shot command); #10 item 8: the new public
-        # key is user data, so every host is replaced and gets it.
-        outages=("qwen-72b", "qwen-8b"),
+        # key is user data, so every host is replaced and gets it (rolling, #14).
+        outages=("qwen-72b",),
+        rolling=("qwen-8b",),
+    ),
+    Scenario(
+        "rotate-the-api-key",
+        _set(apiKey="k" * 40),
+        rotate=("api-key-parameter",),
+        # #14: the parameter's new version reaches every host (its bootstrap re-reads the secrets), then the
+        # servers restart one replica at a time (their secrets-version label); the 72B's one server: an outage.
+        outages=("qwen-72b",),
+        rolling=("qwen-8b",),
     ),
     Scenario("deploy-from-a-fresh-runner", fresh_runner=True),  # nothing changes, nothing reaches Docker
     Scenario(
@@ -111,15 +130,23 @@ SCENARIOS = [
         NEW_IMAGE,
         fresh_runner=True,
         # #10 item 5: every run writes ~/.ssh/vllm-aws-prod.key before a Docker provider connects.
-        outages=("qwen-72b", "qwen-8b"),
+        outages=("qwen-72b",),
+        rolling=("qwen-8b",),
     ),
     Scenario("scale-replicas-down", _model("qwen-8b", replicas=1)),
     Scenario(
+        "change-the-instance-type-of-two-replicas",
+        _model("qwen-8b", instanceType="g6e.2xlarge"),
+        # replace_on_changes makes the type a host replacement (delete first: the cache volume); #14: host
+        # qwen-8b-1 goes only once qwen-8b-0's server on the new type is healthy.
+        rolling=("qwen-8b",),
+    ),
+    Scenario(
         "switch-a-model-to-spot",
         SPOT_8B,
-        # Switching works (the old, on-demand hosts can be stopped before their caches detach); both hosts are
-        # replaced at once.
-        outages=("qwen-8b",),
+        # Switching works (the old, on-demand hosts can be stopped before their caches detach); #14: the hosts are
+        # replaced one after the other.
+        rolling=("qwen-8b",),
     ),
     Scenario(
         "scale-down-a-spot-model",
@@ -164,7 +191,7 @@ def _diff(scenario: Scenario) -> dict[str, Any]:
     old = _shipped(scenario.old_zones) if scenario.old is None else _document(scenario.old, scenario.old_zones)
     new = _document(scenario.new, scenario.new_zones, deployed=old)
     forced = [r["urn"] for r in new["resources"] if r["type"] in scenario.replace_types]
-    return compare(old, new, fresh_runner=scenario.fresh_runner, replace=forced)
+    return compare(old, new, fresh_runner=scenario.fresh_runner, replace=forced, rotate=scenario.rotate)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
@@ -177,6 +204,12 @@ def test_scenario(scenario: Scenario) -> None:
         assert blocker["reason"].startswith(f"{blocker['code']}: ") and blocker["source"] and blocker["fix"]
     assert tuple(sorted(a["model"] for a in diff["availability"] if a["outage"])) == scenario.outages
     assert all(a["fix"] for a in diff["availability"] if a["outage"])
+    assert tuple(sorted(a["model"] for a in diff["availability"] if a["rolling"])) == scenario.rolling
+    for model in diff["availability"]:
+        if model["rolling"]:
+            # One replica down at a time, for the sum of the replicas' downtimes, in the order the chain sets.
+            assert model["replicasDown"] == 1 and not model["outage"]
+            assert model["reducedCapacitySeconds"] > model["downtimeSeconds"] and len(model["order"]) > 1
 
 
 # --- events outside Pulumi (#14): what heals itself leaves nothing for the next `pulumi up` ----------------------

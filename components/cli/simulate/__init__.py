@@ -55,11 +55,13 @@ def simulate(
     *,
     fresh_runner: bool = False,
     replace: Collection[str] = (),
+    rotate: Collection[str] = (),
 ) -> Simulation:
     """Simulate ``pulumi up`` from the state ``old_document`` describes to the program of ``new_document``.
 
     ``fresh_runner``: the deploying machine did not run earlier deploys (CI), so what one-shot local commands
     left on disk is not there. ``replace``: URNs or logical names forced to replace (``pulumi up --replace``).
+    ``rotate``: URNs or logical names of secrets (SSM parameters) whose value changes, invisible in the plans.
     """
     new = plan_model.load(new_document)
     old = plan_model.load(old_document, reference=new.resources)
@@ -69,8 +71,9 @@ def simulate(
         for urn, resource in resources.items()
         if urn in replace or resource.name in replace
     }
+    rotated = {urn for urn, resource in new.resources.items() if urn in rotate or resource.name in rotate}
     matching = identity.match(old.resources, new.resources)
-    run = engine.run(old.resources, new.resources, matching, forced)
+    run = engine.run(old.resources, new.resources, matching, forced, rotated)
     old_models = {m["name"]: m for m in old_document.get("models") or []}
     models = {**old_models, **{m["name"]: m for m in new_document.get("models") or []}}
     found = disruptions(run, models)

@@ -69,13 +69,19 @@ class EngineRun:
 
 
 def run(
-    old: Mapping[str, Resource], new: Mapping[str, Resource], matching: Matching, forced: Collection[str] = ()
+    old: Mapping[str, Resource],
+    new: Mapping[str, Resource],
+    matching: Matching,
+    forced: Collection[str] = (),
+    rotated: Collection[str] = (),
 ) -> EngineRun:
+    """``rotated``: secrets whose value changes, which the plans cannot show (both record ``[secret]``): updated in
+    place, with new outputs (an SSM parameter's ``version``)."""
     order = topological(new, lambda r: r.edges)
     decisions: dict[str, Decision] = {}
     replaced: set[str] = set()
     # A created resource has new outputs too: whatever reads them gets values it never had.
-    fresh: set[str] = set(matching.created)
+    fresh: set[str] = set(matching.created) | set(rotated)
     for urn in order:
         old_urn = matching.pairs.get(urn)
         if old_urn is None:
@@ -83,6 +89,8 @@ def run(
             continue
         forced_here = urn in forced or old_urn in forced
         decision = decide(old[old_urn], new[urn], replaced, fresh | replaced, forced=forced_here)
+        if urn in rotated and decision.op == "same":
+            decision = Decision(op="update", reasons=("value (rotated secret)",))
         decisions[urn] = replace(decision, old=old_urn)
         if decision.op == "replace":
             replaced.add(urn)
