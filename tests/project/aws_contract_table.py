@@ -28,6 +28,7 @@ from aws_contract_rules import (
     url_rewrites_of_each_kind,
 )
 from aws_contract_table_ec2 import EC2_CONTRACTS
+from aws_contract_table_https import HTTPS_CONTRACTS, WAF_CONTRACTS
 from aws_contracts import AutoName, Contract, Member, Rule, Source, at_most_characters, between, one_of
 
 ELBV2_CONTRACTS = (
@@ -349,5 +350,6 @@ IAM_AND_SSM_CONTRACTS = (
 )
 
 CONTRACTS: dict[str, Contract] = {
-    contract.type: contract for contract in (*ELBV2_CONTRACTS, *EC2_CONTRACTS, *IAM_AND_SSM_CONTRACTS)
+    contract.type: contract
+    for contract in (*ELBV2_CONTRACTS, *EC2_CONTRACTS, *IAM_AND_SSM_CONTRACTS, *HTTPS_CONTRACTS, *WAF_CONTRACTS)
 }
