@@ -44,6 +44,7 @@ try:
     network = placement.lookup_network(config.network)
     placements = placement.place_models(plan.models, network, config.network)
     lb_subnets = placement.load_balancer_subnets(network, config.network, config.load_balancer.internal)
+    placement.check_hosted_zone(config.load_balancer)
     monitoring = config.monitoring
     dedicated = monitoring.enabled and monitoring.placement == "dedicated"
     monitoring_zones = placement.place_monitoring(monitoring.instance_type, network) if dedicated else None
@@ -77,6 +78,7 @@ load_balancer = LoadBalancer(
         vpc_id=network.vpc_id,
         subnet_ids=lb_subnets,
         allowed_cidrs=config.network.allowed_cidrs,
+        model_names=[model.config.name for model in plan.models],
         tags=tags,
     ),
 )

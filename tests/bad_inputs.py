@@ -9,12 +9,15 @@ from typing import Any
 
 Raw = dict[str, Any]
 
+# Plain HTTP, explicitly: the bases test everything but transport (cases below replace `loadBalancer` whole).
 BASE: Raw = {
+    "loadBalancer": {"allowPlainHttp": True},
     "models": [
         {"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 8192}
-    ]
+    ],
 }
 GATED_BASE: Raw = {
+    "loadBalancer": {"allowPlainHttp": True},
     "hfToken": "hf_test",
     "models": [
         {

@@ -70,6 +70,8 @@ class OfflineAws:
     quota_error: str | None = None
     """When set, every quota lookup fails with this reason (e.g. the role lacks servicequotas:GetServiceQuota)."""
     volume_zones: dict[str, str] = field(default_factory=dict)
+    hosted_zones: dict[str, str] = field(default_factory=dict)
+    """Route 53 zone name by zone id; a zone not listed answers without a name (its domain is not checked)."""
 
     @property
     def zones(self) -> list[str]:
@@ -122,6 +124,9 @@ class OfflineAws:
                 "defaultVcpus": offline_vcpus(args["instanceType"]),
                 "autoRecoverySupported": offline_auto_recovery(args["instanceType"]),
             }
+        if token == "aws:route53/getZone:getZone":
+            zone_id = str(args.get("zoneId"))
+            return {"id": zone_id, "zoneId": zone_id, "name": self.hosted_zones.get(zone_id)}
         if token == QUOTA_TOKEN and not self.quota_error:
             code = str(args["quotaCode"])
             quota = quotas.BY_CODE[code]

@@ -59,6 +59,24 @@ _ID_PREFIXES = {
 }
 
 
+# The canonical hosted zone of an ALB, which alias records name (offline: a placeholder of the right shape).
+OFFLINE_ALB_ZONE_ID = "Z0OFFLINEALBZONE"
+
+
+def _offline_validation_options(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """ACM's validation records, one per name; a wildcard shares its base name's record, as in ACM."""
+    names = [str(inputs.get("domainName")), *map(str, inputs.get("subjectAlternativeNames") or ())]
+    return [
+        {
+            "domainName": name,
+            "resourceRecordName": f"_offline.{name.removeprefix('*.')}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_offline.{name.removeprefix('*.')}.acm-validations.aws.",
+        }
+        for name in names
+    ]
+
+
 def offline_id(type_: str, name: str) -> str:
     """A stable, well-formed placeholder id for a resource registered offline."""
     prefix = _ID_PREFIXES.get(type_)
@@ -98,6 +116,11 @@ class _Recorder(mocks.Mocks):
             outputs["availabilityZone"] = self.aws.volume_zones[args.name]
         if args.typ == "aws:lb/loadBalancer:LoadBalancer":
             outputs["dnsName"] = f"{args.name}-0123456789.{self.aws.region}.elb.amazonaws.com"
+            outputs["zoneId"] = OFFLINE_ALB_ZONE_ID
+        if args.typ == "aws:acm/certificate:Certificate":
+            outputs["domainValidationOptions"] = _offline_validation_options(args.inputs)
+        if args.typ == "aws:route53/record:Record":
+            outputs["fqdn"] = str(args.inputs.get("name", "")).rstrip(".")
         if "name" not in outputs and auto_name_length(args.typ) is not None:
             # The provider's auto-name (logical name + 7 random hex characters); dependents such as a role
             # policy attachment read it, and without it their input (and its dependency) would be dropped.

@@ -18,14 +18,13 @@ from .._naming import TAG_PREFIX
 from ..errors import did_you_mean
 from ..network import routing
 from . import aws_ids, aws_tags, secret_values
+from .base import ConfigModel, LocatedError
 from .sections import (
     ACM_ARN,
     AccessConfig,
     CacheConfig,
-    ConfigModel,
     ImageBuildConfig,
     LoadBalancerConfig,
-    LocatedError,
     ModelConfig,
     MonitoringConfig,
     NetworkConfig,
@@ -195,6 +194,7 @@ class StackConfig(ConfigModel):
                 f"use a domain of at most {_HOST_CONDITION_MAX - 1 - len(longest.name)} characters, or shorter model "
                 "names",
             )
+        self._check_transport()
         arn = self.load_balancer.certificate_arn
         arn_match = ACM_ARN.match(arn) if arn else None
         if arn_match and arn_match.group("region") != self.region:
@@ -206,6 +206,33 @@ class StackConfig(ConfigModel):
                 f"request or import the certificate in {self.region}",
             )
         return self
+
+    def _check_transport(self) -> None:
+        """HTTPS, or plain HTTP chosen explicitly: the API key and every prompt must not cross networks in clear."""
+        section = self.load_balancer
+        if section.hosted_zone_id is not None and section.domain is None:
+            raise LocatedError(
+                ("loadBalancer", "hostedZoneId"),
+                section.hosted_zone_id,
+                "needs loadBalancer.domain: the certificate and the alias records are for that name",
+                "set loadBalancer.domain to a name in this zone, e.g. 'llm.example.com'",
+            )
+        if section.allow_plain_http and section.https:
+            raise LocatedError(
+                ("loadBalancer", "allowPlainHttp"),
+                True,
+                "contradicts the HTTPS settings (certificateArn or hostedZoneId): port 80 only redirects to HTTPS",
+                "remove allowPlainHttp, or remove the HTTPS settings",
+            )
+        if not section.https and not section.allow_plain_http:
+            raise LocatedError(
+                ("loadBalancer",),
+                section.model_dump(by_alias=True, exclude_unset=True),
+                "serves plain HTTP: the API key and every prompt would cross the network in clear",
+                "set loadBalancer.domain and loadBalancer.hostedZoneId (the stack requests the certificate), or "
+                "loadBalancer.certificateArn (an ACM certificate you have), or, knowingly, "
+                "loadBalancer.allowPlainHttp: true",
+            )
 
     def _check_rule_priorities(self, model_indexes: Mapping[str, int]) -> None:
         """Two rules cannot share a priority on one listener (CreateRule ``PriorityInUse``, botocore elbv2)."""

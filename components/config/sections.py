@@ -12,46 +12,21 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .._naming import MODEL_NAME_MAX, target_group_name
 from ..network import routing
 from . import aws_ids
+from .base import ConfigModel, LocatedError
+from .hardening import WafConfig
 
 # Defined once for the config, Monitoring and the Prometheus renderer, which import them from here.
 MAX_SERVERS_PER_HOST = 8  # replicasPerHost's limit: vLLM servers on one host, on ports 8000..8007
 DEFAULT_RETENTION_DAYS = 15  # Prometheus retention
 
 _DNS_NAME = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
+_ZONE_ID = re.compile(r"^Z[0-9A-Z]{1,31}$")
 ACM_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
-
-
-class ConfigModel(BaseModel):
-    """Base for config sections: camelCase keys, unknown keys rejected, immutable once loaded."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        extra="forbid",
-        frozen=True,
-        arbitrary_types_allowed=True,
-        validate_default=True,
-    )
-
-
-class LocatedError(ValueError):
-    """A cross-field failure that belongs to a key other than the validator's own.
-
-    ``loc`` is relative to where the failing validator runs (its model, or its field), so the same section
-    reports the right key path wherever it is validated: in a stack config or as another project's own key.
-    """
-
-    def __init__(self, loc: tuple[str | int, ...], value: object, problem: str, fix: str) -> None:
-        super().__init__(problem)
-        self.loc = loc
-        self.value = value
-        self.problem = problem
-        self.fix = fix
 
 
 def _check_cidr(value: str) -> str:
@@ -287,8 +262,18 @@ class LoadBalancerConfig(ConfigModel):
     """The ALB in front of every model (``vllm-aws:loadBalancer``)."""
 
     certificate_arn: Annotated[
-        str | None, Field(description="ACM certificate for HTTPS. Default: HTTP only, with a warning.")
+        str | None, Field(description="An existing ACM certificate for HTTPS (instead of one requested by the stack).")
     ] = None
+    hosted_zone_id: Annotated[
+        str | None,
+        Field(
+            description="Route 53 hosted zone of `domain`: the stack requests a DNS-validated ACM certificate for "
+            "<domain> and *.<domain> and creates the alias records."
+        ),
+    ] = None
+    allow_plain_http: Annotated[
+        bool, Field(description="Serve plain HTTP (no certificate). Required when there is no HTTPS.")
+    ] = False
     idle_timeout_seconds: Annotated[int, Field(ge=1, le=4000)] = 600
     internal: bool = False
     deletion_protection: bool = False
@@ -299,7 +284,8 @@ class LoadBalancerConfig(ConfigModel):
             description="Listener-rule priority of a model's path rule, by model name (its host rule: +25000). "
             "Default: derived from the name (components.network.routing)."
         ),
-    ] = {}
+    ] = {}  # noqa: RUF012 (pydantic copies the default; ruff cannot see that ConfigModel is a BaseModel)
+    waf: Annotated[WafConfig, Field(description="A WAF web ACL on the ALB. Default: none.")] = WafConfig()
     access_logs_bucket: Annotated[
         str | None, Field(description="S3 bucket for ALB access logs (its policy must allow ELB). Default: off.")
     ] = None
@@ -320,6 +306,23 @@ class LoadBalancerConfig(ConfigModel):
                 "'arn:aws:acm:<region>:<account>:certificate/<uuid>' from `aws acm list-certificates`"
             )
         return value
+
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone_shape(cls, value: str | None) -> str | None:
+        # Route 53 hosted zone ids: 'Z' and upper-case letters and digits, at most 32 characters (botocore
+        # route53 2013-04-01 shape ResourceId, max 32); the API also prints them as '/hostedzone/<id>'.
+        if value is not None and not _ZONE_ID.match(value):
+            raise ValueError(
+                "is not a Route 53 hosted zone id. Fix: use the id alone, like 'Z0123456789ABCDEFGHIJ', from "
+                "`aws route53 list-hosted-zones-by-name` (without '/hostedzone/')"
+            )
+        return value
+
+    @property
+    def https(self) -> bool:
+        """Whether the listener serves HTTPS: an existing certificate, or one the stack requests for its zone."""
+        return self.certificate_arn is not None or self.hosted_zone_id is not None
 
     @field_validator("domain")
     @classmethod

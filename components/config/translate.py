@@ -14,8 +14,8 @@ import pulumi
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..errors import NAMESPACE, ConfigError, ConfigIssue, KeyPrefix, did_you_mean, key_path
+from .base import LocatedError
 from .schema import SECRET_KEYS, SECRET_PLACEHOLDER, OutputSecret, StackConfig
-from .sections import LocatedError
 
 _T = TypeVar("_T")
 _TOP_LEVEL_KEYS = tuple((field.alias or name) for name, field in StackConfig.model_fields.items() if name != "region")

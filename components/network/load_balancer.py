@@ -7,17 +7,22 @@ from typing import Annotated, Self
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._naming import LOAD_BALANCER_NAME_MAX, auto_named, child_name, cidr_key, distinct_networks, type_token
+from ..config.hardening import WafConfig
 from ..config.sections import LoadBalancerConfig
-from . import client_snippets, routing
+from . import certificate, client_snippets, routing
 from .model_endpoint import listener_rule
 from .routing import HTTP_PORT, HTTPS_PORT
+from .waf import web_acl
 
 StrInput = str | pulumi.Output[str]
-# TLS 1.3 with TLS 1.2 fallback (AWS's recommended policy for ALBs).
-TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# AWS's recommended ALB policy: TLS 1.3, or TLS 1.2 with the restricted cipher set, with post-quantum (ML-KEM)
+# hybrid key exchange ("AWS recommends ... ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", ALB User Guide,
+# describe-ssl-policies.html). Set explicitly: the API's default is ELBSecurityPolicy-2016-08 (pulumi_aws
+# lb/listener.py ssl_policy).
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 
 
 class LoadBalancerArgs(BaseModel):
@@ -29,12 +34,30 @@ class LoadBalancerArgs(BaseModel):
     subnet_ids: Annotated[tuple[str, ...], Field(min_length=2, description="Subnets in at least two AZs.")]
     internal: bool = False
     allowed_cidrs: Annotated[tuple[str, ...], Field(min_length=1)]
-    certificate_arn: Annotated[str | None, Field(description="HTTPS when set; HTTP only otherwise.")] = None
+    certificate_arn: Annotated[str | None, Field(description="An existing ACM certificate: HTTPS with it.")] = None
+    hosted_zone_id: Annotated[
+        str | None,
+        Field(
+            description="Route 53 zone of `domain`: HTTPS with a certificate the component requests for <domain> "
+            "and *.<domain>, and alias records for <domain> and each of `dns_models`. Without this or "
+            "`certificate_arn`: plain HTTP."
+        ),
+    ] = None
+    dns_models: Annotated[
+        tuple[str, ...], Field(description="Models that get an alias record <model>.<domain> (with hosted_zone_id).")
+    ] = ()
     idle_timeout_seconds: Annotated[int, Field(ge=1, le=4000)] = 600
     deletion_protection: bool = False
     domain: str | None = None
     access_logs_bucket: Annotated[str | None, Field(description="S3 bucket for ALB access logs.")] = None
+    waf: Annotated[WafConfig, Field(description="A WAF web ACL on the ALB (off unless `enabled`).")] = WafConfig()
     tags: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _zone_needs_domain(self) -> Self:
+        if self.hosted_zone_id is not None and self.domain is None:
+            raise ValueError("hosted_zone_id needs domain: the certificate and the alias records are for that name")
+        return self
 
     @classmethod
     def of_config(
@@ -44,6 +67,7 @@ class LoadBalancerArgs(BaseModel):
         vpc_id: StrInput,
         subnet_ids: Sequence[str],
         allowed_cidrs: Sequence[str],
+        model_names: Sequence[str],
         tags: dict[str, str],
     ) -> Self:
         """The stack's ``loadBalancer`` section, in these subnets, open to ``allowed_cidrs``."""
@@ -53,10 +77,13 @@ class LoadBalancerArgs(BaseModel):
             internal=section.internal,
             allowed_cidrs=tuple(allowed_cidrs),
             certificate_arn=section.certificate_arn,
+            hosted_zone_id=section.hosted_zone_id,
+            dns_models=tuple(model_names),
             idle_timeout_seconds=section.idle_timeout_seconds,
             deletion_protection=section.deletion_protection,
             domain=section.domain,
             access_logs_bucket=section.access_logs_bucket,
+            waf=section.waf,
             tags=tags,
         )
 
@@ -91,7 +118,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.domain = args.domain
         self.idle_timeout_seconds = args.idle_timeout_seconds
         self._default_rule: aws.lb.ListenerRule | None = None
-        https = args.certificate_arn is not None
+        https = args.certificate_arn is not None or args.hosted_zone_id is not None
         listener_ports = [HTTPS_PORT, HTTP_PORT] if https else [HTTP_PORT]
 
         sg_name = child_name(name, "sg")
@@ -137,6 +164,9 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=child,
         )
 
+        if args.waf.enabled:
+            web_acl(name, args.waf, self.load_balancer, args.tags, child)
+
         not_found = aws.lb.ListenerDefaultActionArgs(
             type="fixed-response",
             fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
@@ -160,14 +190,28 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=child,
         )
         self.listener = http_listener
-        if https:
+        certificate_arn: StrInput | None = args.certificate_arn
+        if args.hosted_zone_id is not None and args.domain is not None:
+            if certificate_arn is None:
+                certificate_arn = certificate.requested_certificate(
+                    name, domain=args.domain, zone_id=args.hosted_zone_id, tags=args.tags, opts=child
+                )
+            certificate.alias_records(
+                name,
+                zone_id=args.hosted_zone_id,
+                domain=args.domain,
+                models=args.dns_models,
+                load_balancer=self.load_balancer,
+                opts=child,
+            )
+        if certificate_arn is not None:
             self.listener = aws.lb.Listener(
                 child_name(name, "https"),
                 load_balancer_arn=self.load_balancer.arn,
                 port=HTTPS_PORT,
                 protocol="HTTPS",
                 ssl_policy=TLS_POLICY,
-                certificate_arn=args.certificate_arn,
+                certificate_arn=certificate_arn,
                 default_actions=[not_found],
                 opts=child,
             )
@@ -176,7 +220,13 @@ class LoadBalancer(pulumi.ComponentResource):
         self.scheme = "https" if https else "http"
         self.dns_name = self.load_balancer.dns_name
         scheme = self.scheme
-        self.base_url = self.load_balancer.dns_name.apply(lambda dns: f"{scheme}://{dns}/v1")
+        # With its own zone the stack's name is the one its certificate covers (the ALB's DNS name is not).
+        self.public_host: pulumi.Output[str] = (
+            pulumi.Output.from_input(args.domain)
+            if args.hosted_zone_id and args.domain
+            else self.load_balancer.dns_name
+        )
+        self.base_url = self.public_host.apply(lambda host: f"{scheme}://{host}/v1")
         self.security_group_id = self.security_group.id
         self.register_outputs(
             {
@@ -194,8 +244,8 @@ class LoadBalancer(pulumi.ComponentResource):
         scheme, default = self.scheme, model_names[0]
         return {
             "baseUrl": self.base_url,
-            "modelBaseUrls": self.dns_name.apply(
-                lambda dns: client_snippets.model_base_urls(scheme, dns, model_names, self.domain)
+            "modelBaseUrls": self.public_host.apply(
+                lambda host: client_snippets.model_base_urls(scheme, host, model_names, self.domain)
             ),
             "modelNames": list(model_names),
             "curlExample": self.base_url.apply(lambda url: client_snippets.curl(url, default)),

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from ..config.sections import NetworkConfig
+from ..config.sections import LoadBalancerConfig, NetworkConfig
 from ..errors import ConfigError, key_path
 from ..planner.plan import ModelPlan, hosts_for
 from .placement import (
@@ -124,3 +124,26 @@ __all__ = [
     "subnet_for_cache",
     "usable_zones",
 ]
+
+
+def check_hosted_zone(section: LoadBalancerConfig) -> None:
+    """The hosted zone exists and holds ``domain``, checked before anything is registered.
+
+    A zone id that names no zone (like the shipped prod's placeholder) fails the lookup here, at `pulumi preview`,
+    instead of after the certificate is requested. A zone that does not hold the domain would take the validation
+    record, but ACM would never see it: CertificateValidation would wait out its 75 minutes
+    (hashicorp/terraform-provider-aws internal/service/acm/certificate_validation.go, create timeout).
+    """
+    if section.hosted_zone_id is None or section.domain is None:
+        return
+    zone = aws.route53.get_zone(zone_id=section.hosted_zone_id)
+    # Offline the zone has no name (the mocks know no zones): nothing to compare.
+    zone_name = (zone.name or "").rstrip(".")
+    if zone_name and section.domain != zone_name and not section.domain.endswith(f".{zone_name}"):
+        raise ConfigError.single(
+            key_path(("loadBalancer", "domain")),
+            section.domain,
+            f"is not in the hosted zone {section.hosted_zone_id} ({zone_name}), so its validation record and "
+            "aliases would never resolve",
+            f"use a name under {zone_name}, or the id of the zone that holds {section.domain}",
+        )

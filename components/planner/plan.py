@@ -122,10 +122,11 @@ def plan_stack(config: StackConfig) -> StackPlan:
         raise ConfigError(issues)
 
     warnings: list[str] = []
-    if config.load_balancer.certificate_arn is None:
+    if config.load_balancer.allow_plain_http:
         warnings.append(
-            "INSECURE: loadBalancer.certificateArn is not set, so the endpoint is plain HTTP: the API key and every "
-            "prompt cross the network unencrypted. Set an ACM certificate for HTTPS."
+            "INSECURE: loadBalancer.allowPlainHttp is set, so the endpoint is plain HTTP: the API key and every "
+            "prompt cross the network unencrypted. For HTTPS, set loadBalancer.domain and loadBalancer.hostedZoneId "
+            "(or certificateArn) instead."
         )
     if config.region != "us-east-1":
         warnings.append(

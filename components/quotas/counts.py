@@ -63,7 +63,7 @@ def listener_rules(models: int, domain: bool) -> int:
 
 
 def stack_counts(config: StackConfig) -> StackCounts:
-    https = config.load_balancer.certificate_arn is not None
+    https = config.load_balancer.https
     listener_ports = 2 if https else 1  # HTTPS plus the HTTP redirect, or plain HTTP
     ssh_cidrs = config.access.ssh_cidrs if config.access.mode == "ssh" else ()
     return StackCounts(

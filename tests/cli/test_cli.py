@@ -142,6 +142,7 @@ def test_secret_values_never_appear_in_plan_output(tmp_path: Path) -> None:
     config.write_text(
         "config:\n"
         "  vllm-aws:models: [{name: qwen-8b, id: meta-llama/Llama-3.1-8B-Instruct, maxModelLen: 8192}]\n"
+        "  vllm-aws:loadBalancer: {allowPlainHttp: true}\n"
         "  vllm-aws:hfToken: hf_do_not_print_me\n"
         "  vllm-aws:apiKey: sk_do_not_print_me\n"
     )
@@ -153,7 +154,10 @@ def test_secret_values_never_appear_in_plan_output(tmp_path: Path) -> None:
 
 def test_bad_input_exits_2_with_one_clean_message(tmp_path: Path) -> None:
     config = tmp_path / "Pulumi.bad.yaml"
-    config.write_text("config:\n  vllm-aws:models: [{name: q, id: Qwen/Qwen2.5-7B-Instruct, tensorParallelSize: 3}]\n")
+    config.write_text(
+        "config:\n  vllm-aws:models: [{name: q, id: Qwen/Qwen2.5-7B-Instruct, tensorParallelSize: 3}]\n"
+        "  vllm-aws:loadBalancer: {allowPlainHttp: true}\n"
+    )
     result = cli("plan", "--config", str(config))
     assert result.returncode == 2
     assert result.stdout == ""

@@ -146,8 +146,9 @@ def test_removing_a_model_removes_everything_of_it(prod: dict[str, Any]) -> None
 
 
 def test_new_and_resolved_warnings(prod: dict[str, Any]) -> None:
-    cert = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-4567-89ef-0123-456789abcdef"
-    diff = compare(prod, document("prod", lambda raw: raw.update(loadBalancer={"certificateArn": cert})))
+    plain = document("prod", lambda raw: raw.update(loadBalancer={"allowPlainHttp": True}))
+    assert any(w.startswith("INSECURE") for w in compare(prod, plain)["warnings"]["new"])
+    diff = compare(plain, prod)
     assert any(w.startswith("INSECURE") for w in diff["warnings"]["resolved"])
     assert diff["warnings"]["new"] == []
 

@@ -125,6 +125,7 @@ CASES = [
         "cache-too-small-for-weights",
         lambda: {
             "models": [{"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct", "instanceType": "g6e.xlarge"}],
+            "loadBalancer": {"allowPlainHttp": True},
             "cache": {"sizeGib": 20, "iops": 3000, "throughputMibps": 250},
         },
         p("cache.sizeGib"),
@@ -188,6 +189,61 @@ CASES = [
         top(loadBalancer={"certificateArn": ARN.format(region="eu-west-1")}, **{"aws:region": "us-east-1"}),
         p("loadBalancer.certificateArn"),
         "request or import the certificate in us-east-1",
+    ),
+    Case(
+        "plain-http-not-chosen",
+        top(loadBalancer={"idleTimeoutSeconds": 600}),
+        p("loadBalancer"),
+        "set loadBalancer.domain and loadBalancer.hostedZoneId (the stack requests the certificate), or "
+        "loadBalancer.certificateArn (an ACM certificate you have), or, knowingly, loadBalancer.allowPlainHttp: true",
+    ),
+    Case(
+        "hosted-zone-without-domain",
+        top(loadBalancer={"hostedZoneId": "Z0123456789ABCDEFGHIJ"}),
+        p("loadBalancer.hostedZoneId"),
+        "set loadBalancer.domain",
+    ),
+    Case(
+        "hosted-zone-id-with-api-prefix",
+        top(loadBalancer={"hostedZoneId": "/hostedzone/Z0123456789", "domain": "llm.example.com"}),
+        p("loadBalancer.hostedZoneId"),
+        "without '/hostedzone/'",
+    ),
+    Case(
+        "hosted-zone-id-lower-case",
+        top(loadBalancer={"hostedZoneId": "z0123456789", "domain": "llm.example.com"}),
+        p("loadBalancer.hostedZoneId"),
+        "use the id alone",
+    ),
+    Case(
+        "plain-http-besides-https",
+        top(loadBalancer={"certificateArn": ARN.format(region="us-east-1"), "allowPlainHttp": True}),
+        p("loadBalancer.allowPlainHttp"),
+        "remove allowPlainHttp, or remove the HTTPS settings",
+    ),
+    Case(
+        "allow-plain-http-not-a-bool",
+        top(loadBalancer={"allowPlainHttp": "sometimes"}),
+        p("loadBalancer.allowPlainHttp"),
+        "bool",
+    ),
+    Case(
+        "waf-rate-limit-below-minimum",
+        top(loadBalancer={"allowPlainHttp": True, "waf": {"enabled": True, "rateLimit": 5}}),
+        p("loadBalancer.waf.rateLimit"),
+        "at least 10",
+    ),
+    Case(
+        "waf-rate-window-not-offered",
+        top(loadBalancer={"allowPlainHttp": True, "waf": {"enabled": True, "rateWindowSeconds": 900}}),
+        p("loadBalancer.waf.rateWindowSeconds"),
+        "60, 120, 300 or 600",
+    ),
+    Case(
+        "waf-unknown-key",
+        top(loadBalancer={"allowPlainHttp": True, "waf": {"enable": True}}),
+        p("loadBalancer.waf.enable"),
+        "did you mean 'enabled'?",
     ),
     Case(
         "idle-timeout-zero",

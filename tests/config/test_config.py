@@ -24,10 +24,12 @@ from components.errors import ConfigError, key_path
 from components.planner.plan import plan_stack
 
 MODEL = {"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 8192}
+# Transport is not what these tests are about: plain HTTP, explicitly (a stack without HTTPS needs it).
+PLAIN_HTTP = {"allowPlainHttp": True}
 
 
 def test_defaults_live_in_code() -> None:
-    config = parse_stack_config({"models": [MODEL]})
+    config = parse_stack_config({"models": [MODEL], "loadBalancer": PLAIN_HTTP})
     assert config.image == DEFAULT_IMAGE
     assert config.region == "us-east-1"
     model = config.models[0]
@@ -41,7 +43,7 @@ def test_defaults_live_in_code() -> None:
 
 
 def test_config_is_frozen() -> None:
-    config = parse_stack_config({"models": [MODEL]})
+    config = parse_stack_config({"models": [MODEL], "loadBalancer": PLAIN_HTTP})
     with pytest.raises(ValidationError):
         config.models[0].replicas = 3  # type: ignore[misc]
 
@@ -60,6 +62,7 @@ def test_stack_file_secure_values_become_placeholders_and_plain_secrets_stay_sec
         "  aws:region: us-west-2\n"
         "  aws:profile: ignored\n"
         "  vllm-aws:models: [{name: a, id: Qwen/Qwen2.5-1.5B-Instruct}]\n"
+        "  vllm-aws:loadBalancer: {allowPlainHttp: true}\n"
         "  vllm-aws:hfToken: {secure: v1:AAECAwQFBgcICQoL:KCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/}\n"
         "  vllm-aws:apiKey: plain-key-for-offline-checks\n"
     )
@@ -90,7 +93,12 @@ def test_to_pulumi_config_namespaces_and_json_encodes() -> None:
 @pulumi.runtime.test
 def test_load_from_pulumi_config_keeps_secrets_secret(pulumi_mocks: object) -> None:
     pulumi.runtime.set_all_config(
-        {"vllm-aws:models": json.dumps([MODEL]), "vllm-aws:hfToken": "hf_secret_value", "aws:region": "eu-west-1"},
+        {
+            "vllm-aws:models": json.dumps([MODEL]),
+            "vllm-aws:loadBalancer": json.dumps(PLAIN_HTTP),
+            "vllm-aws:hfToken": "hf_secret_value",
+            "aws:region": "eu-west-1",
+        },
         ["vllm-aws:hfToken"],
     )
     config = load_stack_config()
@@ -108,7 +116,9 @@ def test_load_from_pulumi_config_keeps_secrets_secret(pulumi_mocks: object) -> N
 
 @pulumi.runtime.test
 def test_a_program_building_its_config_may_give_secrets_as_outputs(pulumi_mocks: object) -> None:
-    config = parse_stack_config({"models": [MODEL], "hfToken": pulumi.Output.secret("hf_secret_value")})
+    config = parse_stack_config(
+        {"models": [MODEL], "loadBalancer": PLAIN_HTTP, "hfToken": pulumi.Output.secret("hf_secret_value")}
+    )
     # The schema holds the Output opaquely (it imports no Pulumi); secret_output gives it back as a secret.
     assert isinstance(config.hf_token, OutputSecret)
     assert isinstance(config.hf_token.output, pulumi.Output)
@@ -165,7 +175,7 @@ def test_architecture_from_a_local_hf_config_json(tmp_path: Path) -> None:
         "maxModelLen": 8192,
         "architecture": {"configJson": str(hf_config)},
     }
-    plan = plan_stack(parse_stack_config({"models": [model]}))
+    plan = plan_stack(parse_stack_config({"models": [model], "loadBalancer": PLAIN_HTTP}))
     spec = plan.models[0].spec
     assert (spec.num_layers, spec.head_dim, spec.num_key_value_heads) == (32, 128, 8)
     assert spec.params_billion == pytest.approx(8.03, abs=0.01)  # estimated from the shape
@@ -186,7 +196,7 @@ def test_architecture_block_overrides_and_sizes_an_unknown_model() -> None:
             "maxPositionEmbeddings": 32768,
         },
     }
-    plan = plan_stack(parse_stack_config({"models": [model]}))
+    plan = plan_stack(parse_stack_config({"models": [model], "loadBalancer": PLAIN_HTTP}))
     assert plan.models[0].spec.hidden_size == 16 * 128
     assert plan.models[0].memory.kv_bytes_per_token == 2 * 24 * 4 * 128 * 2
 
@@ -207,6 +217,7 @@ def test_load_from_the_language_hosts_pulumi_config_env(pulumi_mocks: object, mo
                 "vllm-aws:models": json.dumps([MODEL]),
                 "vllm-aws:image": "vllm/vllm-openai:v0.33.0",
                 "vllm-aws:monitoring": json.dumps({"placement": "colocated"}),
+                "vllm-aws:loadBalancer": json.dumps(PLAIN_HTTP),
                 "aws:region": "us-west-2",
             }
         ),

@@ -17,7 +17,8 @@ from components.config.schema import StackConfig
 
 DOC = PROJECT_DIR / "docs" / "configuration.md"
 # Read instead of the explicit architecture fields: an alternative, not part of the example.
-NOT_IN_EXAMPLE = {"models[].architecture.configJson"}
+# allowPlainHttp is rejected together with the HTTPS keys the example sets.
+NOT_IN_EXAMPLE = {"models[].architecture.configJson", "loadBalancer.allowPlainHttp"}
 
 
 def _nested_models(annotation: Any) -> list[type[BaseModel]]:

@@ -39,7 +39,7 @@ def test_https_listener_with_modern_tls_and_http_redirect() -> None:
     run = run_stack("prod", loadBalancer={"certificateArn": CERT})
     https = named(run, "endpoint-https")
     assert (https.inputs["port"], https.inputs["protocol"]) == (443, "HTTPS")
-    assert https.inputs["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert https.inputs["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
     assert https.inputs["certificateArn"] == CERT
     assert https.inputs["defaultActions"][0]["fixedResponse"]["statusCode"] == "404"
     redirect = named(run, "endpoint-http")
@@ -53,18 +53,19 @@ def test_https_listener_with_modern_tls_and_http_redirect() -> None:
         assert rule.inputs["listenerArn"].endswith(":endpoint-https")
 
 
-def test_without_a_certificate_http_only_and_a_loud_warning() -> None:
-    run = run_stack("prod")
+def test_plain_http_only_when_chosen_and_with_a_loud_warning() -> None:
+    run = run_stack("prod", loadBalancer={"allowPlainHttp": True})
     assert named(run, "endpoint-http").inputs["port"] == 80
     assert not [r for r in run.resources if r.name == "endpoint-https"]
     raw, _ = stack_raw("prod")
+    raw["loadBalancer"] = {"allowPlainHttp": True}
     document = plan_json("prod", plan_stack(parse_stack_config(raw)), run.resources)
-    assert any(w.startswith("INSECURE: loadBalancer.certificateArn") for w in document["warnings"])
+    assert any(w.startswith("INSECURE: loadBalancer.allowPlainHttp") for w in document["warnings"])
 
 
 def test_only_v1_and_health_are_forwarded_everything_else_is_a_fixed_404() -> None:
     run = run_stack("prod")
-    listener = named(run, "endpoint-http")
+    listener = named(run, "endpoint-https")
     assert listener.inputs["defaultActions"] == [
         {
             "type": "fixedResponse" if False else "fixed-response",
@@ -83,7 +84,7 @@ def test_only_v1_and_health_are_forwarded_everything_else_is_a_fixed_404() -> No
 
 
 def test_rules_with_prefix_rewrite_host_names_and_one_default_rule_last() -> None:
-    run = run_stack("prod", loadBalancer={"domain": "llm.example.com"})
+    run = run_stack("prod", loadBalancer={"domain": "llm.example.com", "allowPlainHttp": True})
     rules = {r.name: r for r in of_type(run, RULE)}
     priority = {name: routing.derived_priority(name) for name in ("qwen-72b", "qwen-8b")}
     assert {name: r.inputs["priority"] for name, r in rules.items()} == {
@@ -176,8 +177,11 @@ def test_security_group_chain_internet_to_alb_to_hosts_only() -> None:
 def test_listener_ports_admit_exactly_the_allowed_cidrs(cidrs: list[str]) -> None:
     run = run_stack("prod", network={"allowedCidrs": cidrs})
     rules = [r for r in of_type(run, INGRESS) if r.parent == "endpoint" and r.name.startswith("endpoint-in-")]
-    sources = sorted(r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6") for r in rules)
-    assert sources == sorted(cidrs)
+    for port in (80, 443):  # HTTPS, and 80, which only redirects
+        sources = sorted(
+            r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6") for r in rules if r.inputs["fromPort"] == port
+        )
+        assert sources == sorted(cidrs)
     for rule in rules:
         family = ipaddress.ip_network(rule.inputs.get("cidrIpv4") or rule.inputs["cidrIpv6"]).version
         assert ("cidrIpv6" in rule.inputs) == (family == 6)

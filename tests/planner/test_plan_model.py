@@ -8,6 +8,8 @@ from components.config import CacheConfig, ModelConfig, parse_stack_config
 from components.errors import ConfigError
 from components.planner import PlanContext, plan_model, plan_stack
 
+PLAIN_HTTP = {"allowPlainHttp": True}  # transport is not what these tests are about
+
 QWEN = ModelConfig.model_validate({"name": "qwen-7b", "id": "Qwen/Qwen2.5-7B-Instruct", "instanceType": "g6e.xlarge"})
 GATED = ModelConfig.model_validate(
     {"name": "llama-8b", "id": "meta-llama/Llama-3.1-8B-Instruct", "instanceType": "g6e.xlarge"}
@@ -19,7 +21,9 @@ def _paths(error: pytest.ExceptionInfo[ConfigError]) -> list[str]:
 
 
 def test_the_stack_plans_each_model_with_plan_model() -> None:
-    config = parse_stack_config({"models": [QWEN.model_dump(by_alias=True), {"name": "b", "id": QWEN.id}]})
+    config = parse_stack_config(
+        {"models": [QWEN.model_dump(by_alias=True), {"name": "b", "id": QWEN.id}], "loadBalancer": PLAIN_HTTP}
+    )
     stack = plan_stack(config)
     for index, model in enumerate(config.models):
         assert plan_model(model, PlanContext.of_stack(config), ("models", index)) == stack.models[index]
@@ -69,7 +73,12 @@ def test_stack_level_keys_come_from_the_context() -> None:
 
 def test_the_stack_context_reads_image_cache_and_token_presence() -> None:
     config = parse_stack_config(
-        {"models": [GATED.model_dump(by_alias=True)], "hfToken": "hf_x", "cache": {"iops": 9000}}
+        {
+            "models": [GATED.model_dump(by_alias=True)],
+            "hfToken": "hf_x",
+            "cache": {"iops": 9000},
+            "loadBalancer": PLAIN_HTTP,
+        }
     )
     context = PlanContext.of_stack(config)
     assert (context.image, context.cache.iops, context.hf_token) == (config.image, 9000, True)

@@ -49,7 +49,9 @@ def spec(model_id: str) -> catalog.ModelSpec:
 
 
 def plan(*models: dict[str, Any], **top: Any) -> StackPlan:
-    return plan_stack(parse_stack_config({"models": list(models), "hfToken": "hf_x", **top}))
+    # Plain HTTP, explicitly: transport is not what sizing is about.
+    raw = {"models": list(models), "hfToken": "hf_x", "loadBalancer": {"allowPlainHttp": True}, **top}
+    return plan_stack(parse_stack_config(raw))
 
 
 def serving(tp: int = 1, utilization: float = 0.92, max_len: int = 8192, kv_bytes: int = 2) -> ServingSettings:

@@ -29,6 +29,7 @@ from aws_contract_rules import (
 )
 from aws_contract_table_alerts import ALERT_CONTRACTS
 from aws_contract_table_ec2 import EC2_CONTRACTS
+from aws_contract_table_https import HTTPS_CONTRACTS, WAF_CONTRACTS
 from aws_contracts import AutoName, Contract, Member, Rule, Source, at_most_characters, between, one_of
 
 ELBV2_CONTRACTS = (
@@ -350,5 +351,13 @@ IAM_AND_SSM_CONTRACTS = (
 )
 
 CONTRACTS: dict[str, Contract] = {
-    contract.type: contract for contract in (*ELBV2_CONTRACTS, *EC2_CONTRACTS, *IAM_AND_SSM_CONTRACTS, *ALERT_CONTRACTS)
+    contract.type: contract
+    for contract in (
+        *ELBV2_CONTRACTS,
+        *EC2_CONTRACTS,
+        *IAM_AND_SSM_CONTRACTS,
+        *ALERT_CONTRACTS,
+        *HTTPS_CONTRACTS,
+        *WAF_CONTRACTS,
+    )
 }

@@ -27,6 +27,7 @@ from stack_runs import PROGRAM, PROJECT_DIR, run_stack
 from components._naming import MODEL_NAME_MAX
 from components.cli.program import ProgramRun, RecordedResource, run_program
 from components.config import CacheConfig, LoadBalancerConfig, ModelConfig, aws_tags
+from components.config.hardening import WafConfig
 
 
 def _sources(contract: Contract) -> list[Source]:
@@ -66,7 +67,10 @@ def test_auto_naming_is_declared_exactly_where_pulumi_aws_has_a_name_input(contr
     # pulumi-aws provider/autonaming.go auto-names every resource whose TF schema has an input `name`.
     module, _, class_name = contract.type.removeprefix("aws:").partition(":")
     args = getattr(getattr(pulumi_aws, module.split("/")[0]), f"{class_name}Args")
-    assert ("name" in inspect.signature(args.__init__).parameters) == (contract.auto_name is not None)
+    # A required `name` (route53 Record: the record's DNS name) is the program's to give: nothing to generate.
+    name = inspect.signature(args.__init__).parameters.get("name")
+    optional_name = name is not None and name.default is not inspect.Parameter.empty
+    assert optional_name == (contract.auto_name is not None)
 
 
 # --- the stacks meet every contract --------------------------------------------------------------------------------
@@ -129,6 +133,9 @@ LARGE: dict[str, Any] = {
         "idleTimeoutSeconds": 4000,
         "deletionProtection": True,
         "accessLogsBucket": "vllm-aws-alb-logs",
+        # The longest zone id Route 53 takes (ResourceId, max 32); with certificateArn: aliases, no new certificate.
+        "hostedZoneId": "Z" + "0" * 31,
+        "waf": {"enabled": True, "rateLimit": 2_000_000_000, "rateWindowSeconds": 600},
     },
     "tags": {},
     "hfToken": "hf_offline_test_token",
@@ -154,7 +161,8 @@ def _large_stack(**changes: Any) -> ProgramRun:
             "monitoring": {"placement": "dedicated"},
             "access": {"mode": "ssh", "sshCidrs": ["203.0.113.0/24", "2001:db8::/48"]},
         },
-        {"monitoring": {"placement": "colocated"}, "loadBalancer": {"internal": True}},
+        # The certificate the stack requests, for the longest domain.
+        {"monitoring": {"placement": "colocated"}, "loadBalancer": {"internal": True, "certificateArn": None}},
     ],
     ids=["dedicated-monitoring-ssh", "colocated-monitoring-ssm-internal"],
 )
@@ -180,6 +188,7 @@ def test_the_large_stack_really_is_at_the_maxima() -> None:
     assert LARGE["cache"]["iops"] == _config_maximum(CacheConfig, "iops")
     assert LARGE["cache"]["throughputMibps"] == _config_maximum(CacheConfig, "throughput_mibps")
     assert LARGE["loadBalancer"]["idleTimeoutSeconds"] == _config_maximum(LoadBalancerConfig, "idle_timeout_seconds")
+    assert LARGE["loadBalancer"]["waf"]["rateLimit"] == _config_maximum(WafConfig, "rate_limit")
 
 
 # --- the check can fail --------------------------------------------------------------------------------------------
@@ -264,6 +273,17 @@ BAD_VALUES = [
     pytest.param("aws:ebs/volume:Volume", {"tags": {"aws:owner": "me"}}, "reserved 'aws:'", id="aws-prefix"),
     pytest.param("aws:ec2/securityGroup:SecurityGroup", {"name": "sg-web"}, "reserved 'sg-'", id="sg-name"),
     pytest.param("aws:ebs/volume:Volume", {"kmsKeyId": "alias/x"}, "no contract maps this input", id="unmapped"),
+    pytest.param(
+        "aws:acm/certificate:Certificate",
+        {"domainName": "llm.example.com", "subjectAlternativeNames": ["llm_x.example.com"]},
+        "does not match",
+        id="acm-san-not-a-domain",
+    ),
+    pytest.param(
+        "aws:acm/certificate:Certificate", {"validationMethod": "dns"}, "is not one of", id="acm-validation-method"
+    ),
+    pytest.param("aws:route53/record:Record", {"type": "ALIAS"}, "is not one of", id="record-type"),
+    pytest.param("aws:route53/record:Record", {"zoneId": "Z" * 33}, "more than 32", id="zone-id-length"),
 ]
 
 
@@ -282,7 +302,12 @@ def test_an_aws_type_without_a_contract_is_a_finding() -> None:
 
 # --- the config's tag rules (components.config.aws_tags) are at least as strict as every tagged service ---------------
 
-TAG_SHAPES = {"elbv2": ("TagKey", "TagValue"), "iam": ("tagKeyType", "tagValueType"), "ssm": ("TagKey", "TagValue")}
+TAG_SHAPES = {
+    "elbv2": ("TagKey", "TagValue"),
+    "iam": ("tagKeyType", "tagValueType"),
+    "ssm": ("TagKey", "TagValue"),
+    "acm": ("TagKey", "TagValue"),
+}
 
 
 @given(char=st.characters())

@@ -136,8 +136,7 @@ def test_the_pulumi_yaml_shipped_before_10_fails_to_load() -> None:
 @pytest.mark.parametrize(
     ("stack", "missing"),
     [
-        ("dev", "'vllm-aws:access', 'vllm-aws:apiKey', 'vllm-aws:hfToken', 'vllm-aws:loadBalancer', "
-         "'vllm-aws:network' and 'vllm-aws:tags'"),
+        ("dev", "'vllm-aws:access', 'vllm-aws:apiKey', 'vllm-aws:hfToken', 'vllm-aws:network' and 'vllm-aws:tags'"),
         ("prod", "'vllm-aws:access', 'vllm-aws:apiKey', 'vllm-aws:hfToken', 'vllm-aws:network' and 'vllm-aws:tags'"),
     ],
 )  # fmt: skip

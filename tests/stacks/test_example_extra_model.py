@@ -90,7 +90,7 @@ def test_routes_attach_to_the_referenced_listener_in_the_attached_range(run: Pro
 
 
 def test_main_stack_priorities_stay_clear_of_attached_models() -> None:
-    main = run_stack("prod", loadBalancer={"domain": "llm.example.com"})
+    main = run_stack("prod")  # with its domain: host rules too
     for rule in of_type(main, "aws:lb/listenerRule:ListenerRule"):
         assert rule.inputs["priority"] not in routing.ATTACHED_PRIORITIES, rule.name
         assert rule.inputs["priority"] - routing.HOST_RULE_OFFSET not in routing.ATTACHED_PRIORITIES, rule.name

@@ -157,7 +157,15 @@ SCENARIOS = [
     ),
     Scenario(
         "make-the-load-balancer-internal",
-        _set(loadBalancer={"idleTimeoutSeconds": 600, "deletionProtection": True, "internal": True}),
+        _set(
+            loadBalancer={
+                "domain": "llm.example.com",
+                "hostedZoneId": "ZREPLACEWITHYOURZONEID",
+                "idleTimeoutSeconds": 600,
+                "deletionProtection": True,
+                "internal": True,
+            }
+        ),
         # `internal` is force-new, and the old ALB (deletion protection on, as prod ships) cannot be deleted: a
         # blocker that stays, whose fix is to turn the protection off in an `up` of its own first.
         blockers=(("OperationNotPermitted", LOAD_BALANCER),),

@@ -177,6 +177,29 @@ RULES: dict[str, TypeRule] = {
         replace_on=("loadBalancerArn",),
         source="TF elbv2/listener.go @01c0800 (port, protocol, certificate, default actions: ModifyListener)",
     ),
+    "aws:acm/certificate:Certificate": TypeRule(
+        replace_on=("domainName", "subjectAlternativeNames", "validationMethod", "keyAlgorithm"),
+        source="TF acm/certificate.go @01661ea (ForceNew; options and tags update in place)",
+    ),
+    "aws:acm/certificateValidation:CertificateValidation": TypeRule(
+        replace_on=(ANY,),
+        physical=False,
+        source="TF acm/certificate_validation.go @004eea7 (a waiter without Update: every input ForceNew)",
+    ),
+    "aws:route53/record:Record": TypeRule(
+        replace_on=("name", "zoneId"),
+        source="TF route53/record.go @00655c1 (name, zone_id ForceNew; type, records, alias: UPSERT in place)",
+    ),
+    "aws:wafv2/webAcl:WebAcl": TypeRule(
+        replace_on=("name", "namePrefix", "scope"),
+        auto_name_length=128,
+        source="botocore wafv2 UpdateWebACL (identifies the ACL by Name, Scope and Id: neither changes in place); "
+        "rules, default action and bodies: UpdateWebACL",
+    ),
+    "aws:wafv2/webAclAssociation:WebAclAssociation": TypeRule(
+        replace_on=(ANY,),
+        source="botocore wafv2: AssociateWebACL and DisassociateWebACL only, no update",
+    ),
     "aws:lb/listenerRule:ListenerRule": TypeRule(
         replace_on=("listenerArn",),
         source="TF elbv2/listener_rule.go @032c4f0 (priority ForceNew: false, SetRulePriorities; ModifyRule)",
