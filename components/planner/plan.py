@@ -16,11 +16,11 @@ from ..config.schema import StackConfig
 from ..config.sections import ModelConfig
 from ..errors import ConfigError, ConfigIssue, KeyPaths, KeyPrefix, did_you_mean, key_path
 from .checks import instance_issues, model_level_issues, model_warnings, no_fit_issue
-from .choice import choose_instance
+from .choice import choose
 from .cold_start import ColdStart, cold_start
 from .context import PlanContext
 from .cost import HOURS_PER_MONTH, cache_size_gib, model_hourly_usd, recommended_cache_gib, stack_hourly_usd
-from .memory import GIB, MemoryFit, ServingSettings, fit_memory, resolve_settings, weights_bytes
+from .memory import GIB, MemoryFit, ServingSettings, fit_memory, model_weights, resolve_settings
 from .model_spec import resolve_model_spec
 
 
@@ -107,7 +107,7 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
     another project's key or a component's input (with ``context.namespace`` set accordingly).
     """
     keys = KeyPaths(key_prefix, context.namespace)
-    spec = resolve_model_spec(keys, model)
+    spec = resolve_model_spec(keys, model, context)
     if isinstance(spec, ConfigIssue):
         raise ConfigError([spec])
     issues = model_level_issues(keys, model, spec, context)
@@ -134,10 +134,11 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
     else:
         if issues:
             raise ConfigError(issues)
-        chosen = choose_instance(keys, model, spec, host_cuda)
+        chosen = choose(keys, model, spec, host_cuda)
         if isinstance(chosen, ConfigIssue):
             raise ConfigError([chosen])
-        instance, instance_reason = chosen
+        choice, instance_reason = chosen
+        instance, model = choice.instance, choice.model(model)
     if issues:
         raise ConfigError(issues)
 
@@ -146,7 +147,8 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
     if not memory.fits:
         raise ConfigError([no_fit_issue(keys, model, spec, instance, memory)])
 
-    total_bytes = weights_bytes(spec, settings.weight_format)
+    # The disk, the download and the load are the checkpoint's bytes (the 16-bit ones under online FP8).
+    total_bytes = model_weights(spec, settings, instance.gpu.compute_capability).download
     cache_size = cache_size_gib(context.cache, total_bytes)
     if cache_size < total_bytes / GIB + 10:
         raise ConfigError.single(
@@ -155,7 +157,7 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
             f"cannot hold the {total_bytes / GIB:.0f} GiB of weights of {model.name} plus compile caches",
             f"set it to at least {recommended_cache_gib(total_bytes)}, or 'auto'",
         )
-    start = cold_start(total_bytes, instance, model.tensor_parallel_size, context.cache.throughput_mibps)
+    start = cold_start(total_bytes, instance, settings.tensor_parallel_size, context.cache.throughput_mibps)
     warnings = model_warnings(model, spec, instance, memory, context.cache)
     hourly = model_hourly_usd(instance, context.cache, cache_size, hosts_for(model))
     if hourly is None:

@@ -109,7 +109,7 @@ def test_planner_picks_the_cheapest_type_that_fits_and_says_why() -> None:
     model = result.models[0]
     priced = [i for i in catalog.instance_types().values() if i.hourly_usd is not None]
     assert model.instance.name == min(priced, key=lambda i: i.hourly_usd or 0).name == "g4dn.xlarge"
-    assert model.instance_reason.startswith("cheapest catalog type that fits at TP=1")
+    assert model.instance_reason.startswith("cheapest for 1 replica(s): 1 x g4dn.xlarge at TP=1")
     assert "next:" in model.instance_reason
 
 
@@ -137,6 +137,7 @@ def test_no_fit_at_tp1_suggests_the_tp_size_that_fits() -> None:
             {
                 "name": "huge",
                 "id": "acme/huge",
+                "tensorParallelSize": 1,
                 "maxModelLen": 8192,
                 "architecture": {**huge, "paramsBillion": 300.0, "maxPositionEmbeddings": 32768},
             },
