@@ -325,6 +325,7 @@ def _plan(args: VllmDeploymentArgs) -> ModelPlan:
     """Size and check the model as the stack does; a ConfigError names this component's inputs (``model.dtype``)."""
     context = PlanContext(
         image=args.image,
+        region=args.region,
         cache=args.cache,
         # Presence is what the gated-model check needs; the value stays in SSM.
         hf_token="HF_TOKEN" in args.secrets.parameters,

@@ -208,6 +208,9 @@ def diff_sections(diff: dict[str, Any]) -> list[Section]:
         _disruptions(diff),
         _cost(diff),
         _capacity(diff),
+        Section(None, [f":arrows_counterclockwise: {m['message']}" for m in diff["upstreamMoved"]])
+        if diff.get("upstreamMoved")
+        else None,
         Section("New warnings", items=[Item(f":warning: {w}") for w in warnings], count=len(warnings))
         if warnings
         else None,

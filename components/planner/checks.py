@@ -267,7 +267,7 @@ def model_warnings(
     if model.spot:
         warnings.append(
             f"{model.name}: spot instances can be interrupted with 2 minutes' notice; each interruption costs "
-            "a host replacement and a cold start. Costs are shown at on-demand prices."
+            "a host replacement and a cold start. Costs are shown at spot prices (the highest recorded zone)."
         )
     if cache.throughput_mibps > instance.startup_ebs_mibps:
         warnings.append(

@@ -13,6 +13,7 @@ from ..catalog.cuda import DriverRequirement
 from ..config.sections import MAX_SERVERS_PER_HOST, ModelConfig
 from ..errors import ConfigIssue, KeyPaths
 from .checks import instance_issues
+from .cost import host_price
 from .memory import MemoryFit, fit_memory, resolve_settings
 
 TP_SIZES = (1, 2, 4, 8)
@@ -48,7 +49,7 @@ def tp_divides(spec: ModelSpec, tp: int) -> bool:
 
 
 def candidates(
-    model: ModelConfig, spec: ModelSpec, host_cuda: DriverRequirement | None, tp_sizes: tuple[int, ...]
+    model: ModelConfig, spec: ModelSpec, host_cuda: DriverRequirement | None, tp_sizes: tuple[int, ...], region: str
 ) -> list[Choice]:
     """Every priced (type, TP, replicas per host) that passes the checks and fits, cheapest first for the
     requested replicas (ties: more KV tokens, then fewer GPUs)."""
@@ -59,7 +60,8 @@ def candidates(
             continue
         at_tp = model.model_copy(update={"tensor_parallel_size": tp, "replicas_per_host": 1})
         for instance in catalog.instance_types().values():
-            if instance.hourly_usd is None or tp > instance.gpu_count:
+            price = host_price(instance.name, region, model.spot)
+            if price is None or tp > instance.gpu_count:
                 continue
             most = min(instance.gpu_count // tp, MAX_SERVERS_PER_HOST, model.replicas)
             per_host_options = range(1, most + 1) if free_per_host else (model.replicas_per_host,)
@@ -72,22 +74,23 @@ def candidates(
                 continue
             for per_host in per_host_options:
                 hosts = math.ceil(model.replicas / per_host)
-                found.append(Choice(instance, tp, per_host, memory, hosts, hosts * instance.hourly_usd, model.replicas))
+                found.append(Choice(instance, tp, per_host, memory, hosts, hosts * price.usd_per_hour, model.replicas))
     return sorted(found, key=lambda c: (round(c.hourly_usd, 4), -c.memory.kv_cache_tokens, c.idle_gpus))
 
 
 def choose(
-    keys: KeyPaths, model: ModelConfig, spec: ModelSpec, host_cuda: DriverRequirement | None
+    keys: KeyPaths, model: ModelConfig, spec: ModelSpec, host_cuda: DriverRequirement | None, region: str
 ) -> tuple[Choice, str] | ConfigIssue:
     """The cheapest choice for the requested replicas, and why; the TP size is searched unless configured."""
     tp_free = "tensor_parallel_size" not in model.model_fields_set
     tp_sizes = TP_SIZES if tp_free else (model.tensor_parallel_size,)
-    found = candidates(model, spec, host_cuda, tp_sizes)
+    found = candidates(model, spec, host_cuda, tp_sizes, region)
     if not found:
-        return _nothing_fits_issue(keys, model, spec, host_cuda, tp_free)
+        return _nothing_fits_issue(keys, model, spec, host_cuda, tp_free=tp_free, region=region)
     best = found[0]
     reason = (
-        f"cheapest for {model.replicas} replica(s): {best.hosts} x {best.instance.name} at "
+        f"cheapest in {region}{' (spot)' if model.spot else ''} for {model.replicas} replica(s): "
+        f"{best.hosts} x {best.instance.name} at "
         f"TP={best.tensor_parallel_size}, {best.replicas_per_host} per host, ${best.hourly_usd:.2f}/h; "
         f"{best.memory.kv_cache_tokens:,} KV tokens = {best.memory.max_concurrency:.1f}x "
         f"{best.memory.max_model_len:,}-token sequences"
@@ -102,13 +105,21 @@ def choose(
 
 
 def _nothing_fits_issue(
-    keys: KeyPaths, model: ModelConfig, spec: ModelSpec, host_cuda: DriverRequirement | None, tp_free: bool
+    keys: KeyPaths,
+    model: ModelConfig,
+    spec: ModelSpec,
+    host_cuda: DriverRequirement | None,
+    *,
+    tp_free: bool,
+    region: str,
 ) -> ConfigIssue:
     if tp_free:
         fix = "lower maxModelLen, use kvCacheDtype: fp8, or a quantized checkpoint"
     else:
         # The cheapest fit over the other TP sizes, to name a concrete fix.
-        others = candidates(model, spec, host_cuda, tuple(tp for tp in TP_SIZES if tp != model.tensor_parallel_size))
+        others = candidates(
+            model, spec, host_cuda, tuple(tp for tp in TP_SIZES if tp != model.tensor_parallel_size), region
+        )
         fix = (
             f"set tensorParallelSize: {others[0].tensor_parallel_size} (cheapest fit: {others[0].instance.name}), "
             "or remove it to let the planner choose"

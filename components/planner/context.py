@@ -43,6 +43,8 @@ class PlanContext:
     """
 
     image: str = DEFAULT_IMAGE
+    region: str = "us-east-1"
+    """Where the hosts run: prices are this region's."""
     reader: ModelReader = field(default_factory=default_reader)
     """Reads models' shapes (Hub, disk cache, bundled snapshot); one per plan, so each repo is read once."""
     hub_token: str | None = None
@@ -65,6 +67,7 @@ class PlanContext:
         """The context of a model of a vllm-aws stack config."""
         return cls(
             image=config.image,
+            region=config.region,
             cache=config.cache,
             hf_token=config.hf_token is not None,
             hub_token=hub_token(config),

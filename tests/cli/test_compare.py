@@ -15,7 +15,7 @@ from repo import SNAPSHOTS_DIR
 from stack_runs import PROJECT_DIR
 from stack_runs import plan_document as document
 
-from components.cli.compare import compare
+from components.cli.compare import compare, upstream_moved
 from components.cli.diff_report import COMMENT_MARKER, render_diff_markdown
 
 SNAPSHOTS = SNAPSHOTS_DIR
@@ -181,6 +181,7 @@ def test_cli_compare_json_and_bad_old_file(tmp_path: Path, prod: dict[str, Any])
         "availability",
         "cost",
         "capacity",
+        "upstreamMoved",
         "warnings",
         "notes",
         "previewOnly",
@@ -266,3 +267,24 @@ def test_an_old_plan_without_urns_still_compares(prod: dict[str, Any]) -> None:
     diff = compare(old, prod)
     assert diff["resources"]["added"] == diff["resources"]["removed"] == diff["resources"]["replaced"] == []
     assert any("no resource URNs" in note for note in diff["notes"])
+
+
+def test_compare_says_when_the_same_revision_moved_upstream() -> None:
+    def document(sha: str) -> dict[str, object]:
+        model = {"name": "qwen", "id": "Qwen/Qwen3-8B", "revision": {"configured": None, "resolvedSha": sha}}
+        return {"models": [model]}
+
+    old, new = document("a" * 40), document("b" * 40)
+    (moved,) = _upstream_moved_of(old, new)
+    assert (moved["oldSha"], moved["newSha"], moved["revision"]) == ("a" * 40, "b" * 40, None)
+    assert "moved upstream from aaaaaaaaaaaa to bbbbbbbbbbbb" in moved["message"]
+    assert not _upstream_moved_of(old, old)
+    pinned_elsewhere = {"models": [{**new["models"][0], "revision": {"configured": "v2", "resolvedSha": "b" * 40}}]}  # type: ignore[index]
+    assert not _upstream_moved_of(old, pinned_elsewhere)
+
+
+def _upstream_moved_of(old: dict[str, object], new: dict[str, object]) -> list[dict[str, object]]:
+
+    olds = {m["name"]: m for m in old["models"]}  # type: ignore[attr-defined]
+    news = {m["name"]: m for m in new["models"]}  # type: ignore[attr-defined]
+    return [m for name in news if (m := upstream_moved(name, olds.get(name), news[name]))]
