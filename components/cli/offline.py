@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import catalog
+from ..catalog import aws_instances
 from ..quotas import needs as quotas
 
 OFFLINE_ACCOUNT_ID = "123456789012"
@@ -58,6 +59,8 @@ class OfflineAws:
     quota_error: str | None = None
     """When set, every quota lookup fails with this reason (e.g. the role lacks servicequotas:GetServiceQuota)."""
     volume_zones: dict[str, str] = field(default_factory=dict)
+    gpus: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    """EC2's (count, MiB per GPU) of an instance type, where it differs from the catalog's."""
 
     @property
     def zones(self) -> list[str]:
@@ -71,6 +74,15 @@ class OfflineAws:
             return self.quota_values[code]
         quota = quotas.BY_CODE[code]
         return OFFLINE_VCPU_QUOTA if quota.unit == "vCPUs" else float(quota.aws_default)
+
+    def described_gpus(self, instance_type: str) -> list[dict[str, Any]]:
+        """DescribeInstanceTypes' GpuInfo.Gpus as the data source returns it: the override, else the catalog."""
+        record = aws_instances.instance_catalog().get(instance_type)
+        default = [(record.gpu_count, record.gpu_memory_mib)] if record is not None and record.gpu_count else []
+        return [
+            {"count": count, "manufacturer": "NVIDIA", "memorySize": mib, "name": record.gpu if record else ""}
+            for count, mib in self.gpus.get(instance_type, default)
+        ]
 
     def failures(self, token: str) -> list[tuple[str, str]]:
         """Invoke failures as (property, reason) pairs, the shape the mock monitor reports."""
@@ -108,6 +120,7 @@ class OfflineAws:
                 "id": args["instanceType"],
                 "instanceType": args["instanceType"],
                 "defaultVcpus": offline_vcpus(args["instanceType"]),
+                "gpuses": self.described_gpus(str(args["instanceType"])),
             }
         if token == QUOTA_TOKEN and not self.quota_error:
             code = str(args["quotaCode"])
