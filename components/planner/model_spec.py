@@ -132,7 +132,8 @@ def _spec_from_architecture(
                 keys("architecture", "configJson"),
                 arch.config_json,
                 f"cannot be sized: {shape.reason}",
-                ARCHITECTURE_FIX,
+                "describe the model with architecture keys instead (numLayers, numAttentionHeads, "
+                "numKeyValueHeads, headDim, paramsBillion, maxPositionEmbeddings)",
             )
         updates = {_snake(key): value for key, value in explicit.items()}
         if "params_billion" in updates:
