@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .. import catalog
 from ..catalog import ModelSpec, WeightFormat
-from ..catalog.hub import ModelReadError, bundled_snapshot, shape_from_config_file
+from ..catalog.hub import ModelReadError, shape_from_config_file
 from ..catalog.model_shape import CannotSize, ModelShape
 from ..config.sections import ArchitectureConfig, ModelConfig
 from ..errors import ConfigIssue, KeyPaths, key_path
@@ -85,12 +85,7 @@ def resolve_model_spec(keys: KeyPaths, model: ModelConfig, context: PlanContext)
         return _read_issue(keys, model, context, error)
     if isinstance(shape, CannotSize):
         return ConfigIssue(keys("id"), model.id, f"cannot be sized: {shape.reason}", ARCHITECTURE_FIX)
-    return spec_from_shape(shape, model.id, gated=_gated(model.id))
-
-
-def _gated(model_id: str) -> bool:
-    record = bundled_snapshot().get(model_id.lower())
-    return record.gated if record is not None else False
+    return spec_from_shape(shape, model.id, gated=shape.provenance.gated)
 
 
 def _read_issue(keys: KeyPaths, model: ModelConfig, context: PlanContext, error: ModelReadError) -> ConfigIssue:

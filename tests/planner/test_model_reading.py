@@ -99,3 +99,11 @@ def test_a_quantization_the_checkpoint_declares_is_not_passed_again() -> None:
         tensorParallelSize=2,
     )
     assert result.config.quantization is None
+
+
+def test_a_gated_repo_read_through_the_reader_needs_the_hosts_token() -> None:
+    # The record's gated flag (Hub model_info, cache, snapshot) reaches the check that the hosts get hfToken.
+    with pytest.raises(ConfigError) as caught:
+        plan(PlanContext(), id="google/gemma-3-4b-it")
+    assert caught.value.issues[0].path == "vllm-aws:hfToken"
+    assert plan(PlanContext(hf_token=True), id="google/gemma-3-4b-it").spec.gated
