@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from repo import DATA_DIR
 
 from components.catalog.hub import ModelReader, ModelReadError, ReadProblem
-from components.catalog.model_shape import CannotSize, ModelShape
+from components.catalog.hub_client import HubModelInfo
+from components.catalog.model_shape import CannotSize, ModelShape, SafetensorsCounts
 from components.config.sections import ModelConfig
 from components.errors import ConfigError
 from components.planner import ModelPlan, PlanContext, plan_model, render_args
@@ -107,3 +109,28 @@ def test_a_gated_repo_read_through_the_reader_needs_the_hosts_token() -> None:
         plan(PlanContext(), id="google/gemma-3-4b-it")
     assert caught.value.issues[0].path == "vllm-aws:hfToken"
     assert plan(PlanContext(hf_token=True), id="google/gemma-3-4b-it").spec.gated
+
+
+class RecordedHub:
+    """A Hub that answers from tests/data/hf at a fixed commit (HubClient protocol)."""
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+
+    def model_info(self, repo_id: str, revision: str | None, token: str | None) -> HubModelInfo:
+        folder = DATA_DIR / "hf" / repo_id.replace("/", "__")
+        counts = folder / "safetensors.json"
+        safetensors = SafetensorsCounts.model_validate_json(counts.read_text()) if counts.is_file() else None
+        return HubModelInfo(sha=self.sha, gated=False, files=frozenset({"config.json"}), safetensors=safetensors)
+
+    def download_json(self, repo_id: str, filename: str, revision: str | None, token: str | None) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((DATA_DIR / "hf" / repo_id.replace("/", "__") / filename).read_text())
+        return data
+
+
+def test_an_unpinned_revision_is_served_at_the_commit_the_plan_resolved(tmp_path: Path) -> None:
+    reader = ModelReader(RecordedHub(), cache_dir=tmp_path)
+    result = plan(PlanContext(reader=reader), id="Qwen/Qwen3-8B", revision="main")
+    assert result.configured_revision == "main" and result.config.revision == RecordedHub.sha
+    args = render_args(result.config, result.memory.max_model_len)
+    assert args[args.index("--revision") + 1] == RecordedHub.sha
+    assert result.shape_source.startswith(f"hub: Qwen/Qwen3-8B at {RecordedHub.sha[:12]}")
