@@ -36,11 +36,14 @@ from components import (
     secret_output,
     stack_tags,
 )
+from components.quotas import instance_types as instance_check
 
 stack, project = pulumi.get_stack(), pulumi.get_project()
 try:
     config = load_stack_config()
     plan = plan_stack(config)
+    # The planned types' GPUs as EC2 describes them in this region: a stale catalog fails here, before any resource.
+    instance_check.check_instance_types(plan)
     network = placement.lookup_network(config.network)
     placements = placement.place_models(plan.models, network, config.network)
     lb_subnets = placement.load_balancer_subnets(network, config.network, config.load_balancer.internal)

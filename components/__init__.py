@@ -32,7 +32,7 @@ from .config import (
     parse_stack_config,
     secret_output,
 )
-from .deployment import ExistingEndpoint, HostPlacement, VllmDeployment, VllmDeploymentArgs
+from .deployment import ExistingEndpoint, VllmDeployment, VllmDeploymentArgs
 from .errors import ConfigError, ConfigIssue
 from .host import ssh_access as access
 from .host.ami import DLAMI_SSM_PARAMETER, MONITORING_AMI_PARAMETER, MONITORING_SSH_USER
@@ -46,6 +46,7 @@ from .network import lookup as placement
 from .network import routing
 from .network.load_balancer import LoadBalancer, LoadBalancerArgs
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
+from .network.placement import HostPlacement
 from .observability.alert_delivery import AlertTopics, create_alert_topics
 from .observability.monitoring import Monitoring, MonitoringArgs
 from .observability.monitoring_host import (

@@ -32,6 +32,7 @@ from .network import routing
 from .network.load_balancer import LoadBalancer, LoadBalancerArgs
 from .network.lookup import follow_cache
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
+from .network.placement import HostPlacement
 from .planner.context import PlanContext
 from .planner.cost import ROOT_VOLUME_GIB
 from .planner.plan import ModelPlan, plan_model
@@ -43,15 +44,6 @@ from .serving.host_exporters import HostExporters, HostExportersArgs
 from .serving.vllm_server import HostAccess, ImageBuild, VllmServer, VllmServerArgs
 
 StrInput = str | pulumi.Output[str]
-
-
-class HostPlacement(BaseModel):
-    """Where one replica host runs (see ``components.network.lookup.place_model`` to compute these)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    subnet_id: str
-    availability_zone: str
 
 
 class ExistingEndpoint(BaseModel):
@@ -386,6 +378,7 @@ def _plan(args: VllmDeploymentArgs) -> ModelPlan:
     """Size and check the model as the stack does; a ConfigError names this component's inputs (``model.dtype``)."""
     context = PlanContext(
         image=args.image,
+        region=args.region,
         cache=args.cache,
         # Presence is what the gated-model check needs; the value stays in SSM.
         hf_token="HF_TOKEN" in args.secrets.parameters,

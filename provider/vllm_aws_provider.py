@@ -239,6 +239,7 @@ def deployment_args(args: Mapping[str, Any]) -> vllm_aws.VllmDeploymentArgs:
         raise ConfigError(issues)
     context = PlanContext(
         image=config_image,
+        region=config_region,
         cache=config_cache,
         # The gated-model check needs presence only; the value stays in SSM.
         hf_token="HF_TOKEN" in secret_parameters,

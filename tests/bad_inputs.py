@@ -90,12 +90,14 @@ def duplicate_names() -> Raw:
 
 
 def second_model_fits_nowhere() -> Raw:
-    """Auto-selected instance for models[1]: the path must name models[1], not models[0]."""
+    """Auto-selected instance for models[1] at a configured TP 1: the path must name models[1], not models[0], and
+    the fix names the TP size that fits (the planner searches TP only where it is not configured)."""
     raw = copy.deepcopy(GATED_BASE)
     raw["models"].append(
         {
             "name": "qwen-72b",
             "id": "meta-llama/Llama-3.1-70B-Instruct",
+            "tensorParallelSize": 1,
             "gpuMemoryUtilization": 0.5,
             "maxModelLen": 8192,
         }

@@ -25,3 +25,10 @@ def pulumi_mocks() -> Iterator[Recording]:
     components constructed in the test are recorded as the plan records them."""
     with mock_engine("vllm-aws", "test") as recording:
         yield recording
+
+
+@pytest.fixture(autouse=True)
+def offline_hub(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans read models from the bundled snapshot (and the per-test cache), never from huggingface.co."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("HF_TOKEN", raising=False)

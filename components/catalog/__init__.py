@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -18,13 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from . import aws_instances
+from .model_shape import ModelShape
 
 # The region of InstanceType.hourly_usd (aws_instances.instance_price has every region's).
 PRICE_REGION = "us-east-1"
 
 Dtype = Literal["bfloat16", "float16"]
 Quantization = Literal["awq", "gptq", "fp8", "compressed-tensors"]
-WeightFormat = Literal["fp16", "int4", "int8", "fp8"]
+WeightFormat = Literal["fp16", "int4", "int8", "fp8", "fp4", "mxfp4"]
 
 
 class _CatalogModel(BaseModel):
@@ -89,10 +89,15 @@ class ModelSpec(_CatalogModel):
     num_experts: int | None = None
     num_experts_per_token: int | None = None
     gated: bool = False
-    quantization: Quantization | None = Field(default=None, description="The checkpoint's own quantization.")
+    quantization: str | None = Field(
+        default=None, description="The checkpoint's own quantization method (awq, gptq, fp8, mxfp4, modelopt...)."
+    )
     weight_bits: int | None = None
     weight_format: WeightFormat | None = None
     source: str | None = None
+    shape: ModelShape | None = Field(
+        default=None, description="The shape read from the Hub, cache, snapshot or a config.json; None: hand-kept."
+    )
 
     @property
     def embedding_params(self) -> float:
@@ -166,54 +171,6 @@ def models() -> dict[str, ModelSpec]:
 
 def find_model(model_id: str) -> ModelSpec | None:
     return models().get(model_id.lower())
-
-
-def model_from_hf_config(path: Path, model_id: str) -> dict[str, Any]:
-    """Read the fields the planner needs from a local Hugging Face ``config.json``.
-
-    Returns camelCase keys (the ``architecture:`` block's shape), so explicit config overrides them.
-    Parameter count is not in config.json; for dense Llama-style models it is estimated from the shape.
-    """
-    hf = json.loads(path.read_text(encoding="utf-8"))
-    hf = hf.get("text_config", hf)  # multimodal wrappers keep the language model under text_config
-    heads = hf.get("num_attention_heads")
-    hidden = hf.get("hidden_size")
-    out: dict[str, Any] = {
-        "numLayers": hf.get("num_hidden_layers"),
-        "numAttentionHeads": heads,
-        "numKeyValueHeads": hf.get("num_key_value_heads", heads),
-        "headDim": hf.get("head_dim") or (hidden // heads if hidden and heads else None),
-        "hiddenSize": hidden,
-        "intermediateSize": hf.get("intermediate_size"),
-        "vocabSize": hf.get("vocab_size"),
-        "maxPositionEmbeddings": hf.get("max_position_embeddings"),
-        "tieWordEmbeddings": hf.get("tie_word_embeddings", False),
-    }
-    dtype = hf.get("torch_dtype") or hf.get("dtype")
-    if dtype in ("bfloat16", "float16"):
-        out["defaultDtype"] = dtype
-    quant = (hf.get("quantization_config") or {}).get("quant_method")
-    if quant in ("awq", "gptq", "fp8", "compressed-tensors"):
-        out["quantization"] = quant
-    return {k: v for k, v in out.items() if v is not None}
-
-
-def estimate_params_billion(
-    *,
-    num_layers: int,
-    hidden_size: int,
-    intermediate_size: int,
-    vocab_size: int,
-    num_attention_heads: int,
-    num_key_value_heads: int,
-    head_dim: int,
-    tie_word_embeddings: bool,
-) -> float:
-    """Dense decoder parameter count: attention + gated MLP per layer, plus embeddings (and LM head)."""
-    attention = hidden_size * head_dim * (2 * num_attention_heads + 2 * num_key_value_heads)
-    mlp = 3 * hidden_size * intermediate_size
-    embeddings = vocab_size * hidden_size * (1 if tie_word_embeddings else 2)
-    return (num_layers * (attention + mlp) + embeddings) / 1e9
 
 
 @cache

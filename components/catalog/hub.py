@@ -79,6 +79,7 @@ class ModelRecord(BaseModel):
             sha=self.sha,
             fetched_on=self.fetched_on,
             recorded_from=self.recorded_from,
+            gated=self.gated,
             note=note,
         )
         return parse_model(

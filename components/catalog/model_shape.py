@@ -42,6 +42,7 @@ class Provenance(_Shape):
     sha: str | None = Field(default=None, description="The commit the files were read at, when known.")
     fetched_on: str | None = Field(default=None, description="ISO date the files were read from the Hub.")
     recorded_from: str | None = Field(default=None, description="URL of a recorded copy (not read from the Hub).")
+    gated: bool = Field(default=False, description="The repo asks users to accept a licence (hosts need a token).")
     note: str | None = None
 
     @property

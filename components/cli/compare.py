@@ -77,12 +77,36 @@ def compare(
         "cost": _cost(old.get("cost") or {}, new.get("cost") or {}),
         "capacity": [_capacity(name, old_models.get(name), new_models.get(name)) for name in all_models],
         "coldStartCheck": cold_start_check(old, deployed_outputs),
+        "upstreamMoved": [
+            moved for name in all_models if (moved := upstream_moved(name, old_models.get(name), new_models.get(name)))
+        ],
         "warnings": {
             "new": [w for w in new.get("warnings", []) if w not in set(old.get("warnings", []))],
             "resolved": [w for w in old.get("warnings", []) if w not in set(new.get("warnings", []))],
         },
         "notes": simulation.notes,
         "previewOnly": PREVIEW_ONLY,
+    }
+
+
+def upstream_moved(name: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The same configured revision now resolves to another commit: the model changes though the config did not."""
+    if old is None or new is None or old.get("id") != new.get("id"):
+        return None
+    before, after = old.get("revision") or {}, new.get("revision") or {}
+    if before.get("configured") != after.get("configured"):
+        return None
+    old_sha, new_sha = before.get("resolvedSha"), after.get("resolvedSha")
+    if old_sha is None or new_sha is None or old_sha == new_sha:
+        return None
+    return {
+        "model": name,
+        "id": new.get("id"),
+        "revision": after.get("configured"),
+        "oldSha": old_sha,
+        "newSha": new_sha,
+        "message": f"{name}: {new.get('id')} {after.get('configured') or 'default branch'} moved upstream from "
+        f"{old_sha[:12]} to {new_sha[:12]}; every replica is replaced to serve the new commit",
     }
 
 

@@ -239,6 +239,9 @@ def diff_sections(diff: dict[str, Any]) -> list[Section]:
         _cost(diff),
         _capacity(diff),
         _cold_start_check(diff),
+        Section(None, [f":arrows_counterclockwise: {m['message']}" for m in diff["upstreamMoved"]])
+        if diff.get("upstreamMoved")
+        else None,
         Section("New warnings", items=[Item(f":warning: {w}") for w in warnings], count=len(warnings))
         if warnings
         else None,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import catalog
+from ..catalog import aws_instances
 from ..quotas import needs as quotas
 
 OFFLINE_ACCOUNT_ID = "123456789012"
@@ -72,6 +73,8 @@ class OfflineAws:
     volume_zones: dict[str, str] = field(default_factory=dict)
     hosted_zones: dict[str, str] = field(default_factory=dict)
     """Route 53 zone name by zone id; a zone not listed answers without a name (its domain is not checked)."""
+    gpus: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    """EC2's (count, MiB per GPU) of an instance type, where it differs from the catalog's."""
 
     @property
     def zones(self) -> list[str]:
@@ -85,6 +88,15 @@ class OfflineAws:
             return self.quota_values[code]
         quota = quotas.BY_CODE[code]
         return OFFLINE_VCPU_QUOTA if quota.unit == "vCPUs" else float(quota.aws_default)
+
+    def described_gpus(self, instance_type: str) -> list[dict[str, Any]]:
+        """DescribeInstanceTypes' GpuInfo.Gpus as the data source returns it: the override, else the catalog."""
+        record = aws_instances.instance_catalog().get(instance_type)
+        default = [(record.gpu_count, record.gpu_memory_mib)] if record is not None and record.gpu_count else []
+        return [
+            {"count": count, "manufacturer": "NVIDIA", "memorySize": mib, "name": record.gpu if record else ""}
+            for count, mib in self.gpus.get(instance_type, default)
+        ]
 
     def failures(self, token: str) -> list[tuple[str, str]]:
         """Invoke failures as (property, reason) pairs, the shape the mock monitor reports."""
@@ -123,6 +135,7 @@ class OfflineAws:
                 "instanceType": args["instanceType"],
                 "defaultVcpus": offline_vcpus(args["instanceType"]),
                 "autoRecoverySupported": offline_auto_recovery(args["instanceType"]),
+                "gpuses": self.described_gpus(str(args["instanceType"])),
             }
         if token == "aws:route53/getZone:getZone":
             zone_id = str(args.get("zoneId"))

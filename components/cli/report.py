@@ -8,8 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .. import catalog
 from ..catalog import cuda
+from ..catalog.hub import COMMIT_SHA
 from ..planner.cold_start import HOST_BOOT_SECONDS
 from ..planner.cost import HOURS_PER_MONTH
 from ..planner.plan import ModelPlan, StackPlan, hosts_for
@@ -25,11 +25,33 @@ def _money(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def _sha(plan: ModelPlan) -> str | None:
+    revision = plan.config.revision
+    return revision if revision is not None and COMMIT_SHA.fullmatch(revision) else None
+
+
+def _price_json(plan: ModelPlan) -> dict[str, Any] | None:
+    price = plan.price
+    if price is None:
+        return None
+    return {
+        "usdPerHour": price.usd_per_hour,
+        "market": price.market,
+        "region": price.region,
+        "asOf": price.source.date,
+        "source": price.source.url,
+        "stale": price.stale,
+        "note": price.note,
+    }
+
+
 def model_json(plan: ModelPlan) -> dict[str, Any]:
     memory = plan.memory
     return {
         "name": plan.config.name,
         "id": plan.config.id,
+        "revision": {"configured": plan.configured_revision, "resolvedSha": _sha(plan)},
+        "shapeSource": plan.shape_source,
         "instanceType": plan.instance.name,
         "instanceReason": plan.instance_reason,
         "gpu": plan.instance.gpu.name,
@@ -59,6 +81,7 @@ def model_json(plan: ModelPlan) -> dict[str, Any]:
         "cost": {
             "hourlyUsd": _money(plan.hourly_usd),
             "monthlyUsd": _money(None if plan.hourly_usd is None else plan.hourly_usd * HOURS_PER_MONTH),
+            "instancePrice": _price_json(plan),
         },
         "vllmArgs": render_args(plan.config, memory.max_model_len),
     }
@@ -110,11 +133,23 @@ def plan_json(
         "cost": {
             "hourlyUsd": _money(plan.hourly_usd),
             "monthlyUsd": _money(plan.monthly_usd),
-            "note": catalog.price_note(),
+            "lowerBound": plan.lower_bound,
+            "note": _cost_note(plan),
         },
         "quotas": quotas or [],
         "warnings": warnings,
     }
+
+
+def _cost_note(plan: StackPlan) -> str:
+    """The prices' region, markets and dates, and whether the total leaves a model out."""
+    dates = sorted({m.price.source.date or "an unknown date" for m in plan.models if m.price is not None})
+    markets = sorted({m.price.market for m in plan.models if m.price is not None})
+    note = (
+        f"{'/'.join(markets) or 'no'} instance prices in {plan.config.region} as of {', '.join(dates) or 'n/a'}; "
+        "EBS, load balancer and monitoring at us-east-1 list prices"
+    )
+    return note + ("; LOWER BOUND: a model without a price is left out" if plan.lower_bound else "")
 
 
 def _fmt_money(value: float | None) -> str:
@@ -175,6 +210,18 @@ def _quota_rows(document: dict[str, Any]) -> list[list[str]]:
     ]
 
 
+def _model_source(model: dict[str, Any]) -> str:
+    """Which commit is served and where the shape was read."""
+    revision = model["revision"]
+    configured = revision["configured"] or "default branch"
+    served = (
+        f"serves {model['id']}@{revision['resolvedSha']} ({configured})"
+        if revision["resolvedSha"]
+        else f"serves {model['id']} at {configured} (not resolved to a commit: the Hub was not read)"
+    )
+    return f"{served}; shape from {model['shapeSource']}"
+
+
 def render_table(document: dict[str, Any]) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, width=160, color_system=None, highlight=False)
@@ -195,6 +242,7 @@ def render_table(document: dict[str, Any]) -> str:
         console.print(note)
     for m in document["models"]:
         console.print(f"  {m['name']}: {m['instanceType']}: {m['instanceReason']}")
+        console.print(f"  {m['name']}: {_model_source(m)}")
     if document.get("quotas"):
         quotas = Table(title=QUOTAS_TITLE)
         for header in QUOTA_HEADERS:
@@ -229,7 +277,8 @@ def render_markdown(document: dict[str, Any]) -> str:
     ]
     if (note := _driver_note(document)) is not None:
         lines += [note, ""]
-    lines += [f"- `{m['name']}` on `{m['instanceType']}`: {m['instanceReason']}" for m in document["models"]]
+    for m in document["models"]:
+        lines += [f"- `{m['name']}` on `{m['instanceType']}`: {m['instanceReason']}", f"  - {_model_source(m)}"]
     if document.get("quotas"):
         lines += ["", f"**{QUOTAS_TITLE}**", "", "| " + " | ".join(QUOTA_HEADERS) + " |", "|" + "---|" * 5]
         lines += ["| " + " | ".join(row) + " |" for row in _quota_rows(document)]

@@ -14,8 +14,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from pydantic import BaseModel, ConfigDict
+
 from ..config.sections import NetworkConfig
 from ..errors import ConfigError, key_path
+
+
+class HostPlacement(BaseModel):
+    """Where one replica host runs (see ``:func:`.lookup.place_model``` to compute these)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subnet_id: str
+    availability_zone: str
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,10 @@ from .vllm_args import extra_args_issues
 # Minimum compute capabilities (vLLM docs/features/quantization hardware table; gpu.cuda.inc.md).
 MIN_COMPUTE_CAPABILITY = 7.5
 BF16_MIN_CC = 8.0
-FP8_MIN_CC = 8.9
+FP8_MIN_CC = 8.9  # native FP8 compute; below it, weight-only on Marlin from 7.5 (VLLM_SIZING.md §3.2, §4)
+MXFP4_MIN_CC = 8.0
+# Model types vLLM 0.33 refuses to run in float16 (config/model.py _FLOAT16_NOT_SUPPORTED_MODELS; VLLM_SIZING.md §3.1).
+FLOAT16_REFUSED = frozenset({"gemma2", "gemma3", "gemma3_text", "glm4"})
 
 
 def model_level_issues(keys: KeyPaths, model: ModelConfig, spec: ModelSpec, context: PlanContext) -> list[ConfigIssue]:
@@ -74,6 +77,16 @@ def model_level_issues(keys: KeyPaths, model: ModelConfig, spec: ModelSpec, cont
                 f"needs a checkpoint quantized with {model.quantization}, but {spec.id} is not quantized",
                 "serve a pre-quantized checkpoint (e.g. hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4), "
                 "or use 'fp8' to quantize online",
+            )
+        )
+    model_type = spec.shape.model_type if spec.shape is not None else None
+    if model.dtype == "float16" and model_type in FLOAT16_REFUSED:
+        issues.append(
+            ConfigIssue(
+                keys("dtype"),
+                model.dtype,
+                f"is refused by vLLM for {model_type} models ({spec.id}): they overflow in float16",
+                "remove dtype (auto takes bfloat16), or set dtype: bfloat16",
             )
         )
     if spec.gated and not context.hf_token:
@@ -146,16 +159,27 @@ def instance_issues(
             )
         )
     fmt = weight_format(model, spec)
-    if fmt == "fp8" and cc < FP8_MIN_CC:
+    if fmt == "fp8" and cc < MIN_COMPUTE_CAPABILITY:
+        # FP8 runs weight-only on Marlin from 7.5 (a warning, model_warnings); below that nothing runs it.
         key = "quantization" if model.quantization == "fp8" else "id"
         value = model.quantization if key == "quantization" else model.id
         issues.append(
             ConfigIssue(
                 keys(key),
                 value,
-                f"FP8 weights need compute capability {FP8_MIN_CC} for FP8 kernels, but {instance.name} has "
-                f"{gpu.name} ({cc})",
+                f"FP8 weights need compute capability {MIN_COMPUTE_CAPABILITY} (Marlin FP8), but {instance.name} "
+                f"has {gpu.name} ({cc})",
                 "use an L4/L40S/H100-class instance (g6, g6e, p5), or an AWQ/GPTQ checkpoint",
+            )
+        )
+    if fmt == "mxfp4" and cc < MXFP4_MIN_CC:
+        issues.append(
+            ConfigIssue(
+                keys("instanceType"),
+                instance.name,
+                f"has {gpu.name} ({cc}); MXFP4 checkpoints need compute capability {MXFP4_MIN_CC} "
+                "(vLLM Mxfp4Config.get_min_capability)",
+                "use an Ampere or newer GPU (g5, g6, g6e, p4d, p5)",
             )
         )
     if fmt == "int4" and cc < MIN_COMPUTE_CAPABILITY:
@@ -204,6 +228,11 @@ def model_warnings(
             f"{model.name}: {instance.gpu.name} has no bfloat16; vLLM runs {spec.id} in float16 "
             "(set dtype: float16 to make that explicit)"
         )
+    if weight_format(model, spec) == "fp8" and cc < FP8_MIN_CC:
+        warnings.append(
+            f"{model.name}: {instance.gpu.name} (compute capability {cc}) has no FP8 compute; vLLM runs the FP8 "
+            "weights weight-only on its Marlin kernel (W8A16): memory as planned, slower than native FP8"
+        )
     if model.kv_cache_dtype == "fp8" and cc < FP8_MIN_CC:
         warnings.append(f"{model.name}: fp8 KV cache on {instance.gpu.name} uses slower non-native kernels")
     physical_cores = instance.vcpu // 2
@@ -217,10 +246,18 @@ def model_warnings(
             f"{model.name}: only {memory.max_concurrency:.1f} sequences of {memory.max_model_len:,} tokens fit "
             "in the KV cache; long requests will queue"
         )
-    if spec.sliding_window is not None:
+    if spec.sliding_window is not None and spec.shape is None:
         warnings.append(
             f"{model.name}: {spec.id} uses sliding-window layers, counted here as full attention; vLLM "
             "will report more KV tokens than planned"
+        )
+    hosts = -(-model.replicas // model.replicas_per_host)
+    idle = hosts * instance.gpu_count - model.replicas * model.tensor_parallel_size
+    if idle > 0:
+        warnings.append(
+            f"{model.name}: {idle} of the {hosts * instance.gpu_count} GPUs of {hosts} {instance.name} host(s) sit "
+            f"idle ({model.replicas} replica(s) x TP {model.tensor_parallel_size}); more replicas or a higher "
+            "replicasPerHost use them at no extra cost"
         )
     if model.tensor_parallel_size > 1 and not instance.nvlink:
         warnings.append(

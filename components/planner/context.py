@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..config.schema import DEFAULT_IMAGE, StackConfig
+from ..catalog.hub import ModelReader, default_cache_dir
+from ..catalog.hub_client import HubClient
+from ..config.schema import DEFAULT_IMAGE, SECRET_PLACEHOLDER, StackConfig
 from ..config.sections import CacheConfig
 from ..errors import NAMESPACE, KeyPrefix
+
+
+def hub_token(config: StackConfig) -> str | None:
+    """The stack's ``hfToken`` when its value is readable here (not a Pulumi output, not offline's placeholder),
+    else ``HF_TOKEN`` from the environment."""
+    secret = config.hf_token
+    value = secret.get_secret_value() if secret is not None and hasattr(secret, "get_secret_value") else None
+    if value and value != SECRET_PLACEHOLDER:
+        return str(value)
+    return os.environ.get("HF_TOKEN") or None
+
+
+def default_reader() -> ModelReader:
+    """Online unless ``HF_HUB_OFFLINE`` is set (huggingface_hub's own switch); huggingface_hub is imported only
+    online (about half a second)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return ModelReader(offline=True)
+    from ..catalog.hf_hub_client import HfHubClient  # noqa: PLC0415 - online only
+
+    client: HubClient = HfHubClient(default_cache_dir() / "downloads")
+    return ModelReader(client)
 
 
 @dataclass(frozen=True)
@@ -18,6 +43,15 @@ class PlanContext:
     """
 
     image: str = DEFAULT_IMAGE
+    region: str = "us-east-1"
+    """Where the hosts run: prices are this region's."""
+    reader: ModelReader = field(default_factory=default_reader)
+    """Reads models' shapes (Hub, disk cache, bundled snapshot); one per plan, so each repo is read once."""
+    hub_token: str | None = None
+    """The token the reader sends to the Hub: the stack's ``hfToken``, else ``HF_TOKEN``."""
+    config_dir: Path | None = None
+    """Where the config file is: ``architecture.configJson`` paths are relative to it (None: the current directory,
+    which is the Pulumi project's, beside ``Pulumi.<stack>.yaml``)."""
     cache: CacheConfig = field(default_factory=CacheConfig)
     hf_token: bool = False
     """Whether the hosts get a Hugging Face token (a gated model needs one); its value is never needed."""
@@ -29,6 +63,13 @@ class PlanContext:
     )
 
     @classmethod
-    def of_stack(cls, config: StackConfig) -> PlanContext:
+    def of_stack(cls, config: StackConfig, config_dir: Path | None = None) -> PlanContext:
         """The context of a model of a vllm-aws stack config."""
-        return cls(image=config.image, cache=config.cache, hf_token=config.hf_token is not None)
+        return cls(
+            image=config.image,
+            region=config.region,
+            cache=config.cache,
+            hf_token=config.hf_token is not None,
+            hub_token=hub_token(config),
+            config_dir=config_dir,
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..catalog import InstanceType
+from ..catalog.aws_instances import Price, instance_price
 from ..config.sections import CacheConfig, MonitoringConfig
 from .memory import GIB
 
@@ -54,12 +54,18 @@ def cache_size_gib(cache: CacheConfig, weights_bytes: float) -> int:
     )
 
 
-def model_hourly_usd(instance: InstanceType, cache: CacheConfig, cache_size: int, hosts: int) -> float | None:
-    """Instances plus their cache and root volumes; None without a reliable instance price."""
-    if instance.hourly_usd is None:
+def host_price(instance_type: str, region: str, spot: bool) -> Price | None:
+    """The type's hourly price in the stack's region: on-demand, or spot (the highest recorded zone: the plan does
+    not know where a host lands) for spot deployments; None where no source prices it."""
+    return instance_price(instance_type, region, "spot" if spot else "on-demand")
+
+
+def model_hourly_usd(price: Price | None, cache: CacheConfig, cache_size: int, hosts: int) -> float | None:
+    """Instances plus their cache and root volumes; None without an instance price."""
+    if price is None:
         return None
     per_host = (
-        instance.hourly_usd
+        price.usd_per_hour
         + (
             ebs_monthly_usd(cache_size, cache.iops, cache.throughput_mibps)
             + ebs_monthly_usd(ROOT_VOLUME_GIB, 3000, 125)
@@ -71,18 +77,18 @@ def model_hourly_usd(instance: InstanceType, cache: CacheConfig, cache_size: int
 
 def stack_hourly_usd(
     model_costs: Sequence[float | None], monitoring: MonitoringConfig, warnings: list[str]
-) -> float | None:
-    """Every model, the ALB and a dedicated monitoring host; None when a model has no price."""
-    if any(cost is None for cost in model_costs):
-        return None
+) -> tuple[float, bool]:
+    """Every priced model, the ALB and a dedicated monitoring host, and whether it is only a lower bound (a model
+    without a price is left out rather than blanking the total)."""
+    lower_bound = any(cost is None for cost in model_costs)
     total = sum(cost for cost in model_costs if cost is not None) + ALB_USD_PER_HOUR
     if monitoring.enabled and monitoring.placement == "dedicated":
-        instance_price = MONITORING_HOURLY_USD.get(monitoring.instance_type)
-        if instance_price is None:
+        monitoring_usd = MONITORING_HOURLY_USD.get(monitoring.instance_type)
+        if monitoring_usd is None:
             warnings.append(f"no price for monitoring instance {monitoring.instance_type}; not in the cost total")
         else:
             volumes = ebs_monthly_usd(MONITORING_VOLUME_GIB, 3000, 125) + ebs_monthly_usd(
                 MONITORING_ROOT_VOLUME_GIB, 3000, 125
             )
-            total += instance_price + volumes / HOURS_PER_MONTH
-    return total
+            total += monitoring_usd + volumes / HOURS_PER_MONTH
+    return total, lower_bound

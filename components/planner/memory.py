@@ -17,13 +17,17 @@ from dataclasses import dataclass
 from .. import catalog
 from ..catalog import InstanceType, ModelSpec, WeightFormat
 from ..config.sections import ModelConfig
+from .kv_layout import DEFAULT_BLOCK_TOKENS, KvLayout, kv_layout
+from .weights import WeightBytes, weight_bytes
 
 GIB = 2**30
 MIB = 2**20
-KV_BLOCK_TOKENS = 16  # vLLM's default --block-size on CUDA
+KV_BLOCK_TOKENS = DEFAULT_BLOCK_TOKENS
 
 # Bytes per quantized linear weight, including per-group scales/zeros (group 128: fp16 scale + 4-bit zero).
-_WEIGHT_BYTES: dict[WeightFormat, float] = {"fp16": 2.0, "int4": 0.5 + 2.5 / 128, "int8": 1.0, "fp8": 1.0}
+_WEIGHT_BYTES: dict[WeightFormat, float] = {
+    "fp16": 2.0, "int4": 0.5 + 2.5 / 128, "int8": 1.0, "fp8": 1.0, "fp4": 0.5 + 1 / 16, "mxfp4": 0.53125
+}  # fmt: skip
 
 # Reserve terms, calibrated against real startup logs (tests/data/kv_cache_observations.yaml).
 NON_TORCH_GIB = 0.4  # cuBLAS/cuDNN workspaces and the CUDA context's non-torch allocations
@@ -72,6 +76,7 @@ class ServingSettings:
     max_num_batched_tokens: int
     weight_format: WeightFormat
     kv_cache_bytes: int  # bytes per KV element
+    enable_prefix_caching: bool = True
     # vLLM >= 0.21 subtracts a CUDA-graph estimate from the KV budget; older logs (tests) did not.
     cuda_graphs_in_budget: bool = True
 
@@ -123,19 +128,46 @@ def activation_gib(spec: ModelSpec, settings: ServingSettings) -> float:
     return (tokens * per_token + sampler) / GIB
 
 
+def model_weights(spec: ModelSpec, settings: ServingSettings, compute_capability: float) -> WeightBytes:
+    """One copy's weights in memory and on disk: from the read shape, else from the hand-kept figures."""
+    online_fp8 = settings.weight_format == "fp8" and spec.quantization is None
+    if spec.shape is not None:
+        return weight_bytes(spec.shape, online_fp8=online_fp8, compute_capability=compute_capability)
+    memory = weights_bytes(spec, settings.weight_format)
+    # Online FP8 downloads and reads the 16-bit checkpoint (VLLM_SIZING.md §3.2).
+    return WeightBytes(memory=memory, download=weights_bytes(spec, "fp16") if online_fp8 else memory, exact=False)
+
+
+def layout(spec: ModelSpec, gpu: catalog.GpuSpec, settings: ServingSettings) -> KvLayout:
+    """The KV layout per GPU: the hybrid allocator's groups for a read shape; one full-attention group otherwise."""
+    if spec.shape is not None:
+        return kv_layout(
+            spec.shape,
+            tp=settings.tensor_parallel_size,
+            element_bytes=settings.kv_cache_bytes,
+            max_model_len=settings.max_model_len,
+            max_num_batched_tokens=settings.max_num_batched_tokens,
+            compute_capability=gpu.compute_capability,
+            prefix_caching=settings.enable_prefix_caching,
+        )
+    per_token = kv_bytes_per_token(spec, settings.tensor_parallel_size, settings.kv_cache_bytes)
+    blocks = -(-settings.max_model_len // KV_BLOCK_TOKENS)
+    return KvLayout(KV_BLOCK_TOKENS, per_token * KV_BLOCK_TOKENS, blocks, settings.max_model_len, 1)
+
+
 def fit_memory(spec: ModelSpec, gpu: catalog.GpuSpec, settings: ServingSettings) -> MemoryFit:
     """The per-GPU memory budget of one replica (see the module docstring)."""
     tp = settings.tensor_parallel_size
     budget = settings.gpu_memory_utilization * gpu.memory_gib
-    weights = weights_bytes(spec, settings.weight_format) / tp / GIB
+    weights = model_weights(spec, settings, gpu.compute_capability).memory / tp / GIB
     activation = activation_gib(spec, settings)
     non_torch = NON_TORCH_GIB + (NON_TORCH_TP_GIB if tp > 1 else 0.0)
     cuda_graph = (
         CUDA_GRAPH_GIB_PER_LAYER_HIDDEN * spec.num_layers * spec.hidden_size if settings.cuda_graphs_in_budget else 0.0
     )
     kv_cache = max(0.0, budget - weights - activation - non_torch - cuda_graph)
-    per_token = kv_bytes_per_token(spec, tp, settings.kv_cache_bytes)
-    blocks = int(kv_cache * GIB // (per_token * KV_BLOCK_TOKENS))
+    kv = layout(spec, gpu, settings)
+    _, tokens = kv.tokens(kv_cache * GIB)
     return MemoryFit(
         total_gib=gpu.memory_gib,
         budget_gib=budget,
@@ -144,8 +176,8 @@ def fit_memory(spec: ModelSpec, gpu: catalog.GpuSpec, settings: ServingSettings)
         non_torch_gib=non_torch,
         cuda_graph_gib=cuda_graph,
         kv_cache_gib=kv_cache,
-        kv_bytes_per_token=per_token,
-        kv_cache_tokens=blocks * KV_BLOCK_TOKENS,
+        kv_bytes_per_token=-(-kv.bytes_per_request // settings.max_model_len),
+        kv_cache_tokens=tokens,
         max_model_len=settings.max_model_len,
     )
 
@@ -163,4 +195,5 @@ def resolve_settings(model: ModelConfig, spec: ModelSpec, instance: InstanceType
         max_num_batched_tokens=model.max_num_batched_tokens or default_tokens,
         weight_format=weight_format(model, spec),
         kv_cache_bytes=1 if model.kv_cache_dtype == "fp8" else 2,
+        enable_prefix_caching=model.enable_prefix_caching,
     )

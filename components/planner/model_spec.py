@@ -1,50 +1,142 @@
-"""The shape of a model to size: its catalog entry, overridden or replaced by its ``architecture:`` block."""
+"""The shape of a model to size: read through the model reader (Hub, disk cache, bundled snapshot), or from its
+``architecture:`` block (explicit numbers, or ``configJson``: a local config.json, relative to the config file).
+
+A repo the reader cannot reach offline falls back to the hand-kept catalog (``catalog/models.yaml``) for the ids it
+still lists; every answer says where the shape came from (``ModelSpec.source``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from .. import catalog
-from ..catalog import ModelSpec
+from ..catalog import ModelSpec, WeightFormat
+from ..catalog.hub import ModelReadError, shape_from_config_file
+from ..catalog.model_shape import CannotSize, ModelShape
 from ..config.sections import ArchitectureConfig, ModelConfig
-from ..errors import ConfigIssue, KeyPaths, did_you_mean
+from ..errors import ConfigIssue, KeyPaths, key_path
+from .context import PlanContext
+from .weights import estimated_parameters
+
+ARCHITECTURE_FIX = (
+    "add an `architecture:` block (numLayers, numAttentionHeads, numKeyValueHeads, headDim, paramsBillion, "
+    "maxPositionEmbeddings) or `architecture.configJson: path/to/config.json` (relative to the config file)"
+)
 
 
-def resolve_model_spec(keys: KeyPaths, model: ModelConfig) -> ModelSpec | ConfigIssue:
-    """The catalog entry for ``model.id``, overridden or replaced by its ``architecture:`` block."""
-    base = catalog.find_model(model.id)
-    arch = model.architecture
-    if arch is None:
-        if base is not None:
-            return base
-        hint = did_you_mean(model.id, [m.id for m in catalog.models().values()])
+def spec_from_shape(shape: ModelShape, model_id: str, *, gated: bool = False) -> ModelSpec:
+    """The planner's view of a read shape; sizing reads ``shape`` itself for weights and KV."""
+    moe = shape.moe
+    quant = shape.quantization
+    params = shape.safetensors.total if shape.safetensors else estimated_parameters(shape)
+    active = 1
+    intermediate = shape.intermediate_size
+    if moe is not None:
+        # Activations run through the routed experts a token picks, plus the shared ones (VLLM_SIZING.md §1.2 P).
+        intermediate = moe.moe_intermediate_size
+        shared = moe.shared_expert_intermediate_size or moe.shared_experts * moe.moe_intermediate_size
+        active = moe.experts_per_token + -(-shared // moe.moe_intermediate_size)
+    return ModelSpec(
+        id=model_id,
+        num_layers=shape.num_layers,
+        num_attention_heads=shape.num_attention_heads,
+        num_key_value_heads=shape.num_key_value_heads,
+        head_dim=shape.head_dim,
+        hidden_size=shape.hidden_size,
+        intermediate_size=intermediate,
+        vocab_size=shape.vocab_size,
+        tie_word_embeddings=shape.tie_word_embeddings,
+        max_position_embeddings=shape.max_position_embeddings,
+        default_dtype="float16" if shape.dtype == "float16" else "bfloat16",
+        params_billion=params / 1e9,
+        sliding_window=shape.sliding_window,
+        num_experts=moe.num_experts if moe else None,
+        num_experts_per_token=active if moe else None,
+        gated=gated,
+        quantization=quant.method if quant else None,
+        weight_bits=quant.weight_bits if quant else None,
+        weight_format=_weight_format(shape),
+        source=shape.provenance.summary,
+        shape=shape,
+    )
+
+
+def _weight_format(shape: ModelShape) -> WeightFormat | None:
+    quant = shape.quantization
+    if quant is None or not quant.recognized:
+        return None
+    if quant.weight_type == "mxfp4":
+        return "mxfp4"
+    if quant.weight_bits == 4:
+        return "fp4" if quant.weight_type == "float" else "int4"
+    return "fp8" if quant.weight_type == "float" else "int8"
+
+
+def resolve_model_spec(keys: KeyPaths, model: ModelConfig, context: PlanContext) -> ModelSpec | ConfigIssue:
+    """The shape of ``model.id``: its ``architecture`` block when it has one, else what the reader reads."""
+    if model.architecture is not None:
+        return _spec_from_architecture(keys, model, model.architecture, context)
+    try:
+        shape = context.reader.read(model.id, model.revision, context.hub_token)
+    except ModelReadError as error:
+        legacy = catalog.find_model(model.id)
+        if error.problem == "unreachable" and legacy is not None and model.revision is None:
+            return legacy.model_copy(update={"source": "hand-kept catalog (catalog/models.yaml): the Hub was not read"})
+        return _read_issue(keys, model, context, error)
+    if isinstance(shape, CannotSize):
+        return ConfigIssue(keys("id"), model.id, f"cannot be sized: {shape.reason}", ARCHITECTURE_FIX)
+    return spec_from_shape(shape, model.id, gated=shape.provenance.gated)
+
+
+def _read_issue(keys: KeyPaths, model: ModelConfig, context: PlanContext, error: ModelReadError) -> ConfigIssue:
+    if error.problem == "revision-not-found":
+        return ConfigIssue(keys("revision"), model.revision, error.message, error.fix)
+    if error.problem == "gated":
         return ConfigIssue(
-            keys("id"),
-            model.id,
-            "is not in the model catalog, so the planner cannot size it",
-            (f"did you mean '{hint}'? Otherwise add " if hint else "add ")
-            + "an `architecture:` block (numLayers, numAttentionHeads, numKeyValueHeads, headDim, "
-            "paramsBillion, maxPositionEmbeddings) or `architecture.configJson: path/to/config.json`",
+            key_path(context.hf_token_key, namespace=context.namespace),
+            None,
+            f"cannot read {model.id}: it {error.message}",
+            error.fix,
         )
-    return _spec_from_architecture(keys, model, arch, base)
+    if error.problem == "unreachable":
+        return ConfigIssue(keys("id"), model.id, error.message, f"{error.fix}; {ARCHITECTURE_FIX}")
+    return ConfigIssue(keys("id"), model.id, error.message, error.fix)
 
 
 def _spec_from_architecture(
-    keys: KeyPaths, model: ModelConfig, arch: ArchitectureConfig, base: ModelSpec | None
+    keys: KeyPaths, model: ModelConfig, arch: ArchitectureConfig, context: PlanContext
 ) -> ModelSpec | ConfigIssue:
-    fields: dict[str, object] = base.model_dump(by_alias=True) if base else {"id": model.id}
+    base = catalog.find_model(model.id)
+    fields: dict[str, object] = base.model_dump(by_alias=True, exclude={"shape"}) if base else {"id": model.id}
+    explicit = arch.model_dump(by_alias=True, exclude_none=True, exclude={"config_json"}, exclude_unset=True)
     if arch.config_json is not None:
-        config_path = Path(arch.config_json)
+        path = Path(arch.config_json)
+        if not path.is_absolute():
+            path = (context.config_dir or Path.cwd()) / path
         try:
-            fields.update(catalog.model_from_hf_config(config_path, model.id))
+            shape = shape_from_config_file(path, model.id)
         except (OSError, ValueError) as exc:
             return ConfigIssue(
                 keys("architecture", "configJson"),
                 arch.config_json,
-                f"cannot be read as a Hugging Face config.json ({exc.__class__.__name__}: {exc})",
-                "point it at a readable config.json (relative to the directory you run from)",
+                f"cannot be read as a Hugging Face config.json ({exc.__class__.__name__}: {exc}; looked at {path})",
+                "point it at a readable config.json, relative to the config file",
             )
-    explicit = arch.model_dump(by_alias=True, exclude_none=True, exclude={"config_json"}, exclude_unset=True)
+        if isinstance(shape, CannotSize):
+            return ConfigIssue(
+                keys("architecture", "configJson"),
+                arch.config_json,
+                f"cannot be sized: {shape.reason}",
+                "describe the model with architecture keys instead (numLayers, numAttentionHeads, "
+                "numKeyValueHeads, headDim, paramsBillion, maxPositionEmbeddings)",
+            )
+        updates = {_snake(key): value for key, value in explicit.items()}
+        if "params_billion" in updates:
+            # An explicit parameter count is sized as a dense model of that size: the file's layers no longer add up.
+            spec = spec_from_shape(shape, model.id)
+            return spec.model_copy(update={**updates, "shape": None, "source": f"{spec.source} + architecture block"})
+        shaped = shape.model_copy(update={k: v for k, v in updates.items() if k in ModelShape.model_fields})
+        return spec_from_shape(shaped, model.id, gated=bool(updates.get("gated", False)))
     fields.update(explicit)
     required = ("numLayers", "numAttentionHeads", "numKeyValueHeads", "headDim", "maxPositionEmbeddings")
     for key in required:
@@ -52,7 +144,7 @@ def _spec_from_architecture(
             return ConfigIssue(
                 keys("architecture", key),
                 None,
-                f"is needed to size {model.id}, which is not in the catalog",
+                f"is needed to size {model.id}, which the planner cannot read",
                 f"set architecture.{key} (from the model's config.json)",
             )
     heads = int(fields["numAttentionHeads"])  # type: ignore[call-overload]
@@ -61,21 +153,15 @@ def _spec_from_architecture(
     fields.setdefault("intermediateSize", int(3.5 * int(fields["hiddenSize"])))  # type: ignore[call-overload]
     fields.setdefault("vocabSize", 32000)
     if fields.get("paramsBillion") is None:
-        if arch.config_json is None:
-            return ConfigIssue(
-                keys("architecture", "paramsBillion"),
-                None,
-                f"is needed to size the weights of {model.id}",
-                "set architecture.paramsBillion (the model card's parameter count, in billions)",
-            )
-        fields["paramsBillion"] = catalog.estimate_params_billion(
-            num_layers=int(fields["numLayers"]),  # type: ignore[call-overload]
-            hidden_size=int(fields["hiddenSize"]),  # type: ignore[call-overload]
-            intermediate_size=int(fields["intermediateSize"]),  # type: ignore[call-overload]
-            vocab_size=int(fields["vocabSize"]),  # type: ignore[call-overload]
-            num_attention_heads=heads,
-            num_key_value_heads=int(fields["numKeyValueHeads"]),  # type: ignore[call-overload]
-            head_dim=head_dim,
-            tie_word_embeddings=bool(fields.get("tieWordEmbeddings", False)),
+        return ConfigIssue(
+            keys("architecture", "paramsBillion"),
+            None,
+            f"is needed to size the weights of {model.id}",
+            "set architecture.paramsBillion (the model card's parameter count, in billions)",
         )
+    fields["source"] = "architecture block" + (" over the hand-kept catalog" if base else "")
     return ModelSpec.model_validate(fields)
+
+
+def _snake(camel: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)

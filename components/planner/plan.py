@@ -11,12 +11,13 @@ import math
 from dataclasses import dataclass
 
 from .. import catalog
-from ..catalog import InstanceType, ModelSpec, cuda
+from ..catalog import InstanceType, ModelSpec, aws_instances, cuda
+from ..catalog.aws_instances import Price
 from ..config.schema import StackConfig
 from ..config.sections import CacheConfig, ModelConfig
 from ..errors import ConfigError, ConfigIssue, KeyPaths, KeyPrefix, did_you_mean, key_path
 from .checks import instance_issues, model_level_issues, model_warnings, no_fit_issue
-from .choice import choose_instance
+from .choice import choose
 from .cold_start import ColdStart, cold_start
 from .context import PlanContext
 from .cost import (
@@ -24,12 +25,13 @@ from .cost import (
     HOURS_PER_MONTH,
     ROOT_VOLUME_GIB,
     cache_size_gib,
+    host_price,
     model_hourly_usd,
     recommended_cache_gib,
     stack_hourly_usd,
     stopped_host_monthly_usd,
 )
-from .memory import GIB, MemoryFit, ServingSettings, fit_memory, resolve_settings, weights_bytes
+from .memory import GIB, MemoryFit, ServingSettings, fit_memory, model_weights, resolve_settings
 from .model_spec import resolve_model_spec
 
 
@@ -47,6 +49,15 @@ class ModelPlan:
     cold_start: ColdStart
     hourly_usd: float | None
     warnings: tuple[str, ...]
+    price: Price | None = None
+    """The instance type's hourly price in the stack's region and market, with its source and date."""
+    configured_revision: str | None = None
+    """``revision`` as configured; ``config.revision`` is the commit sha it resolved to when the Hub was read."""
+
+    @property
+    def shape_source(self) -> str:
+        """Where the model's shape came from (Hub, disk cache, bundled snapshot, a config.json, the catalog)."""
+        return self.spec.source or "unknown"
 
     def summary(self) -> dict[str, object]:
         """What the stack's ``models`` output shows of the decision."""
@@ -64,18 +75,20 @@ class ModelPlan:
 class StackPlan:
     config: StackConfig
     models: tuple[ModelPlan, ...]
-    hourly_usd: float | None
+    hourly_usd: float
     warnings: tuple[str, ...]
+    lower_bound: bool = False
+    """True when a model has no price: ``hourly_usd`` is the priced part only."""
 
     @property
-    def monthly_usd(self) -> float | None:
-        return None if self.hourly_usd is None else self.hourly_usd * HOURS_PER_MONTH
+    def monthly_usd(self) -> float:
+        return self.hourly_usd * HOURS_PER_MONTH
 
     def stack_outputs(self) -> dict[str, object]:
         """The stack outputs of the decision: each model's ``summary()``, and the estimate when every price is
         known."""
         outputs: dict[str, object] = {"models": {model.config.name: model.summary() for model in self.models}}
-        if self.monthly_usd is not None:
+        if not self.lower_bound:
             outputs["estimatedMonthlyUsd"] = round(self.monthly_usd, 2)
         return outputs
 
@@ -93,8 +106,8 @@ def day2_warnings(
             f"host (instance, cache, containers) when {instance.name} capacity returns in its zone, with no limit on "
             f"how long that takes; while stopped each host still bills its volumes, "
             f"${stopped_host_monthly_usd(cache, cache_size):.0f}/month ({cache_size} GiB cache + {ROOT_VOLUME_GIB} "
-            "GiB root). Each interruption is a warm restart (cold start from the cache). Costs are shown at "
-            "on-demand prices."
+            "GiB root). Each interruption is a warm restart (cold start from the cache). Costs are shown at spot "
+            "prices (the highest recorded zone)."
         )
     # The Hugging Face cache keeps the old revision until it is deleted: a new one downloads beside it.
     second_revision_gib = 2 * weight_bytes / GIB + COMPILE_CACHE_GIB
@@ -128,14 +141,17 @@ def plan_stack(config: StackConfig) -> StackPlan:
             "prompt cross the network unencrypted. For HTTPS, set loadBalancer.domain and loadBalancer.hostedZoneId "
             "(or certificateArn) instead."
         )
-    if config.region != "us-east-1":
-        warnings.append(
-            f"prices are {catalog.price_note()}; {config.region} usually costs more. Check with "
-            "`aws pricing get-products`."
-        )
     warnings.extend(cuda.plan_warnings(config.image, config.ami_id))
-    hourly = stack_hourly_usd([plan.hourly_usd for plan in plans], config.monitoring, warnings)
-    return StackPlan(config=config, models=tuple(plans), hourly_usd=hourly, warnings=tuple(warnings))
+    hourly, lower_bound = stack_hourly_usd([plan.hourly_usd for plan in plans], config.monitoring, warnings)
+    if lower_bound:
+        warnings.append(
+            "the cost total is a lower bound: it leaves out "
+            + ", ".join(f"{p.config.name} ({p.instance.name})" for p in plans if p.hourly_usd is None)
+            + f", which no source prices in {config.region}"
+        )
+    return StackPlan(
+        config=config, models=tuple(plans), hourly_usd=hourly, warnings=tuple(warnings), lower_bound=lower_bound
+    )
 
 
 def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) -> ModelPlan:
@@ -145,15 +161,36 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
     another project's key or a component's input (with ``context.namespace`` set accordingly).
     """
     keys = KeyPaths(key_prefix, context.namespace)
-    spec = resolve_model_spec(keys, model)
+    spec = resolve_model_spec(keys, model, context)
     if isinstance(spec, ConfigIssue):
         raise ConfigError([spec])
+    configured_revision = model.revision
+    if model.quantization is not None and model.quantization == spec.quantization:
+        # vLLM reads the method from the checkpoint and picks its fastest kernel (Marlin for AWQ/GPTQ): passing it
+        # again changes nothing in 0.33 (VLLM_SIZING.md §3.3), so the served arguments leave it out.
+        model = model.model_copy(update={"quantization": None})
+    resolved_sha = spec.shape.provenance.sha if spec.shape is not None else None
+    if resolved_sha is not None and model.revision != resolved_sha:
+        # Every replica serves the commit the plan sized (vLLM --revision <sha>, the warm marker keyed by it),
+        # even if the branch moves before a host is replaced.
+        model = model.model_copy(update={"revision": resolved_sha})
     issues = model_level_issues(keys, model, spec, context)
     host_cuda = cuda.driver_requirement(context.image)
 
     instance_reason: str
     if model.instance_type is not None:
         instance = catalog.instance_types().get(model.instance_type)
+        record = aws_instances.instance_catalog().get(model.instance_type)
+        if instance is None and record is not None and record.unplannable_reason is not None:
+            issues.append(
+                ConfigIssue(
+                    keys("instanceType"),
+                    model.instance_type,
+                    f"cannot be planned: {record.unplannable_reason}",
+                    "use an x86_64 type with whole GPUs, or remove it to let the planner choose",
+                )
+            )
+            raise ConfigError(issues)
         if instance is None:
             hint = did_you_mean(model.instance_type, catalog.instance_types())
             issues.append(
@@ -172,10 +209,11 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
     else:
         if issues:
             raise ConfigError(issues)
-        chosen = choose_instance(keys, model, spec, host_cuda)
+        chosen = choose(keys, model, spec, host_cuda, context.region)
         if isinstance(chosen, ConfigIssue):
             raise ConfigError([chosen])
-        instance, instance_reason = chosen
+        choice, instance_reason = chosen
+        instance, model = choice.instance, choice.model(model)
     if issues:
         raise ConfigError(issues)
 
@@ -184,7 +222,8 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
     if not memory.fits:
         raise ConfigError([no_fit_issue(keys, model, spec, instance, memory)])
 
-    total_bytes = weights_bytes(spec, settings.weight_format)
+    # The disk, the download and the load are the checkpoint's bytes (the 16-bit ones under online FP8).
+    total_bytes = model_weights(spec, settings, instance.gpu.compute_capability).download
     cache_size = cache_size_gib(context.cache, total_bytes)
     if cache_size < total_bytes / GIB + COMPILE_CACHE_GIB:
         raise ConfigError.single(
@@ -193,12 +232,16 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
             f"cannot hold the {total_bytes / GIB:.0f} GiB of weights of {model.name} plus compile caches",
             f"set it to at least {recommended_cache_gib(total_bytes)}, or 'auto'",
         )
-    start = cold_start(total_bytes, instance, model.tensor_parallel_size, context.cache.throughput_mibps)
+    start = cold_start(total_bytes, instance, settings.tensor_parallel_size, context.cache.throughput_mibps)
     warnings = model_warnings(model, spec, instance, memory, context.cache)
     warnings += day2_warnings(model, instance, context.cache, cache_size, total_bytes)
-    hourly = model_hourly_usd(instance, context.cache, cache_size, hosts_for(model))
-    if hourly is None:
-        warnings.append(f"{model.name}: no reliable price for {instance.name}; its cost is not in the totals")
+    price = host_price(instance.name, context.region, model.spot)
+    hourly = model_hourly_usd(price, context.cache, cache_size, hosts_for(model))
+    if price is None:
+        market = "spot" if model.spot else "on-demand"
+        warnings.append(f"{model.name}: no {market} price for {instance.name} in {context.region}; not in the totals")
+    elif price.stale and price.note:
+        warnings.append(f"{model.name}: the {instance.name} price in {context.region} {price.note}")
     return ModelPlan(
         config=model,
         spec=spec,
@@ -210,6 +253,8 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
         cold_start=start,
         hourly_usd=hourly,
         warnings=tuple(warnings),
+        price=price,
+        configured_revision=configured_revision,
     )
 
 

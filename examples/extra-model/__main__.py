@@ -66,6 +66,7 @@ async def main() -> dict[str, Any]:
         image = parse_section(PinnedImage, config.get("image") or DEFAULT_IMAGE, ("image",), namespace=project)
         context = PlanContext(
             image=image,
+            region=region,
             cache=cache,
             # Only its presence matters to the planner (gated models); the token itself stays in SSM, and is set
             # in the referenced stack.

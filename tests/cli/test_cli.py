@@ -29,6 +29,8 @@ QUOTA_KEYS = {"quota", "code", "service", "scope", "unit", "needed", "awsDefault
 MODEL_KEYS = {
     "name",
     "id",
+    "revision",
+    "shapeSource",
     "instanceType",
     "instanceReason",
     "gpu",
@@ -97,7 +99,11 @@ def test_plan_json_has_the_documented_shape(stack: str) -> None:
         assert set(model) == MODEL_KEYS
         assert set(model["fit"]) == FIT_KEYS
         assert set(model["coldStart"]) == COLD_START_KEYS
-        assert set(model["cost"]) == {"hourlyUsd", "monthlyUsd"}
+        assert set(model["cost"]) == {"hourlyUsd", "monthlyUsd", "instancePrice"}
+        price = model["cost"]["instancePrice"]
+        assert set(price) == {"usdPerHour", "market", "region", "asOf", "source", "stale", "note"}
+        assert price["region"] == document["region"] and price["asOf"] and price["market"] == "on-demand"
+        assert set(model["revision"]) == {"configured", "resolvedSha"} and model["shapeSource"]
         assert model["vllmArgs"][:3] == [model["id"], "--served-model-name", model["name"]]
     for resource in document["resources"]:
         assert set(resource) == RESOURCE_KEYS
@@ -107,7 +113,8 @@ def test_plan_json_has_the_documented_shape(stack: str) -> None:
         assert resource["urn"].endswith(f"{resource['type']}::{resource['name']}")
     (instance, *_) = (r for r in document["resources"] if r["name"].endswith("-0-instance"))
     assert "::vllm-aws:index:VllmDeployment$vllm-aws:index:GpuHost$aws:ec2/instance:Instance::" in instance["urn"]
-    assert set(document["cost"]) == {"hourlyUsd", "monthlyUsd", "note"}
+    assert set(document["cost"]) == {"hourlyUsd", "monthlyUsd", "lowerBound", "note"}
+    assert document["cost"]["lowerBound"] is False
     assert document["quotas"] and all(set(quota) == QUOTA_KEYS for quota in document["quotas"])
 
 

@@ -15,7 +15,7 @@ from repo import SNAPSHOTS_DIR
 from stack_runs import PROJECT_DIR
 from stack_runs import plan_document as document
 
-from components.cli.compare import compare
+from components.cli.compare import compare, upstream_moved
 from components.cli.diff_report import COMMENT_MARKER, render_diff_markdown
 
 SNAPSHOTS = SNAPSHOTS_DIR
@@ -188,6 +188,7 @@ def test_cli_compare_json_and_bad_old_file(tmp_path: Path, prod: dict[str, Any])
         "cost",
         "capacity",
         "coldStartCheck",
+        "upstreamMoved",
         "warnings",
         "notes",
         "previewOnly",
@@ -306,3 +307,24 @@ def test_deployed_outputs_put_the_measured_cold_starts_beside_the_prediction(
     assert bad.returncode == 2 and "serverReadiness" in bad.stderr and "Traceback" not in bad.stderr
     alone = _cli("--deployed-outputs", str(outputs))
     assert alone.returncode == 2 and "need --compare" in alone.stderr
+
+
+def test_compare_says_when_the_same_revision_moved_upstream() -> None:
+    def document(sha: str) -> dict[str, object]:
+        model = {"name": "qwen", "id": "Qwen/Qwen3-8B", "revision": {"configured": None, "resolvedSha": sha}}
+        return {"models": [model]}
+
+    old, new = document("a" * 40), document("b" * 40)
+    (moved,) = _upstream_moved_of(old, new)
+    assert (moved["oldSha"], moved["newSha"], moved["revision"]) == ("a" * 40, "b" * 40, None)
+    assert "moved upstream from aaaaaaaaaaaa to bbbbbbbbbbbb" in moved["message"]
+    assert not _upstream_moved_of(old, old)
+    pinned_elsewhere = {"models": [{**new["models"][0], "revision": {"configured": "v2", "resolvedSha": "b" * 40}}]}  # type: ignore[index]
+    assert not _upstream_moved_of(old, pinned_elsewhere)
+
+
+def _upstream_moved_of(old: dict[str, object], new: dict[str, object]) -> list[dict[str, object]]:
+
+    olds = {m["name"]: m for m in old["models"]}  # type: ignore[attr-defined]
+    news = {m["name"]: m for m in new["models"]}  # type: ignore[attr-defined]
+    return [m for name in news if (m := upstream_moved(name, olds.get(name), news[name]))]

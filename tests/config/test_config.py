@@ -156,6 +156,9 @@ def test_architecture_from_a_local_hf_config_json(tmp_path: Path) -> None:
     hf_config.write_text(
         json.dumps(
             {
+                # Every Hugging Face config.json names its model_type: the reader's parser sizes by it.
+                "model_type": "llama",
+                "architectures": ["LlamaForCausalLM"],
                 "num_hidden_layers": 32,
                 "num_attention_heads": 32,
                 "num_key_value_heads": 8,

@@ -72,18 +72,6 @@ CASES = [
         "set dtype: float16",
     ),
     Case(
-        "online-fp8-on-a10g",
-        model(id="Qwen/Qwen2.5-7B-Instruct", quantization="fp8", instanceType="g5.xlarge"),
-        p("models[0].quantization"),
-        "use an L4/L40S/H100-class instance",
-    ),
-    Case(
-        "fp8-checkpoint-on-a10g",
-        model(id="neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8", instanceType="g5.xlarge"),
-        p("models[0].id"),
-        "or an AWQ/GPTQ checkpoint",
-    ),
-    Case(
         "awq-on-unquantized-checkpoint",
         model(id="Qwen/Qwen2.5-7B-Instruct", quantization="awq", instanceType="g6e.xlarge"),
         p("models[0].quantization"),

@@ -111,7 +111,7 @@ def test_planner_picks_the_cheapest_type_that_fits_and_says_why() -> None:
     model = result.models[0]
     priced = [i for i in catalog.instance_types().values() if i.hourly_usd is not None]
     assert model.instance.name == min(priced, key=lambda i: i.hourly_usd or 0).name == "g4dn.xlarge"
-    assert model.instance_reason.startswith("cheapest catalog type that fits at TP=1")
+    assert model.instance_reason.startswith("cheapest in us-east-1 for 1 replica(s): 1 x g4dn.xlarge at TP=1")
     assert "next:" in model.instance_reason
 
 
@@ -139,6 +139,7 @@ def test_no_fit_at_tp1_suggests_the_tp_size_that_fits() -> None:
             {
                 "name": "huge",
                 "id": "acme/huge",
+                "tensorParallelSize": 1,
                 "maxModelLen": 8192,
                 "architecture": {**huge, "paramsBillion": 300.0, "maxPositionEmbeddings": 32768},
             },
@@ -170,11 +171,33 @@ def test_replicas_multiply_model_cost_and_stack_adds_alb_and_monitoring() -> Non
     assert one.monthly_usd == pytest.approx(one.hourly_usd * 730)
 
 
-def test_unpriced_instance_leaves_cost_unknown_with_a_warning() -> None:
+def test_unpriced_instance_keeps_the_priced_part_as_a_lower_bound() -> None:
     # p5e.48xlarge has no on-demand price: AWS sells it through EC2 Capacity Blocks.
-    result = plan({"name": "m", "id": LLAMA_8B, "instanceType": "p5e.48xlarge", "maxModelLen": 8192})
-    assert result.hourly_usd is None
-    assert any("no reliable price" in w for w in result.models[0].warnings)
+    priced = {"name": "small", "id": "Qwen/Qwen2.5-1.5B-Instruct", "instanceType": "g6.xlarge", "maxModelLen": 8192}
+    result = plan({"name": "m", "id": LLAMA_8B, "instanceType": "p5e.48xlarge", "maxModelLen": 8192}, priced)
+    assert result.models[0].hourly_usd is None and result.lower_bound
+    assert result.hourly_usd > (result.models[1].hourly_usd or 0) + ALB_USD_PER_HOUR  # + monitoring
+    assert any("no on-demand price for p5e.48xlarge in us-east-1" in w for w in result.models[0].warnings)
+    assert any("lower bound" in w and "m (p5e.48xlarge)" in w for w in result.warnings)
+    assert "estimatedMonthlyUsd" not in result.stack_outputs()
+
+
+def test_prices_are_the_stack_regions_and_spot_for_spot_deployments() -> None:
+    model = {"name": "m", "id": LLAMA_8B, "instanceType": "g6e.xlarge", "maxModelLen": 8192}
+    east = plan(model).models[0].price
+    frankfurt = plan(model, **{"aws:region": "eu-central-1"}).models[0].price
+    spot = plan({**model, "spot": True}).models[0].price
+    assert east and frankfurt and spot
+    assert (east.region, frankfurt.region, spot.market) == ("us-east-1", "eu-central-1", "spot")
+    assert frankfurt.usd_per_hour != east.usd_per_hour and spot.usd_per_hour < east.usd_per_hour
+    assert east.source.date
+
+
+def test_an_unplannable_type_is_refused_with_its_reason() -> None:
+    with pytest.raises(ConfigError) as caught:
+        plan({"name": "m", "id": LLAMA_8B, "instanceType": "g5g.xlarge", "maxModelLen": 8192})
+    assert caught.value.issues[0].path == "vllm-aws:models[0].instanceType"
+    assert "Graviton" in str(caught.value)
 
 
 def test_recommended_cache_holds_weights_twice_plus_compile_cache() -> None:

@@ -94,6 +94,7 @@ NOT_PURE = (
     "config/__init__.py",
     "config/sources.py",
     "quotas/check.py",
+    "quotas/instance_types.py",
     "host/gpu_host.py",
     "host/model_cache.py",
     "host/secrets.py",
