@@ -21,7 +21,7 @@ from ..errors import ConfigError, key_path
 
 
 class HostPlacement(BaseModel):
-    """Where one replica host runs (see ``:func:`.lookup.place_model``` to compute these)."""
+    """Where one replica host runs (see ``components.network.lookup.place_model`` to compute these)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
