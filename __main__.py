@@ -27,7 +27,7 @@ from components import (
     load_stack_config,
     monitoring_outputs,
     placement,
-    plan_stack,
+    plan_config,
     quota_check,
     quotas,
     routing,
@@ -37,8 +37,8 @@ from components import (
 
 stack, project = pulumi.get_stack(), pulumi.get_project()
 try:
-    config = load_stack_config()
-    plan = plan_stack(config)
+    plan = plan_config(load_stack_config)
+    config = plan.config
     network = placement.lookup_network(config.network)
     placements = placement.place_models(plan.models, network, config.network)
     lb_subnets = placement.load_balancer_subnets(network, config.network, config.load_balancer.internal)

@@ -22,7 +22,7 @@ from ..config.project_rules import stack_issues
 from ..config.sources import raw_from_stack_file
 from ..config.translate import parse_stack_config
 from ..errors import ConfigError
-from ..planner.plan import StackPlan, plan_stack
+from ..planner.plan import StackPlan, plan_config
 from .compare import compare
 from .diff_report import render_diff_markdown, render_diff_text
 from .endings import end_by_signal
@@ -122,14 +122,20 @@ def _load(args: argparse.Namespace) -> tuple[str, dict[str, Any], list[str], Sta
     if not path.is_file():
         raise ConfigError.single(str(path), None, "does not exist", "pass --stack NAME or --config FILE")
     project_file = args.project_dir / "Pulumi.yaml"
-    if project_file.is_file():
-        # What `pulumi preview` checks before the program runs; a --config file may hold plain secrets offline.
-        issues = stack_issues(project_file, path, stack, plain_secrets=args.config is not None)
-        if issues:
-            raise ConfigError(issues)
-    raw, secret_keys = raw_from_stack_file(path)
-    config = parse_stack_config(raw)
-    return stack, raw, secret_keys, plan_stack(config)
+    # What `pulumi preview` checks before the program runs (a --config file may hold plain secrets offline),
+    # reported together with the config's own problems when the file still reads.
+    file_issues = (
+        stack_issues(project_file, path, stack, plain_secrets=args.config is not None) if project_file.is_file() else []
+    )
+    try:
+        raw, secret_keys = raw_from_stack_file(path)
+        plan = plan_config(lambda: parse_stack_config(raw))
+    except ConfigError as error:
+        known = {str(issue) for issue in file_issues}
+        raise ConfigError([*file_issues, *(issue for issue in error.issues if str(issue) not in known)]) from None
+    if file_issues:
+        raise ConfigError(file_issues)
+    return stack, raw, secret_keys, plan
 
 
 def _plan(args: argparse.Namespace) -> int:

@@ -54,6 +54,14 @@ class LocatedError(ValueError):
         self.fix = fix
 
 
+class MultiLocatedError(ValueError):
+    """Several :class:`LocatedError` of one validator: a check over many keys reports each of them in one run."""
+
+    def __init__(self, errors: list[LocatedError]) -> None:
+        super().__init__("; ".join(error.problem for error in errors))
+        self.errors = errors
+
+
 def _check_cidr(value: str) -> str:
     try:
         ipaddress.ip_network(value, strict=True)

@@ -83,6 +83,7 @@ def model_level_issues(keys: KeyPaths, model: ModelConfig, spec: ModelSpec, cont
                 None,
                 f"is required: {keys.within} ({spec.id}) is gated on Hugging Face",
                 context.hf_token_fix,
+                origin="not set",
             )
         )
     issues.extend(extra_args_issues(keys, model))
@@ -159,11 +160,14 @@ def instance_issues(
             )
         )
     if fmt == "int4" and cc < MIN_COMPUTE_CAPABILITY:
+        # The format comes from `quantization` when set, else from the checkpoint named by `id`.
+        key = "quantization" if model.quantization is not None else "id"
         issues.append(
             ConfigIssue(
-                keys("quantization"),
-                model.quantization or spec.quantization,
-                f"AWQ/GPTQ kernels need compute capability {MIN_COMPUTE_CAPABILITY}",
+                keys(key),
+                model.quantization or model.id,
+                f"{'' if key == 'quantization' else f'is quantized with {spec.quantization}: '}AWQ/GPTQ kernels need "
+                f"compute capability {MIN_COMPUTE_CAPABILITY}",
                 "use a newer GPU",
             )
         )
@@ -179,7 +183,8 @@ def no_fit_issue(
             instance.name,
             f"cannot hold the weights of {spec.id}: {memory.weights_gib:.1f} GiB per GPU plus "
             f"{memory.reserve_gib:.1f} GiB runtime reserve exceed {memory.budget_gib:.1f} GiB "
-            f"({model.gpu_memory_utilization} x {memory.total_gib} GiB) at TP={model.tensor_parallel_size}",
+            f"({given(model, 'gpu_memory_utilization', 'gpuMemoryUtilization')} x {memory.total_gib} GiB) at "
+            f"{given(model, 'tensor_parallel_size', 'TP')}",
             "use a larger GPU, a higher tensorParallelSize, or a quantized checkpoint",
         )
     return ConfigIssue(
@@ -191,7 +196,16 @@ def no_fit_issue(
         f"{memory.weights_gib:.1f} GiB of weights",
         f"set maxModelLen to {memory.kv_cache_tokens:,} or less, or use kvCacheDtype: fp8, a higher "
         "gpuMemoryUtilization, a higher tensorParallelSize or a larger instance",
+        origin=None
+        if model.max_model_len is not None
+        else f"not set; maxModelLen defaults to the model's {memory.max_model_len:,}",
     )
+
+
+def given(model: ModelConfig, field: str, label: str) -> str:
+    """``label value`` for a message, marked as the default when the user did not set it."""
+    value = getattr(model, field)
+    return f"{label} {value}" if field in model.model_fields_set else f"{label} {value} (the default)"
 
 
 def model_warnings(

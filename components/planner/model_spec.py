@@ -54,6 +54,7 @@ def _spec_from_architecture(
                 None,
                 f"is needed to size {model.id}, which is not in the catalog",
                 f"set architecture.{key} (from the model's config.json)",
+                origin="not set",
             )
     heads = int(fields["numAttentionHeads"])  # type: ignore[call-overload]
     head_dim = int(fields["headDim"])  # type: ignore[call-overload]
@@ -67,6 +68,7 @@ def _spec_from_architecture(
                 None,
                 f"is needed to size the weights of {model.id}",
                 "set architecture.paramsBillion (the model card's parameter count, in billions)",
+                origin="not set",
             )
         fields["paramsBillion"] = catalog.estimate_params_billion(
             num_layers=int(fields["numLayers"]),  # type: ignore[call-overload]

@@ -8,11 +8,12 @@ project (``examples/extra-model``); only the key paths in the messages differ, a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .. import catalog
 from ..catalog import InstanceType, ModelSpec, cuda
-from ..config.schema import StackConfig
+from ..config.schema import PartialConfigError, StackConfig
 from ..config.sections import ModelConfig
 from ..errors import ConfigError, ConfigIssue, KeyPaths, KeyPrefix, did_you_mean, key_path
 from .checks import instance_issues, model_level_issues, model_warnings, no_fit_issue
@@ -71,12 +72,36 @@ class StackPlan:
         return outputs
 
 
-def plan_stack(config: StackConfig) -> StackPlan:
-    """Plan every model; raise :class:`ConfigError` listing every problem before anything is created."""
+def plan_config(parse: Callable[[], StackConfig]) -> StackPlan:
+    """Parse the config and plan it; raise :class:`ConfigError` listing every problem of both in one run.
+
+    A bad key does not hide the models' problems: the planner checks the config without the bad keys and models
+    (:class:`~components.config.schema.PartialConfigError`), and says nothing where its check could not run.
+    """
+    try:
+        return plan_stack(parse())
+    except PartialConfigError as error:
+        if error.config is None:
+            raise
+        reported = {issue.path for issue in error.issues}
+        try:
+            plan_stack(error.config, error.model_indexes)
+        except ConfigError as planned:
+            more = [issue for issue in planned.issues if issue.path not in reported]
+            raise ConfigError([*error.issues, *more]) from None
+        raise
+
+
+def plan_stack(config: StackConfig, model_indexes: Sequence[int] | None = None) -> StackPlan:
+    """Plan every model; raise :class:`ConfigError` listing every problem before anything is created.
+
+    ``model_indexes``: each model's index in the user's list when ``config`` holds only some of them.
+    """
     context = PlanContext.of_stack(config)
+    indexes = range(len(config.models)) if model_indexes is None else model_indexes
     issues: list[ConfigIssue] = []
     plans: list[ModelPlan] = []
-    for index, model in enumerate(config.models):
+    for index, model in zip(indexes, config.models, strict=True):
         try:
             plans.append(plan_model(model, context, ("models", index)))
         except ConfigError as error:
@@ -132,29 +157,33 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
         instance_reason = "set in config"
         issues += instance_issues(keys, model, spec, instance, host_cuda)
     else:
-        if issues:
+        if _blocks_sizing(keys, issues):
             raise ConfigError(issues)
         chosen = choose_instance(keys, model, spec, host_cuda)
         if isinstance(chosen, ConfigIssue):
-            raise ConfigError([chosen])
+            raise ConfigError([*issues, chosen])
         instance, instance_reason = chosen
-    if issues:
+    if _blocks_sizing(keys, issues):
         raise ConfigError(issues)
 
+    # Independent checks: a missing token or a bad extraArgs does not hide that the weights do not fit.
     settings = resolve_settings(model, spec, instance)
     memory = fit_memory(spec, instance.gpu, settings)
     if not memory.fits:
-        raise ConfigError([no_fit_issue(keys, model, spec, instance, memory)])
-
+        issues.append(no_fit_issue(keys, model, spec, instance, memory))
     total_bytes = weights_bytes(spec, settings.weight_format)
     cache_size = cache_size_gib(context.cache, total_bytes)
     if cache_size < total_bytes / GIB + 10:
-        raise ConfigError.single(
-            key_path((*context.cache_key, "sizeGib"), namespace=context.namespace),
-            context.cache.size_gib,
-            f"cannot hold the {total_bytes / GIB:.0f} GiB of weights of {model.name} plus compile caches",
-            f"set it to at least {recommended_cache_gib(total_bytes)}, or 'auto'",
+        issues.append(
+            ConfigIssue(
+                key_path((*context.cache_key, "sizeGib"), namespace=context.namespace),
+                context.cache.size_gib,
+                f"cannot hold the {total_bytes / GIB:.0f} GiB of weights of {model.name} plus compile caches",
+                f"set it to at least {recommended_cache_gib(total_bytes)}, or 'auto'",
+            )
         )
+    if issues:
+        raise ConfigError(issues)
     start = cold_start(total_bytes, instance, model.tensor_parallel_size, context.cache.throughput_mibps)
     warnings = model_warnings(model, spec, instance, memory, context.cache)
     hourly = model_hourly_usd(instance, context.cache, cache_size, hosts_for(model))
@@ -172,6 +201,15 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
         hourly_usd=hourly,
         warnings=tuple(warnings),
     )
+
+
+# Keys whose problems make the sizing meaningless: a fit computed from them would be a misleading message.
+_SIZING_KEYS = ("id", "tensorParallelSize", "maxModelLen", "quantization", "instanceType", "architecture")
+
+
+def _blocks_sizing(keys: KeyPaths, issues: Sequence[ConfigIssue]) -> bool:
+    sizing = {keys(key) for key in _SIZING_KEYS}
+    return any(issue.path in sizing or issue.path.startswith(keys("architecture")) for issue in issues)
 
 
 def hosts_for(model: ModelConfig) -> int:
