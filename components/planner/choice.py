@@ -61,15 +61,10 @@ def _nothing_fits_issue(
         if best
         else "lower maxModelLen, use kvCacheDtype: fp8, or a quantized checkpoint"
     )
-    context = (
-        f"maxModelLen {model.max_model_len:,}"
-        if model.max_model_len is not None
-        else f"maxModelLen {spec.max_position_embeddings:,} (not set: the model's own limit)"
-    )
     return ConfigIssue(
         keys("tensorParallelSize"),
         model.tensor_parallel_size,
-        f"no priced catalog instance fits {spec.id} at this TP size with {context}",
+        f"no priced catalog instance fits {spec.id} at this TP size with maxModelLen "
+        f"{model.max_model_len or spec.max_position_embeddings}",
         fix,
-        origin=None if "tensor_parallel_size" in model.model_fields_set else "not set; defaults to 1",
     )

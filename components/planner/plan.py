@@ -7,6 +7,7 @@ project (``examples/extra-model``); only the key paths in the messages differ, a
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from .. import catalog
 from ..catalog import InstanceType, ModelSpec, cuda
 from ..config.schema import PartialConfigError, StackConfig
 from ..config.sections import ModelConfig
-from ..errors import ConfigError, ConfigIssue, KeyPaths, KeyPrefix, did_you_mean, key_path
+from ..errors import ConfigError, ConfigIssue, KeyPaths, KeyPrefix, did_you_mean, format_value, key_path
 from .checks import instance_issues, model_level_issues, model_warnings, no_fit_issue
 from .choice import choose_instance
 from .cold_start import ColdStart, cold_start
@@ -161,7 +162,7 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
             raise ConfigError(issues)
         chosen = choose_instance(keys, model, spec, host_cuda)
         if isinstance(chosen, ConfigIssue):
-            raise ConfigError([*issues, chosen])
+            raise ConfigError([*issues, _with_defaults_named(chosen, model, spec)])
         instance, instance_reason = chosen
     if _blocks_sizing(keys, issues):
         raise ConfigError(issues)
@@ -201,6 +202,18 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
         hourly_usd=hourly,
         warnings=tuple(warnings),
     )
+
+
+def _with_defaults_named(issue: ConfigIssue, model: ModelConfig, spec: ModelSpec) -> ConfigIssue:
+    """The nothing-fits issue, saying which of the values it was judged at the user did not set."""
+    parts = [
+        f"got {format_value(model.tensor_parallel_size)}"
+        if "tensor_parallel_size" in model.model_fields_set
+        else "not set"
+    ]
+    if model.max_model_len is None:
+        parts.append(f"maxModelLen not set: the model's own {spec.max_position_embeddings:,}")
+    return dataclasses.replace(issue, origin="; ".join(parts))
 
 
 # Keys whose problems make the sizing meaningless: a fit computed from them would be a misleading message.

@@ -156,8 +156,7 @@ def test_nothing_fits_names_the_defaulted_tp_and_context() -> None:
     }
     message = _only({"id": "acme/huge", "architecture": huge})
     assert message.startswith("vllm-aws:models[0].tensorParallelSize: no priced catalog instance fits")
-    assert "maxModelLen 131,072 (not set: the model's own limit)" in message
-    assert "(not set; defaults to 1)" in message
+    assert "(not set; maxModelLen not set: the model's own 131,072)" in message
 
 
 def test_a_missing_architecture_number_says_not_set() -> None:
