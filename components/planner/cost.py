@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 
 from ..catalog import InstanceType
-from ..config.sections import CacheConfig, MonitoringConfig
+from ..config.sections import GP3_MAX_MIBPS, GP3_MIN_MIBPS, CacheConfig, MonitoringConfig
 from .memory import GIB
 
 HOURS_PER_MONTH = 730
@@ -15,13 +15,24 @@ GP3_USD_PER_GIB_MONTH = 0.08
 GP3_USD_PER_IOPS_MONTH = 0.005
 GP3_USD_PER_MIBPS_MONTH = 0.04
 GP3_FREE_IOPS = 3000
-GP3_FREE_MIBPS = 125
+GP3_FREE_MIBPS = GP3_MIN_MIBPS
 GP3_MAX_IOPS_PER_GIB = 500
 ALB_USD_PER_HOUR = 0.0225 + 0.008  # hourly charge plus one LCU
 ROOT_VOLUME_GIB = 150  # vLLM image (~29 GB uncompressed) + DLAMI + Docker layers during upgrades
 MONITORING_VOLUME_GIB = 50  # Prometheus TSDB and Grafana data
 MONITORING_ROOT_VOLUME_GIB = 30  # Amazon Linux + Docker + the Prometheus/Grafana images
 MONITORING_HOURLY_USD = {"t3.medium": 0.0416, "t3.large": 0.0832, "t3.xlarge": 0.1664, "m6i.large": 0.096}
+
+
+def cache_throughput_mibps(cache: CacheConfig, instance: InstanceType) -> int:
+    """The cache volume's gp3 throughput: as configured, else what the instance can read at start-up (its EBS
+    burst bandwidth, the catalog's ``startup_ebs_mibps``), at most gp3's 2000 MiB/s and the IOPS' 0.25 MiB/s per IOPS.
+
+    Throughput above the instance's bandwidth is paid for ($0.04 per MiB/s-month above 125) and never used.
+    """
+    if cache.throughput_mibps is not None:
+        return cache.throughput_mibps
+    return max(GP3_MIN_MIBPS, min(math.floor(instance.startup_ebs_mibps), GP3_MAX_MIBPS, cache.iops // 4))
 
 
 def recommended_cache_gib(spec_bytes: float) -> int:
@@ -48,16 +59,15 @@ def cache_size_gib(cache: CacheConfig, weights_bytes: float) -> int:
     )
 
 
-def model_hourly_usd(instance: InstanceType, cache: CacheConfig, cache_size: int, hosts: int) -> float | None:
+def model_hourly_usd(
+    instance: InstanceType, cache: CacheConfig, cache_size: int, throughput_mibps: int, hosts: int
+) -> float | None:
     """Instances plus their cache and root volumes; None without a reliable instance price."""
     if instance.hourly_usd is None:
         return None
     per_host = (
         instance.hourly_usd
-        + (
-            ebs_monthly_usd(cache_size, cache.iops, cache.throughput_mibps)
-            + ebs_monthly_usd(ROOT_VOLUME_GIB, 3000, 125)
-        )
+        + (ebs_monthly_usd(cache_size, cache.iops, throughput_mibps) + ebs_monthly_usd(ROOT_VOLUME_GIB, 3000, 125))
         / HOURS_PER_MONTH
     )
     return per_host * hosts

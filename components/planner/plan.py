@@ -17,11 +17,18 @@ from ..catalog import InstanceType, ModelSpec, cuda
 from ..config.schema import PartialConfigError, StackConfig
 from ..config.sections import ModelConfig
 from ..errors import ConfigError, ConfigIssue, KeyPaths, KeyPrefix, did_you_mean, format_value, key_path
-from .checks import instance_issues, model_level_issues, model_warnings, no_fit_issue
+from .checks import BF16_MIN_CC, instance_issues, model_level_issues, model_warnings, no_fit_issue
 from .choice import choose_instance
 from .cold_start import ColdStart, cold_start
 from .context import PlanContext
-from .cost import HOURS_PER_MONTH, cache_size_gib, model_hourly_usd, recommended_cache_gib, stack_hourly_usd
+from .cost import (
+    HOURS_PER_MONTH,
+    cache_size_gib,
+    cache_throughput_mibps,
+    model_hourly_usd,
+    recommended_cache_gib,
+    stack_hourly_usd,
+)
 from .memory import GIB, MemoryFit, ServingSettings, fit_memory, resolve_settings, weights_bytes
 from .model_spec import resolve_model_spec
 
@@ -37,6 +44,7 @@ class ModelPlan:
     settings: ServingSettings
     memory: MemoryFit
     cache_size_gib: int
+    cache_throughput_mibps: int
     cold_start: ColdStart
     hourly_usd: float | None
     warnings: tuple[str, ...]
@@ -167,6 +175,9 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
     if _blocks_sizing(keys, issues):
         raise ConfigError(issues)
 
+    if model.dtype == "auto" and spec.default_dtype == "bfloat16" and instance.gpu.compute_capability < BF16_MIN_CC:
+        # A fact, not a warning: vLLM picks float16 itself, and setting it changes nothing.
+        instance_reason += f"; runs {spec.id} in float16 ({instance.gpu.name} has no bfloat16)"
     # Independent checks: a missing token or a bad extraArgs does not hide that the weights do not fit.
     settings = resolve_settings(model, spec, instance)
     memory = fit_memory(spec, instance.gpu, settings)
@@ -185,9 +196,10 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
         )
     if issues:
         raise ConfigError(issues)
-    start = cold_start(total_bytes, instance, model.tensor_parallel_size, context.cache.throughput_mibps)
+    throughput = cache_throughput_mibps(context.cache, instance)
+    start = cold_start(total_bytes, instance, model.tensor_parallel_size, throughput)
     warnings = model_warnings(model, spec, instance, memory, context.cache)
-    hourly = model_hourly_usd(instance, context.cache, cache_size, hosts_for(model))
+    hourly = model_hourly_usd(instance, context.cache, cache_size, throughput, hosts_for(model))
     if hourly is None:
         warnings.append(f"{model.name}: no reliable price for {instance.name}; its cost is not in the totals")
     return ModelPlan(
@@ -198,6 +210,7 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
         settings=settings,
         memory=memory,
         cache_size_gib=cache_size,
+        cache_throughput_mibps=throughput,
         cold_start=start,
         hourly_usd=hourly,
         warnings=tuple(warnings),
