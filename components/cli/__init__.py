@@ -36,6 +36,9 @@ from .topology import topology_mermaid
 
 EXIT_BLOCKERS = 1
 EXIT_BAD_INPUT = 2
+# --strict: the plan is valid but warns. Not 1 (--fail-on-blockers: the change would break `pulumi up`) nor 2
+# (bad input, and argparse's usage errors): CI can tell "fix the config" from "read the warnings".
+EXIT_WARNINGS = 3
 # How the user ran us: the installed package, or the checkout's directory.
 PROG = f"python -m {__name__.split('.')[0]}"
 
@@ -89,6 +92,16 @@ def _parser() -> argparse.ArgumentParser:
                 metavar="OLD.json",
                 help="compare with a plan JSON (e.g. the base branch's): the simulated `pulumi up` (steps, "
                 "blockers, disruptions), cost and capacity",
+            )
+            sub.add_argument(
+                "--quiet",
+                action="store_true",
+                help="hide warnings in the table and markdown (the JSON keeps them: it is data)",
+            )
+            sub.add_argument(
+                "--strict",
+                action="store_true",
+                help=f"exit {EXIT_WARNINGS} (after printing) when the plan has any warning, for CI",
             )
             sub.add_argument(
                 "--fail-on-blockers",
@@ -146,22 +159,27 @@ def _plan(args: argparse.Namespace) -> int:
     with Progress() as progress:
         run = run_program(_program(args.project_dir), raw, secret_keys, stack, aws=existing, on_register=progress)
     document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"))
+    # --quiet hides them from the views people read; the JSON and --strict still see every warning.
+    shown = {**document, "warnings": []} if args.quiet else document
+    warned = EXIT_WARNINGS if args.strict and document["warnings"] else 0
     if old_document is not None:
         diff = compare(old_document, document, fresh_runner=args.fresh_runner, replace=args.replace)
         if args.format == "json":
             print(json.dumps(diff, indent=2))
-        elif args.format == "markdown":
-            print(render_diff_markdown(diff, topology=topology_mermaid(document)))
         else:
-            print(render_diff_text(diff))
-        return EXIT_BLOCKERS if args.fail_on_blockers and diff["blockers"] else 0
+            view = {**diff, "warnings": {**diff["warnings"], "new": []}} if args.quiet else diff
+            if args.format == "markdown":
+                print(render_diff_markdown(view, topology=topology_mermaid(document)))
+            else:
+                print(render_diff_text(view))
+        return EXIT_BLOCKERS if args.fail_on_blockers and diff["blockers"] else warned
     if args.format == "json":
         print(json.dumps(document, indent=2, sort_keys=False))
     elif args.format == "markdown":
-        print(render_markdown(document))
+        print(render_markdown(shown))
     else:
-        print(render_table(document), end="")
-    return 0
+        print(render_table(shown), end="")
+    return warned
 
 
 def _read_old_plan(path: Path) -> dict[str, Any]:
@@ -220,4 +238,4 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_BAD_INPUT
 
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_BLOCKERS", "main", "run_offline"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_BLOCKERS", "EXIT_WARNINGS", "main", "run_offline"]
