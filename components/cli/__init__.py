@@ -158,7 +158,7 @@ def _plan(args: argparse.Namespace) -> int:
     existing = OfflineAws(region=plan.config.region, volume_zones=volume_zones_of(old_document or {}))
     with Progress() as progress:
         run = run_program(_program(args.project_dir), raw, secret_keys, stack, aws=existing, on_register=progress)
-    document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"))
+    document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"), run.warnings)
     # --quiet hides them from the views people read; the JSON and --strict still see every warning.
     shown = {**document, "warnings": []} if args.quiet else document
     warned = EXIT_WARNINGS if args.strict and document["warnings"] else 0

@@ -180,6 +180,8 @@ class ProgramRun:
     resources: list[RecordedResource]
     invokes: list[tuple[str, dict[str, Any]]]
     outputs: dict[str, Any]
+    warnings: list[str]
+    """What the program logged with ``pulumi.log.warn``, in order."""
 
 
 @dataclass
@@ -192,6 +194,17 @@ class Recording:
     """Every invoke (AWS lookup): its token and arguments."""
     mocks: pulumi.runtime.Mocks
     """The mocks answering registrations and invokes (tests may wrap ``new_resource`` to observe the order)."""
+    warnings: list[str]
+    """What the program logged with ``pulumi.log.warn`` (the quota check's, beside the planner's echoed)."""
+
+
+class _WarningsKept(logging.Handler):
+    def __init__(self, kept: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.kept = kept
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.kept.append(record.getMessage())
 
 
 @contextmanager
@@ -218,16 +231,17 @@ def mock_engine(
     )
     monitor = RecordingMonitor(recorder, on_register)
     settings.ROOT.set(None)  # a fresh root stack: exports from an earlier run must not leak in
-    # The planner already reports warnings; the program's pulumi.log calls would only echo them.
+    # Kept, not printed: the CLI reports the program's warnings with the planner's, once each.
+    warnings: list[str] = []
     quiet = logging.getLogger("vllm-aws.mock-engine")
-    quiet.addHandler(logging.NullHandler())
+    quiet.handlers = [_WarningsKept(warnings)]
     quiet.propagate = False
     pulumi.runtime.set_mocks(recorder, project=project, stack=stack, preview=False, monitor=monitor, logger=quiet)
     pulumi.runtime.set_all_config(
         to_pulumi_config(raw), [key if ":" in key else f"{NAMESPACE}:{key}" for key in secret_keys]
     )
     try:
-        yield Recording(resources=monitor.recorded, invokes=recorder.invokes, mocks=recorder)
+        yield Recording(resources=monitor.recorded, invokes=recorder.invokes, mocks=recorder, warnings=warnings)
     finally:
         pulumi.runtime.set_all_config({}, [])
 
@@ -279,7 +293,9 @@ def run_program(
             raise
         finally:
             sys.path.remove(str(program.parent))
-    return ProgramRun(resources=recording.resources, invokes=recording.invokes, outputs=outputs)
+    return ProgramRun(
+        resources=recording.resources, invokes=recording.invokes, outputs=outputs, warnings=recording.warnings
+    )
 
 
 def run_offline(

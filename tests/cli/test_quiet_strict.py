@@ -62,3 +62,15 @@ def test_quiet_hides_the_new_warnings_of_a_compare_and_strict_still_counts_them(
     quiet = cli("plan", "--config", str(config), "--compare", str(old), "--quiet", "--strict")
     assert quiet.returncode == EXIT_WARNINGS
     assert "New warnings" not in quiet.stdout and "spot instances" not in quiet.stdout
+
+
+def test_the_programs_own_warnings_reach_the_plan_once(tmp_path: Path) -> None:
+    # The quota check (run by the program, not the planner) cannot count P6 spot vCPUs: said in the plan, once.
+    config = tmp_path / "Pulumi.dev.yaml"
+    models = [{"name": "big", "id": "Qwen/Qwen2.5-7B-Instruct", "instanceType": "p6-b200.48xlarge", "spot": True}]
+    config.write_text(yaml.safe_dump({"config": {"vllm-aws:models": models}}), encoding="utf-8")
+    result = cli("plan", "--config", str(config), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    assert len(warnings) == len(set(warnings))
+    assert [w for w in warnings if "AWS documents no spot vCPU quota for p6-b200.48xlarge" in w]
