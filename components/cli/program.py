@@ -234,7 +234,8 @@ def mock_engine(
     # Kept, not printed: the CLI reports the program's warnings with the planner's, once each.
     warnings: list[str] = []
     quiet = logging.getLogger("vllm-aws.mock-engine")
-    quiet.handlers = [_WarningsKept(warnings)]
+    kept = _WarningsKept(warnings)
+    quiet.addHandler(kept)
     quiet.propagate = False
     pulumi.runtime.set_mocks(recorder, project=project, stack=stack, preview=False, monitor=monitor, logger=quiet)
     pulumi.runtime.set_all_config(
@@ -243,6 +244,7 @@ def mock_engine(
     try:
         yield Recording(resources=monitor.recorded, invokes=recorder.invokes, mocks=recorder, warnings=warnings)
     finally:
+        quiet.removeHandler(kept)
         pulumi.runtime.set_all_config({}, [])
 
 
