@@ -29,7 +29,7 @@ from components import (
     monitoring_outputs,
     observability,
     placement,
-    plan_stack,
+    plan_config,
     quota_check,
     quotas,
     routing,
@@ -40,8 +40,8 @@ from components.quotas import instance_types as instance_check
 
 stack, project = pulumi.get_stack(), pulumi.get_project()
 try:
-    config = load_stack_config()
-    plan = plan_stack(config)
+    plan = plan_config(load_stack_config)
+    config = plan.config
     # The planned types' GPUs as EC2 describes them in this region: a stale catalog fails here, before any resource.
     instance_check.check_instance_types(plan)
     network = placement.lookup_network(config.network)

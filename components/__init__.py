@@ -6,8 +6,9 @@ Public API (semantic versioning applies to these names; everything else is inter
 - The building blocks it composes: ``GpuHost``, ``ModelCache``, ``VllmServer``, ``HostExporters``,
   ``ModelEndpoint``, ``LoadBalancer`` and ``Monitoring``, each with its pydantic ``...Args``.
 - Configuration and planning: ``StackConfig`` (and its sections), ``load_stack_config``,
-  ``parse_stack_config``, ``parse_section`` (one section under any key), ``plan_stack``, ``plan_model`` (one
-  model wherever it is configured, with a ``PlanContext``), ``ConfigError``.
+  ``parse_stack_config``, ``parse_section`` (one section under any key), ``plan_config`` (parse and plan, every
+  problem at once), ``plan_stack``, ``plan_model`` (one model wherever it is configured, with a ``PlanContext``),
+  ``ConfigError``.
 - Helpers the stack program uses: ``placement``, ``access``, ``observability``, ``examples``, ``routing``,
   ``quotas`` (what a stack needs of each AWS quota) and ``quota_check`` (the account's limits, read at preview).
 """
@@ -57,7 +58,7 @@ from .observability.monitoring_host import (
 )
 from .planner.context import PlanContext
 from .planner.cost import HOURS_PER_MONTH, MONITORING_ROOT_VOLUME_GIB, MONITORING_VOLUME_GIB
-from .planner.plan import ModelPlan, StackPlan, hosts_for, plan_model, plan_stack
+from .planner.plan import ModelPlan, StackPlan, hosts_for, plan_config, plan_model, plan_stack
 from .quotas import check as quota_check
 from .quotas import needs as quotas
 from .serving.container_spec import custom_image_tag
@@ -132,6 +133,7 @@ __all__ = [
     "parse_section",
     "parse_stack_config",
     "placement",
+    "plan_config",
     "plan_model",
     "plan_stack",
     "quota_check",

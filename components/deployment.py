@@ -204,7 +204,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     availability_zone=host_placement.availability_zone,
                     size_gib=self.plan.cache_size_gib,
                     iops=args.cache.iops,
-                    throughput_mibps=args.cache.throughput_mibps,
+                    throughput_mibps=self.plan.cache_throughput_mibps,
                     snapshot_id=args.cache.snapshot_id,
                     retain_on_delete=args.cache.retain_on_delete,
                     tags=host_tags,

@@ -66,15 +66,21 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
 
 @dataclass(frozen=True)
 class ConfigIssue:
-    """One rejected input: where it is, what was given, what is wrong and how to fix it."""
+    """One rejected input: where it is, what was given, what is wrong and how to fix it.
+
+    ``origin`` is set when the user did not set the value: where it came from ("not set; defaults to the model's
+    131,072 tokens"), shown instead of "got ..." so no message claims the user wrote a value they never wrote.
+    """
 
     path: str
     value: object
     problem: str
     fix: str
+    origin: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.problem} (got {format_value(self.value)}). Fix: {self.fix}"
+        given = self.origin if self.origin is not None else f"got {format_value(self.value)}"
+        return f"{self.path}: {self.problem} ({given}). Fix: {self.fix}"
 
 
 class ConfigError(ValueError):

@@ -135,7 +135,7 @@ class Cache(TypedDict):
     size_gib: NotRequired[int]
     """Volume size (20-65536). Default: weights x 2 + 50 GiB."""
     throughput_mibps: NotRequired[int]
-    """gp3 throughput (125-2000). Default: 1000."""
+    """gp3 throughput (125-2000). Default: the instance's EBS bandwidth, at most 2000 and iops / 4."""
     iops: NotRequired[int]
     """gp3 IOPS (3000-80000). Default: 6000."""
     retain_on_delete: NotRequired[bool]

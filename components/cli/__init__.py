@@ -22,7 +22,7 @@ from ..config.project_rules import stack_issues
 from ..config.sources import raw_from_stack_file
 from ..config.translate import parse_stack_config
 from ..errors import ConfigError
-from ..planner.plan import StackPlan, plan_stack
+from ..planner.plan import StackPlan, plan_config
 from .compare import compare
 from .diff_report import render_diff_markdown, render_diff_text
 from .endings import end_by_signal
@@ -37,6 +37,9 @@ from .topology import topology_mermaid
 
 EXIT_BLOCKERS = 1
 EXIT_BAD_INPUT = 2
+# --strict: the plan is valid but warns. Not 1 (--fail-on-blockers: the change would break `pulumi up`) nor 2
+# (bad input, and argparse's usage errors): CI can tell "fix the config" from "read the warnings".
+EXIT_WARNINGS = 3
 # How the user ran us: the installed package, or the checkout's directory.
 PROG = f"python -m {__name__.split('.')[0]}"
 
@@ -92,6 +95,16 @@ def _parser() -> argparse.ArgumentParser:
                 "blockers, disruptions), cost and capacity",
             )
             sub.add_argument(
+                "--quiet",
+                action="store_true",
+                help="hide warnings in the table and markdown (the JSON keeps them: it is data)",
+            )
+            sub.add_argument(
+                "--strict",
+                action="store_true",
+                help=f"exit {EXIT_WARNINGS} (after printing) when the plan has any warning, for CI",
+            )
+            sub.add_argument(
                 "--fail-on-blockers",
                 action="store_true",
                 help="with --compare: exit 1 (after printing the report) when the change has blockers",
@@ -138,14 +151,20 @@ def _load(args: argparse.Namespace) -> tuple[str, dict[str, Any], list[str], Sta
     if not path.is_file():
         raise ConfigError.single(str(path), None, "does not exist", "pass --stack NAME or --config FILE")
     project_file = args.project_dir / "Pulumi.yaml"
-    if project_file.is_file():
-        # What `pulumi preview` checks before the program runs; a --config file may hold plain secrets offline.
-        issues = stack_issues(project_file, path, stack, plain_secrets=args.config is not None)
-        if issues:
-            raise ConfigError(issues)
-    raw, secret_keys = raw_from_stack_file(path)
-    config = parse_stack_config(raw)
-    return stack, raw, secret_keys, plan_stack(config)
+    # What `pulumi preview` checks before the program runs (a --config file may hold plain secrets offline),
+    # reported together with the config's own problems when the file still reads.
+    file_issues = (
+        stack_issues(project_file, path, stack, plain_secrets=args.config is not None) if project_file.is_file() else []
+    )
+    try:
+        raw, secret_keys = raw_from_stack_file(path)
+        plan = plan_config(lambda: parse_stack_config(raw))
+    except ConfigError as error:
+        known = {str(issue) for issue in file_issues}
+        raise ConfigError([*file_issues, *(issue for issue in error.issues if str(issue) not in known)]) from None
+    if file_issues:
+        raise ConfigError(file_issues)
+    return stack, raw, secret_keys, plan
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -155,7 +174,10 @@ def _plan(args: argparse.Namespace) -> int:
     existing = OfflineAws(region=plan.config.region, volume_zones=volume_zones_of(old_document or {}))
     with Progress() as progress:
         run = run_program(_program(args.project_dir), raw, secret_keys, stack, aws=existing, on_register=progress)
-    document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"))
+    document = plan_json(stack, plan, run.resources, run.outputs.get("quotas"), run.warnings)
+    # --quiet hides them from the views people read; the JSON and --strict still see every warning.
+    shown = {**document, "warnings": []} if args.quiet else document
+    warned = EXIT_WARNINGS if args.strict and document["warnings"] else 0
     if old_document is not None:
         outputs = read_outputs(args.deployed_outputs) if args.deployed_outputs else None
         diff = compare(
@@ -168,18 +190,20 @@ def _plan(args: argparse.Namespace) -> int:
         )
         if args.format == "json":
             print(json.dumps(diff, indent=2))
-        elif args.format == "markdown":
-            print(render_diff_markdown(diff, topology=topology_mermaid(document)))
         else:
-            print(render_diff_text(diff))
-        return EXIT_BLOCKERS if args.fail_on_blockers and diff["blockers"] else 0
+            view = {**diff, "warnings": {**diff["warnings"], "new": []}} if args.quiet else diff
+            if args.format == "markdown":
+                print(render_diff_markdown(view, topology=topology_mermaid(document)))
+            else:
+                print(render_diff_text(view))
+        return EXIT_BLOCKERS if args.fail_on_blockers and diff["blockers"] else warned
     if args.format == "json":
         print(json.dumps(document, indent=2, sort_keys=False))
     elif args.format == "markdown":
-        print(render_markdown(document))
+        print(render_markdown(shown))
     else:
-        print(render_table(document), end="")
-    return 0
+        print(render_table(shown), end="")
+    return warned
 
 
 def _read_old_plan(path: Path) -> dict[str, Any]:
@@ -244,4 +268,4 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_BAD_INPUT
 
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_BLOCKERS", "main", "run_offline"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_BLOCKERS", "EXIT_WARNINGS", "main", "run_offline"]

@@ -6,6 +6,7 @@ in three AZs, a fixed account and AMI, AWS's default quotas). `pulumi preview` a
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Any
 
 from .. import catalog
 from ..catalog import aws_instances
+from ..config.schema import SECRET_PLACEHOLDER
 from ..quotas import needs as quotas
 
 OFFLINE_ACCOUNT_ID = "123456789012"
@@ -160,3 +162,47 @@ def volume_zones_of(plan_document: Mapping[str, Any]) -> dict[str, str]:
         for resource in plan_document.get("resources", [])
         if resource.get("type") == VOLUME_TYPE and "availabilityZone" in resource.get("inputs", {})
     }
+
+
+# Outputs the program reads that a provider would compute (secrets stay placeholders).
+OFFLINE_OUTPUTS: dict[str, dict[str, Any]] = {
+    "random:index/randomPassword:RandomPassword": {"result": SECRET_PLACEHOLDER},
+    "tls:index/privateKey:PrivateKey": {
+        "publicKeyOpenssh": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOfflineOfflineOfflineOfflineOfflineOffline vllm-aws",
+        "privateKeyOpenssh": SECRET_PLACEHOLDER,
+    },
+    "aws:ec2/instance:Instance": {"privateIp": "10.0.0.10", "publicIp": "198.51.100.10"},
+    "command:local:Command": {"stdout": "GPU 0: offline"},
+}
+
+
+# AWS ids have shapes the program (and the bootstrap) checks; other ids are "<name>-id".
+_ID_PREFIXES = {
+    "aws:ebs/volume:Volume": "vol-",
+    "aws:ec2/instance:Instance": "i-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+}
+
+
+# The canonical hosted zone of an ALB, which alias records name (offline: a placeholder of the right shape).
+OFFLINE_ALB_ZONE_ID = "Z0OFFLINEALBZONE"
+
+
+def offline_validation_options(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """ACM's validation records, one per name; a wildcard shares its base name's record, as in ACM."""
+    names = [str(inputs.get("domainName")), *map(str, inputs.get("subjectAlternativeNames") or ())]
+    return [
+        {
+            "domainName": name,
+            "resourceRecordName": f"_offline.{name.removeprefix('*.')}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_offline.{name.removeprefix('*.')}.acm-validations.aws.",
+        }
+        for name in names
+    ]
+
+
+def offline_id(type_: str, name: str) -> str:
+    """A stable, well-formed placeholder id for a resource registered offline."""
+    prefix = _ID_PREFIXES.get(type_)
+    return f"{prefix}{hashlib.sha256(name.encode()).hexdigest()[:17]}" if prefix else f"{name}-id"

@@ -29,7 +29,15 @@ from ..config.project_rules import read_yaml
 from ..config.schema import SECRET_PLACEHOLDER
 from ..config.sources import read_stack_file, to_pulumi_config
 from ..errors import NAMESPACE
-from .offline import OFFLINE_ACCOUNT_ID, VOLUME_TYPE, OfflineAws
+from .offline import (
+    OFFLINE_ACCOUNT_ID,
+    OFFLINE_ALB_ZONE_ID,
+    OFFLINE_OUTPUTS,
+    VOLUME_TYPE,
+    OfflineAws,
+    offline_id,
+    offline_validation_options,
+)
 from .recorded import RecordedResource, name_from_urn, options_of
 from .simulate.provider_rules import auto_name_length
 from .simulate.urns import make_urn, stack_and_project
@@ -37,50 +45,6 @@ from .simulate.urns import make_urn, stack_and_project
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 _SECRET_SIG = rpc._special_sig_key
 _SECRET_VALUE = rpc._special_secret_sig
-
-
-# Outputs the program reads that a provider would compute (secrets stay placeholders).
-_OFFLINE_OUTPUTS: dict[str, dict[str, Any]] = {
-    "random:index/randomPassword:RandomPassword": {"result": SECRET_PLACEHOLDER},
-    "tls:index/privateKey:PrivateKey": {
-        "publicKeyOpenssh": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOfflineOfflineOfflineOfflineOfflineOffline vllm-aws",
-        "privateKeyOpenssh": SECRET_PLACEHOLDER,
-    },
-    "aws:ec2/instance:Instance": {"privateIp": "10.0.0.10", "publicIp": "198.51.100.10"},
-    "command:local:Command": {"stdout": "GPU 0: offline"},
-}
-
-
-# AWS ids have shapes the program (and the bootstrap) checks; other ids are "<name>-id".
-_ID_PREFIXES = {
-    "aws:ebs/volume:Volume": "vol-",
-    "aws:ec2/instance:Instance": "i-",
-    "aws:ec2/securityGroup:SecurityGroup": "sg-",
-}
-
-
-# The canonical hosted zone of an ALB, which alias records name (offline: a placeholder of the right shape).
-OFFLINE_ALB_ZONE_ID = "Z0OFFLINEALBZONE"
-
-
-def _offline_validation_options(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
-    """ACM's validation records, one per name; a wildcard shares its base name's record, as in ACM."""
-    names = [str(inputs.get("domainName")), *map(str, inputs.get("subjectAlternativeNames") or ())]
-    return [
-        {
-            "domainName": name,
-            "resourceRecordName": f"_offline.{name.removeprefix('*.')}.",
-            "resourceRecordType": "CNAME",
-            "resourceRecordValue": f"_offline.{name.removeprefix('*.')}.acm-validations.aws.",
-        }
-        for name in names
-    ]
-
-
-def offline_id(type_: str, name: str) -> str:
-    """A stable, well-formed placeholder id for a resource registered offline."""
-    prefix = _ID_PREFIXES.get(type_)
-    return f"{prefix}{hashlib.sha256(name.encode()).hexdigest()[:17]}" if prefix else f"{name}-id"
 
 
 @dataclass
@@ -103,7 +67,7 @@ class _Recorder(mocks.Mocks):
                 "secretOutputNames": [],
             }
         outputs = dict(args.inputs)
-        outputs.update(_OFFLINE_OUTPUTS.get(args.typ, {}))
+        outputs.update(OFFLINE_OUTPUTS.get(args.typ, {}))
         if args.typ.startswith("aws:") and "arn" not in outputs:
             # Resources refer to each other by ARN (listener -> load balancer, rule -> target group).
             service = args.typ.split(":")[1].split("/")[0]
@@ -118,7 +82,7 @@ class _Recorder(mocks.Mocks):
             outputs["dnsName"] = f"{args.name}-0123456789.{self.aws.region}.elb.amazonaws.com"
             outputs["zoneId"] = OFFLINE_ALB_ZONE_ID
         if args.typ == "aws:acm/certificate:Certificate":
-            outputs["domainValidationOptions"] = _offline_validation_options(args.inputs)
+            outputs["domainValidationOptions"] = offline_validation_options(args.inputs)
         if args.typ == "aws:route53/record:Record":
             outputs["fqdn"] = str(args.inputs.get("name", "")).rstrip(".")
         if "name" not in outputs and auto_name_length(args.typ) is not None:
@@ -203,6 +167,8 @@ class ProgramRun:
     resources: list[RecordedResource]
     invokes: list[tuple[str, dict[str, Any]]]
     outputs: dict[str, Any]
+    warnings: list[str]
+    """What the program logged with ``pulumi.log.warn``, in order."""
 
 
 @dataclass
@@ -215,6 +181,17 @@ class Recording:
     """Every invoke (AWS lookup): its token and arguments."""
     mocks: pulumi.runtime.Mocks
     """The mocks answering registrations and invokes (tests may wrap ``new_resource`` to observe the order)."""
+    warnings: list[str]
+    """What the program logged with ``pulumi.log.warn`` (the quota check's, beside the planner's echoed)."""
+
+
+class _WarningsKept(logging.Handler):
+    def __init__(self, kept: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.kept = kept
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.kept.append(record.getMessage())
 
 
 @contextmanager
@@ -241,17 +218,20 @@ def mock_engine(
     )
     monitor = RecordingMonitor(recorder, on_register)
     settings.ROOT.set(None)  # a fresh root stack: exports from an earlier run must not leak in
-    # The planner already reports warnings; the program's pulumi.log calls would only echo them.
+    # Kept, not printed: the CLI reports the program's warnings with the planner's, once each.
+    warnings: list[str] = []
     quiet = logging.getLogger("vllm-aws.mock-engine")
-    quiet.addHandler(logging.NullHandler())
+    kept = _WarningsKept(warnings)
+    quiet.addHandler(kept)
     quiet.propagate = False
     pulumi.runtime.set_mocks(recorder, project=project, stack=stack, preview=False, monitor=monitor, logger=quiet)
     pulumi.runtime.set_all_config(
         to_pulumi_config(raw), [key if ":" in key else f"{NAMESPACE}:{key}" for key in secret_keys]
     )
     try:
-        yield Recording(resources=monitor.recorded, invokes=recorder.invokes, mocks=recorder)
+        yield Recording(resources=monitor.recorded, invokes=recorder.invokes, mocks=recorder, warnings=warnings)
     finally:
+        quiet.removeHandler(kept)
         pulumi.runtime.set_all_config({}, [])
 
 
@@ -302,7 +282,9 @@ def run_program(
             raise
         finally:
             sys.path.remove(str(program.parent))
-    return ProgramRun(resources=recording.resources, invokes=recording.invokes, outputs=outputs)
+    return ProgramRun(
+        resources=recording.resources, invokes=recording.invokes, outputs=outputs, warnings=recording.warnings
+    )
 
 
 def run_offline(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
@@ -116,12 +117,18 @@ def _driver_note(document: dict[str, Any]) -> str | None:
 
 
 def plan_json(
-    stack: str, plan: StackPlan, resources: list[RecordedResource], quotas: list[dict[str, Any]] | None = None
+    stack: str,
+    plan: StackPlan,
+    resources: list[RecordedResource],
+    quotas: list[dict[str, Any]] | None = None,
+    program_warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """``quotas`` is the program's ``quotas`` stack output (``components.quotas.needs.needs_json``)."""
+    """``quotas`` is the program's ``quotas`` stack output (``components.quotas.needs.needs_json``);
+    ``program_warnings`` what the program logged (e.g. a vCPU quota AWS does not document), beside the planner's."""
     warnings = [*plan.warnings]
     for model in plan.models:
         warnings.extend(model.warnings)
+    warnings += [warning for warning in dict.fromkeys(program_warnings) if warning not in warnings]
     return {
         "schemaVersion": SCHEMA_VERSION,
         "stack": stack,

@@ -34,3 +34,11 @@ class LocatedError(ValueError):
         self.value = value
         self.problem = problem
         self.fix = fix
+
+
+class MultiLocatedError(ValueError):
+    """Several :class:`LocatedError` of one validator: a check over many keys reports each of them in one run."""
+
+    def __init__(self, errors: list[LocatedError]) -> None:
+        super().__init__("; ".join(error.problem for error in errors))
+        self.errors = errors

@@ -9,16 +9,16 @@ compute capability) are the planner's (:mod:`components.planner`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Self
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
 from .._naming import TAG_PREFIX
-from ..errors import did_you_mean
+from ..errors import ConfigError, ConfigIssue, did_you_mean
 from ..network import routing
 from . import aws_ids, aws_tags, secret_values
-from .base import ConfigModel, LocatedError
+from .base import ConfigModel, LocatedError, MultiLocatedError
 from .sections import (
     ACM_ARN,
     AccessConfig,
@@ -172,81 +172,107 @@ class StackConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Self:
+        # Every cross-section problem at once (each names its own key), not the first one found.
+        problems: list[LocatedError] = []
         seen: dict[str, int] = {}
         for index, model in enumerate(self.models):
             if model.name in seen:
-                raise LocatedError(
-                    ("models", index, "name"),
-                    model.name,
-                    f"duplicates models[{seen[model.name]}].name; names key routes and resources",
-                    "give every model a distinct name",
+                problems.append(
+                    LocatedError(
+                        ("models", index, "name"),
+                        model.name,
+                        f"duplicates models[{seen[model.name]}].name; names key routes and resources",
+                        "give every model a distinct name",
+                    )
                 )
-            seen[model.name] = index
-        self._check_rule_priorities(seen)
+            else:
+                seen[model.name] = index
+        problems += self._rule_priority_problems(seen)
         domain = self.load_balancer.domain
         longest = max(self.models, key=lambda model: len(model.name))
         if domain is not None and len(f"{longest.name}.{domain}") > _HOST_CONDITION_MAX:
-            raise LocatedError(
-                ("loadBalancer", "domain"),
-                domain,
-                f"makes the host name of models[{self.models.index(longest)}], '{longest.name}.<domain>', "
-                f"{len(longest.name) + 1 + len(domain)} characters; an ALB host condition allows {_HOST_CONDITION_MAX}",
-                f"use a domain of at most {_HOST_CONDITION_MAX - 1 - len(longest.name)} characters, or shorter model "
-                "names",
+            problems.append(
+                LocatedError(
+                    ("loadBalancer", "domain"),
+                    domain,
+                    f"makes the host name of models[{self.models.index(longest)}], '{longest.name}.<domain>', "
+                    f"{len(longest.name) + 1 + len(domain)} characters; an ALB host condition allows "
+                    f"{_HOST_CONDITION_MAX}",
+                    f"use a domain of at most {_HOST_CONDITION_MAX - 1 - len(longest.name)} characters, or shorter "
+                    "model names",
+                )
             )
-        self._check_transport()
+        problems.extend(self._transport_problems())
         arn = self.load_balancer.certificate_arn
         arn_match = ACM_ARN.match(arn) if arn else None
         if arn_match and arn_match.group("region") != self.region:
-            raise LocatedError(
-                ("loadBalancer", "certificateArn"),
-                arn,
-                f"is in {arn_match.group('region')} but the stack deploys to {self.region}; an ALB can only "
-                "use certificates from its own region",
-                f"request or import the certificate in {self.region}",
+            problems.append(
+                LocatedError(
+                    ("loadBalancer", "certificateArn"),
+                    arn,
+                    f"is in {arn_match.group('region')} but the stack deploys to {self.region}; an ALB can only "
+                    "use certificates from its own region",
+                    f"request or import the certificate in {self.region}",
+                )
             )
+        if problems:
+            raise MultiLocatedError(problems)
         return self
 
-    def _check_transport(self) -> None:
+    def _transport_problems(self) -> list[LocatedError]:
         """HTTPS, or plain HTTP chosen explicitly: the API key and every prompt must not cross networks in clear."""
         section = self.load_balancer
+        problems: list[LocatedError] = []
         if section.hosted_zone_id is not None and section.domain is None:
-            raise LocatedError(
-                ("loadBalancer", "hostedZoneId"),
-                section.hosted_zone_id,
-                "needs loadBalancer.domain: the certificate and the alias records are for that name",
-                "set loadBalancer.domain to a name in this zone, e.g. 'llm.example.com'",
+            problems.append(
+                LocatedError(
+                    ("loadBalancer", "hostedZoneId"),
+                    section.hosted_zone_id,
+                    "needs loadBalancer.domain: the certificate and the alias records are for that name",
+                    "set loadBalancer.domain to a name in this zone, e.g. 'llm.example.com'",
+                )
             )
         if section.allow_plain_http and section.https:
-            raise LocatedError(
-                ("loadBalancer", "allowPlainHttp"),
-                True,
-                "contradicts the HTTPS settings (certificateArn or hostedZoneId): port 80 only redirects to HTTPS",
-                "remove allowPlainHttp, or remove the HTTPS settings",
+            problems.append(
+                LocatedError(
+                    ("loadBalancer", "allowPlainHttp"),
+                    True,
+                    "contradicts the HTTPS settings (certificateArn or hostedZoneId): port 80 only redirects to HTTPS",
+                    "remove allowPlainHttp, or remove the HTTPS settings",
+                )
             )
         if not section.https and not section.allow_plain_http:
-            raise LocatedError(
-                ("loadBalancer",),
-                section.model_dump(by_alias=True, exclude_unset=True),
-                "serves plain HTTP: the API key and every prompt would cross the network in clear",
-                "set loadBalancer.domain and loadBalancer.hostedZoneId (the stack requests the certificate), or "
-                "loadBalancer.certificateArn (an ACM certificate you have), or, knowingly, "
-                "loadBalancer.allowPlainHttp: true",
+            problems.append(
+                LocatedError(
+                    ("loadBalancer",),
+                    section.model_dump(by_alias=True, exclude_unset=True),
+                    "serves plain HTTP: the API key and every prompt would cross the network in clear",
+                    "set loadBalancer.domain and loadBalancer.hostedZoneId (the stack requests the certificate), or "
+                    "loadBalancer.certificateArn (an ACM certificate you have), or, knowingly, "
+                    "loadBalancer.allowPlainHttp: true",
+                )
             )
+        return problems
 
-    def _check_rule_priorities(self, model_indexes: Mapping[str, int]) -> None:
+    def _rule_priority_problems(self, model_indexes: Mapping[str, int]) -> list[LocatedError]:
         """Two rules cannot share a priority on one listener (CreateRule ``PriorityInUse``, botocore elbv2)."""
         pinned = self.load_balancer.rule_priorities
-        for name, priority in pinned.items():
-            if name not in model_indexes:
-                hint = did_you_mean(name, model_indexes)
-                raise LocatedError(
+        unknown = [name for name in pinned if name not in model_indexes]
+        if unknown:
+            # Priorities of names that match no model cannot be checked against the others.
+            return [
+                LocatedError(
                     ("loadBalancer", "rulePriorities", name),
-                    priority,
+                    pinned[name],
                     "names no model in `models`",
-                    f"did you mean '{hint}'?" if hint else f"use one of: {', '.join(model_indexes)}",
+                    f"did you mean '{hint}'?"
+                    if (hint := did_you_mean(name, model_indexes))
+                    else f"use one of: {', '.join(model_indexes)}",
                 )
+                for name in unknown
+            ]
         priorities = routing.stack_priorities(list(model_indexes), pinned)
+        problems: list[LocatedError] = []
         for holder, other in routing.priority_clashes(priorities):
             priority = priorities[other]
             free = routing.free_priority(set(priorities.values()), priority)
@@ -255,10 +281,28 @@ class StackConfig(ConfigModel):
                 if other in pinned
                 else ("models", model_indexes[other], "name")
             )
-            raise LocatedError(
-                loc,
-                pinned.get(other, other),
-                f"gives the listener rule of '{other}' priority {priority}, which models[{model_indexes[holder]}] "
-                f"('{holder}') already holds; rule priorities must be unique on a listener",
-                f"pin another priority: `loadBalancer.rulePriorities: {{{other}: {free}}}` (1-10000)",
+            problems.append(
+                LocatedError(
+                    loc,
+                    pinned.get(other, other),
+                    f"gives the listener rule of '{other}' priority {priority}, which models[{model_indexes[holder]}] "
+                    f"('{holder}') already holds; rule priorities must be unique on a listener",
+                    f"pin another priority: `loadBalancer.rulePriorities: {{{other}: {free}}}` (1-10000)",
+                )
             )
+        return problems
+
+
+class PartialConfigError(ConfigError):
+    """Bad input, and the config without the bad keys and models when that still validates (``config``).
+
+    The planner checks that config too (:func:`components.planner.plan.plan_config`), so one run reports every
+    problem; ``model_indexes`` are the kept models' indexes in the user's list, for their key paths.
+    """
+
+    def __init__(
+        self, issues: Sequence[ConfigIssue], config: StackConfig | None, model_indexes: tuple[int, ...]
+    ) -> None:
+        super().__init__(issues)
+        self.config = config
+        self.model_indexes = model_indexes

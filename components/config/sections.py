@@ -21,6 +21,10 @@ from .base import ConfigModel, LocatedError
 from .hardening import WafConfig
 
 # Defined once for the config, Monitoring and the Prometheus renderer, which import them from here.
+# gp3's throughput limit (botocore data/ec2/2016-11-15 CreateVolumeRequest.Throughput: "Valid Range: 125 - 2000
+# MiB/s"), at most 0.25 MiB/s per provisioned IOPS (AWS EBS gp3 volumes).
+GP3_MIN_MIBPS = 125  # also gp3's baseline: free with every volume
+GP3_MAX_MIBPS = 2000
 MAX_SERVERS_PER_HOST = 8  # replicasPerHost's limit: vLLM servers on one host, on ports 8000..8007
 DEFAULT_RETENTION_DAYS = 15  # Prometheus retention
 
@@ -164,7 +168,14 @@ class CacheConfig(ConfigModel):
     size_gib: Annotated[
         int | Literal["auto"], Field(description="Volume size. Default: auto (weights x 2 + 50 GiB).")
     ] = "auto"
-    throughput_mibps: Annotated[int, Field(ge=125, le=2000)] = 1000
+    throughput_mibps: Annotated[
+        int | None,
+        Field(
+            ge=GP3_MIN_MIBPS,
+            le=GP3_MAX_MIBPS,
+            description="Default: the instance's EBS bandwidth, at most 2000 and iops / 4 (paying for more is waste).",
+        ),
+    ] = None
     iops: Annotated[int, Field(ge=3000, le=80000)] = 6000
     retain_on_delete: Annotated[bool, Field(description="Keep caches on destroy. Default: true.")] = True
     snapshot_id: Annotated[str | None, Field(description="Seed new caches from this snapshot.")] = None
@@ -186,7 +197,7 @@ class CacheConfig(ConfigModel):
     @model_validator(mode="after")
     def _gp3_ratios(self) -> Self:
         # gp3: throughput at most 0.25 MiB/s per provisioned IOPS (AWS EBS volume types).
-        if self.throughput_mibps > self.iops / 4:
+        if self.throughput_mibps is not None and self.throughput_mibps > self.iops / 4:
             raise LocatedError(
                 ("throughputMibps",),
                 self.throughput_mibps,

@@ -14,8 +14,8 @@ import pulumi
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..errors import NAMESPACE, ConfigError, ConfigIssue, KeyPrefix, did_you_mean, key_path
-from .base import LocatedError
-from .schema import SECRET_KEYS, SECRET_PLACEHOLDER, OutputSecret, StackConfig
+from .base import LocatedError, MultiLocatedError
+from .schema import SECRET_KEYS, SECRET_PLACEHOLDER, OutputSecret, PartialConfigError, StackConfig
 
 _T = TypeVar("_T")
 _TOP_LEVEL_KEYS = tuple((field.alias or name) for name, field in StackConfig.model_fields.items() if name != "region")
@@ -24,7 +24,8 @@ _TOP_LEVEL_KEYS = tuple((field.alias or name) for name, field in StackConfig.mod
 def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     """Validate a ``{key: value}`` map of un-namespaced ``vllm-aws`` keys (plus ``aws:region``).
 
-    Raises :class:`ConfigError` listing every problem, each with its key path, value and fix.
+    Raises :class:`PartialConfigError` listing every problem, each with its key path, value and fix; it carries
+    the config without the bad keys and models, when one validates, so the planner can add its own problems.
     """
     issues = [
         ConfigIssue(
@@ -38,14 +39,43 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
         for key in raw
         if key not in _TOP_LEVEL_KEYS and key != "aws:region"
     ]
-    if issues:
-        raise ConfigError(issues)
     # A secret read through pulumi.Config is an Output; the schema holds it without importing Pulumi.
     values = {
         key: OutputSecret(value) if key in SECRET_KEYS and isinstance(value, pulumi.Output) else value
         for key, value in raw.items()
+        if key in _TOP_LEVEL_KEYS or key == "aws:region"
     }
-    return parse_section(StackConfig, values)
+    try:
+        config = StackConfig.model_validate(values)
+    except ValidationError as exc:
+        issues += issues_from_pydantic(exc, StackConfig)
+        raise PartialConfigError(issues, *_without_bad_parts(values, exc)) from None
+    if issues:
+        raise PartialConfigError(issues, config, tuple(range(len(config.models))))
+    return config
+
+
+def _without_bad_parts(values: Mapping[str, Any], exc: ValidationError) -> tuple[StackConfig | None, tuple[int, ...]]:
+    """The config without the keys and models that failed, and the models' indexes in the user's list; no config
+    when a key the planner reads failed (its checks would run on a default the user did not choose)."""
+    failed = {
+        tuple(error["loc"][:2]) if error["loc"][:1] == ("models",) else error["loc"][:1] for error in exc.errors()
+    }
+    if any(loc in failed for loc in (("image",), ("cache",), ("hfToken",), ("models",), ())):
+        return None, ()
+    models = values.get("models")
+    if not isinstance(models, list | tuple):
+        return None, ()
+    kept = tuple(index for index in range(len(models)) if ("models", index) not in failed)
+    rest = {key: value for key, value in values.items() if (key,) not in failed}
+    if ("loadBalancer",) in failed:
+        # The planner reads nothing of the front door, but the default one (plain HTTP, not allowed) would fail
+        # the transport check again and hide the models' problems.
+        rest["loadBalancer"] = {"allowPlainHttp": True}
+    try:
+        return StackConfig.model_validate({**rest, "models": [models[index] for index in kept]}), kept
+    except ValidationError:
+        return None, ()
 
 
 @overload
@@ -88,8 +118,9 @@ def issues_from_pydantic(
         raw_loc = tuple(error["loc"])
         loc = _config_loc(raw_loc, root)
         located = (error.get("ctx") or {}).get("error")
-        if isinstance(located, LocatedError):
-            issues.append(ConfigIssue(path((*loc, *located.loc)), located.value, located.problem, located.fix))
+        if isinstance(located, LocatedError | MultiLocatedError):
+            for one in located.errors if isinstance(located, MultiLocatedError) else [located]:
+                issues.append(ConfigIssue(path((*loc, *one.loc)), one.value, one.problem, one.fix))
             continue
         if loc != raw_loc and any(issue.path == path(loc) for issue in issues):
             continue  # another member of the same union failed on the same key: one issue per key

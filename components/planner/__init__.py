@@ -6,7 +6,7 @@ Pure: imports no Pulumi at all, not even through the config package (tests/proje
 
 from .context import PlanContext
 from .cost import HOURS_PER_MONTH
-from .plan import ModelPlan, StackPlan, hosts_for, plan_model, plan_stack
+from .plan import ModelPlan, StackPlan, hosts_for, plan_config, plan_model, plan_stack
 from .vllm_args import render_args
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "PlanContext",
     "StackPlan",
     "hosts_for",
+    "plan_config",
     "plan_model",
     "plan_stack",
     "render_args",

@@ -3,12 +3,16 @@ instance type (GPU count, compute capability, the image's CUDA), the fit message
 
 from __future__ import annotations
 
+import math
+
+from .. import catalog
 from ..catalog import InstanceType, ModelSpec, cuda
 from ..catalog.cuda import DriverRequirement
 from ..config.sections import CacheConfig, ModelConfig
 from ..errors import ConfigIssue, KeyPaths, key_path
 from .context import PlanContext
-from .memory import GIB, MemoryFit, weight_format
+from .cost import GP3_USD_PER_MIBPS_MONTH
+from .memory import GIB, MemoryFit, fit_memory, resolve_settings, weight_format
 from .vllm_args import extra_args_issues
 
 # Minimum compute capabilities (vLLM docs/features/quantization hardware table; gpu.cuda.inc.md).
@@ -96,6 +100,7 @@ def model_level_issues(keys: KeyPaths, model: ModelConfig, spec: ModelSpec, cont
                 None,
                 f"is required: {keys.within} ({spec.id}) is gated on Hugging Face",
                 context.hf_token_fix,
+                origin="not set",
             )
         )
     issues.extend(extra_args_issues(keys, model))
@@ -183,11 +188,14 @@ def instance_issues(
             )
         )
     if fmt == "int4" and cc < MIN_COMPUTE_CAPABILITY:
+        # The format comes from `quantization` when set, else from the checkpoint named by `id`.
+        key = "quantization" if model.quantization is not None else "id"
         issues.append(
             ConfigIssue(
-                keys("quantization"),
-                model.quantization or spec.quantization,
-                f"AWQ/GPTQ kernels need compute capability {MIN_COMPUTE_CAPABILITY}",
+                keys(key),
+                model.quantization or model.id,
+                f"{'' if key == 'quantization' else f'is quantized with {spec.quantization}: '}AWQ/GPTQ kernels need "
+                f"compute capability {MIN_COMPUTE_CAPABILITY}",
                 "use a newer GPU",
             )
         )
@@ -203,7 +211,8 @@ def no_fit_issue(
             instance.name,
             f"cannot hold the weights of {spec.id}: {memory.weights_gib:.1f} GiB per GPU plus "
             f"{memory.reserve_gib:.1f} GiB runtime reserve exceed {memory.budget_gib:.1f} GiB "
-            f"({model.gpu_memory_utilization} x {memory.total_gib} GiB) at TP={model.tensor_parallel_size}",
+            f"({given(model, 'gpu_memory_utilization', 'gpuMemoryUtilization')} x {memory.total_gib} GiB) at "
+            f"{given(model, 'tensor_parallel_size', 'TP')}",
             "use a larger GPU, a higher tensorParallelSize, or a quantized checkpoint",
         )
     return ConfigIssue(
@@ -215,41 +224,47 @@ def no_fit_issue(
         f"{memory.weights_gib:.1f} GiB of weights",
         f"set maxModelLen to {memory.kv_cache_tokens:,} or less, or use kvCacheDtype: fp8, a higher "
         "gpuMemoryUtilization, a higher tensorParallelSize or a larger instance",
+        origin=None
+        if model.max_model_len is not None
+        else f"not set; maxModelLen defaults to the model's {memory.max_model_len:,}",
     )
+
+
+def given(model: ModelConfig, field: str, label: str) -> str:
+    """``label value`` for a message, marked as the default when the user did not set it."""
+    value = getattr(model, field)
+    return f"{label} {value}" if field in model.model_fields_set else f"{label} {value} (the default)"
 
 
 def model_warnings(
     model: ModelConfig, spec: ModelSpec, instance: InstanceType, memory: MemoryFit, cache: CacheConfig
 ) -> list[str]:
+    """What the user may want to change: each fires only when acting on it changes the outcome, says by how much,
+    and names the fix. Facts the user cannot act on (vLLM picks float16 on a GPU without bfloat16 by itself) are
+    not warnings."""
     warnings: list[str] = []
     cc = instance.gpu.compute_capability
-    if model.dtype == "auto" and spec.default_dtype == "bfloat16" and cc < BF16_MIN_CC:
-        warnings.append(
-            f"{model.name}: {instance.gpu.name} has no bfloat16; vLLM runs {spec.id} in float16 "
-            "(set dtype: float16 to make that explicit)"
-        )
     if weight_format(model, spec) == "fp8" and cc < FP8_MIN_CC:
         warnings.append(
             f"{model.name}: {instance.gpu.name} (compute capability {cc}) has no FP8 compute; vLLM runs the FP8 "
-            "weights weight-only on its Marlin kernel (W8A16): memory as planned, slower than native FP8"
+            "weights weight-only on its Marlin kernel (W8A16): memory as planned, slower than native FP8. Fix: an "
+            "Ada or Hopper GPU (g6, g6e, p5) for native FP8, or a 16-bit checkpoint"
         )
     if model.kv_cache_dtype == "fp8" and cc < FP8_MIN_CC:
-        warnings.append(f"{model.name}: fp8 KV cache on {instance.gpu.name} uses slower non-native kernels")
-    physical_cores = instance.vcpu // 2
-    if physical_cores < 2 + model.tensor_parallel_size:
-        warnings.append(
-            f"{model.name}: {instance.name} has {physical_cores} physical cores; vLLM wants 2 + TP = "
-            f"{2 + model.tensor_parallel_size} (API server, engine core, one worker per GPU)"
+        auto = fit_memory(
+            spec, instance.gpu, resolve_settings(model.model_copy(update={"kv_cache_dtype": "auto"}), spec, instance)
         )
-    if memory.max_concurrency < 2:
         warnings.append(
-            f"{model.name}: only {memory.max_concurrency:.1f} sequences of {memory.max_model_len:,} tokens fit "
-            "in the KV cache; long requests will queue"
+            f"{model.name}: fp8 KV cache on {instance.gpu.name} (compute capability {cc}, no native FP8) holds "
+            f"{memory.kv_cache_tokens:,} tokens instead of {auto.kv_cache_tokens:,} but runs slower non-native "
+            "kernels; set kvCacheDtype: auto if that many tokens suffice, or use an Ada/Hopper GPU (g6, g6e, p5)"
         )
-    if spec.sliding_window is not None and spec.shape is None:
+    warnings += _cpu_warnings(model, instance)
+    if "max_model_len" in model.model_fields_set and memory.max_concurrency < 2:
         warnings.append(
-            f"{model.name}: {spec.id} uses sliding-window layers, counted here as full attention; vLLM "
-            "will report more KV tokens than planned"
+            f"{model.name}: only {memory.max_concurrency:.1f} sequences of the {memory.max_model_len:,} tokens set in "
+            f"maxModelLen fit in the KV cache ({memory.kv_cache_tokens:,} tokens), so a second request that long "
+            "queues; lower maxModelLen, or use kvCacheDtype: fp8, a higher tensorParallelSize or a larger GPU"
         )
     hosts = -(-model.replicas // model.replicas_per_host)
     idle = hosts * instance.gpu_count - model.replicas * model.tensor_parallel_size
@@ -259,15 +274,67 @@ def model_warnings(
             f"idle ({model.replicas} replica(s) x TP {model.tensor_parallel_size}); more replicas or a higher "
             "replicasPerHost use them at no extra cost"
         )
-    if model.tensor_parallel_size > 1 and not instance.nvlink:
+    warnings += _pcie_warnings(model, spec, instance)
+    set_throughput = cache.throughput_mibps
+    if set_throughput is not None and set_throughput > instance.startup_ebs_mibps:
+        unused = set_throughput - math.floor(instance.startup_ebs_mibps)
         warnings.append(
-            f"{model.name}: TP={model.tensor_parallel_size} on {instance.name} runs over PCIe (no NVLink); "
-            "if the model fits one GPU, replicas scale better"
-        )
-    if cache.throughput_mibps > instance.startup_ebs_mibps:
-        warnings.append(
-            f"{model.name}: cache throughput {cache.throughput_mibps} MiB/s is above {instance.name}'s "
-            f"{instance.startup_ebs_mibps:.0f} MiB/s EBS bandwidth; weights load at the instance's rate, so "
-            "the extra throughput is paid for but unused"
+            f"{model.name}: cache.throughputMibps {set_throughput} is above {instance.name}'s "
+            f"{instance.startup_ebs_mibps:.0f} MiB/s EBS bandwidth: weights load at the instance's rate, so "
+            f"{unused} MiB/s (${unused * GP3_USD_PER_MIBPS_MONTH:.2f}/month per cache volume) is paid for and unused; "
+            "remove it (the default follows each instance) or lower it"
         )
     return warnings
+
+
+def _cpu_warnings(model: ModelConfig, instance: InstanceType) -> list[str]:
+    """vLLM wants a physical core per process of each server (docs/configuration/optimization.md, "CPU Resources
+    for GPU Deployments": "The minimum is 2 + N physical cores"; 1 vCPU = 1 hyperthread = half a core). At TP 1
+    the GPU worker runs inside the engine core process (vllm/config/parallel.py: world_size 1 -> the "uni"
+    executor, vllm/v1/executor/uniproc_executor.py), so a single-GPU server has 2 processes, not 3."""
+    processes = 2 if model.tensor_parallel_size == 1 else 2 + model.tensor_parallel_size
+    needed = processes * model.replicas_per_host
+    cores = instance.vcpu // 2
+    if cores >= needed:
+        return []
+    gpus = model.tensor_parallel_size * model.replicas_per_host
+    roomier = min(
+        (
+            other
+            for other in catalog.instance_types().values()
+            if other.gpu.name == instance.gpu.name
+            and other.gpu_count >= gpus
+            and other.vcpu // 2 >= needed
+            and other.hourly_usd is not None
+        ),
+        key=lambda other: other.hourly_usd or 0.0,
+        default=None,
+    )
+    fix = (
+        f"use {roomier.name} ({roomier.vcpu // 2} cores, ${roomier.hourly_usd:.2f}/h)"
+        if roomier is not None and roomier.hourly_usd is not None
+        else "use an instance type with more vCPUs"
+    )
+    return [
+        f"{model.name}: {model.replicas_per_host} vLLM server(s) at TP {model.tensor_parallel_size} run {needed} "
+        f"busy processes (API server, engine core{', a worker per GPU' if model.tensor_parallel_size > 1 else ''}) "
+        f"on {instance.name}'s {cores} physical cores; vLLM documents fewer cores than processes as degrading "
+        f"throughput and latency. Fix: {fix}, or fewer replicasPerHost"
+    ]
+
+
+def _pcie_warnings(model: ModelConfig, spec: ModelSpec, instance: InstanceType) -> list[str]:
+    """TP over PCIe pays an all-reduce per layer; when one GPU holds the model, independent replicas do not."""
+    if model.tensor_parallel_size == 1 or instance.nvlink:
+        return []
+    single = model.model_copy(update={"tensor_parallel_size": 1})
+    alone = fit_memory(spec, instance.gpu, resolve_settings(single, spec, instance))
+    if not alone.fits:
+        return []
+    replicas = instance.gpu_count
+    return [
+        f"{model.name}: TP={model.tensor_parallel_size} on {instance.name} runs over PCIe (no NVLink), but one "
+        f"{instance.gpu.name} holds {spec.id} with {alone.kv_cache_tokens:,} KV tokens "
+        f"({alone.max_concurrency:.1f}x {alone.max_model_len:,}-token sequences): {replicas} independent TP 1 "
+        f"servers on the same host skip the all-reduce. Fix: tensorParallelSize: 1 and replicasPerHost: {replicas}"
+    ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ..catalog import InstanceType
 from ..catalog.aws_instances import Price, instance_price
-from ..config.sections import CacheConfig, MonitoringConfig
+from ..config.sections import GP3_MAX_MIBPS, GP3_MIN_MIBPS, CacheConfig, MonitoringConfig
 from .memory import GIB
 
 HOURS_PER_MONTH = 730
@@ -15,7 +16,7 @@ GP3_USD_PER_GIB_MONTH = 0.08
 GP3_USD_PER_IOPS_MONTH = 0.005
 GP3_USD_PER_MIBPS_MONTH = 0.04
 GP3_FREE_IOPS = 3000
-GP3_FREE_MIBPS = 125
+GP3_FREE_MIBPS = GP3_MIN_MIBPS
 GP3_MAX_IOPS_PER_GIB = 500
 ALB_USD_PER_HOUR = 0.0225 + 0.008  # hourly charge plus one LCU
 COMPILE_CACHE_GIB = 10  # torch.compile and CUDA graph caches beside the weights on the cache volume
@@ -23,6 +24,17 @@ ROOT_VOLUME_GIB = 150  # vLLM image (~29 GB uncompressed) + DLAMI + Docker layer
 MONITORING_VOLUME_GIB = 50  # Prometheus TSDB and Grafana data
 MONITORING_ROOT_VOLUME_GIB = 30  # Amazon Linux + Docker + the Prometheus/Grafana images
 MONITORING_HOURLY_USD = {"t3.medium": 0.0416, "t3.large": 0.0832, "t3.xlarge": 0.1664, "m6i.large": 0.096}
+
+
+def cache_throughput_mibps(cache: CacheConfig, instance: InstanceType) -> int:
+    """The cache volume's gp3 throughput: as configured, else what the instance can read at start-up (its EBS
+    burst bandwidth, the catalog's ``startup_ebs_mibps``), at most gp3's 2000 MiB/s and the IOPS' 0.25 MiB/s per IOPS.
+
+    Throughput above the instance's bandwidth is paid for ($0.04 per MiB/s-month above 125) and never used.
+    """
+    if cache.throughput_mibps is not None:
+        return cache.throughput_mibps
+    return max(GP3_MIN_MIBPS, min(math.floor(instance.startup_ebs_mibps), GP3_MAX_MIBPS, cache.iops // 4))
 
 
 def recommended_cache_gib(spec_bytes: float) -> int:
@@ -39,9 +51,9 @@ def ebs_monthly_usd(size_gib: int, iops: int, throughput_mibps: int) -> float:
     )
 
 
-def stopped_host_monthly_usd(cache: CacheConfig, cache_size: int) -> float:
+def stopped_host_monthly_usd(cache: CacheConfig, cache_size: int, throughput_mibps: int) -> float:
     """What a stopped host still bills: its cache and root volumes (EC2 bills no instance hours while stopped)."""
-    return ebs_monthly_usd(cache_size, cache.iops, cache.throughput_mibps) + ebs_monthly_usd(ROOT_VOLUME_GIB, 3000, 125)
+    return ebs_monthly_usd(cache_size, cache.iops, throughput_mibps) + ebs_monthly_usd(ROOT_VOLUME_GIB, 3000, 125)
 
 
 def cache_size_gib(cache: CacheConfig, weights_bytes: float) -> int:
@@ -60,16 +72,15 @@ def host_price(instance_type: str, region: str, spot: bool) -> Price | None:
     return instance_price(instance_type, region, "spot" if spot else "on-demand")
 
 
-def model_hourly_usd(price: Price | None, cache: CacheConfig, cache_size: int, hosts: int) -> float | None:
+def model_hourly_usd(
+    price: Price | None, cache: CacheConfig, cache_size: int, throughput_mibps: int, hosts: int
+) -> float | None:
     """Instances plus their cache and root volumes; None without an instance price."""
     if price is None:
         return None
     per_host = (
         price.usd_per_hour
-        + (
-            ebs_monthly_usd(cache_size, cache.iops, cache.throughput_mibps)
-            + ebs_monthly_usd(ROOT_VOLUME_GIB, 3000, 125)
-        )
+        + (ebs_monthly_usd(cache_size, cache.iops, throughput_mibps) + ebs_monthly_usd(ROOT_VOLUME_GIB, 3000, 125))
         / HOURS_PER_MONTH
     )
     return per_host * hosts

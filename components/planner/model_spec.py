@@ -146,6 +146,7 @@ def _spec_from_architecture(
                 None,
                 f"is needed to size {model.id}, which the planner cannot read",
                 f"set architecture.{key} (from the model's config.json)",
+                origin="not set",
             )
     heads = int(fields["numAttentionHeads"])  # type: ignore[call-overload]
     head_dim = int(fields["headDim"])  # type: ignore[call-overload]
@@ -158,6 +159,7 @@ def _spec_from_architecture(
             None,
             f"is needed to size the weights of {model.id}",
             "set architecture.paramsBillion (the model card's parameter count, in billions)",
+            origin="not set",
         )
     fields["source"] = "architecture block" + (" over the hand-kept catalog" if base else "")
     return ModelSpec.model_validate(fields)

@@ -7,16 +7,18 @@ project (``examples/extra-model``); only the key paths in the messages differ, a
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .. import catalog
 from ..catalog import InstanceType, ModelSpec, aws_instances, cuda
 from ..catalog.aws_instances import Price
-from ..config.schema import StackConfig
+from ..config.schema import PartialConfigError, StackConfig
 from ..config.sections import CacheConfig, ModelConfig
-from ..errors import ConfigError, ConfigIssue, KeyPaths, KeyPrefix, did_you_mean, key_path
-from .checks import instance_issues, model_level_issues, model_warnings, no_fit_issue
+from ..errors import ConfigError, ConfigIssue, KeyPaths, KeyPrefix, did_you_mean, format_value, key_path
+from .checks import BF16_MIN_CC, instance_issues, model_level_issues, model_warnings, no_fit_issue
 from .choice import choose
 from .cold_start import ColdStart, cold_start
 from .context import PlanContext
@@ -25,6 +27,7 @@ from .cost import (
     HOURS_PER_MONTH,
     ROOT_VOLUME_GIB,
     cache_size_gib,
+    cache_throughput_mibps,
     host_price,
     model_hourly_usd,
     recommended_cache_gib,
@@ -46,6 +49,7 @@ class ModelPlan:
     settings: ServingSettings
     memory: MemoryFit
     cache_size_gib: int
+    cache_throughput_mibps: int
     cold_start: ColdStart
     hourly_usd: float | None
     warnings: tuple[str, ...]
@@ -99,15 +103,18 @@ def day2_warnings(
     """What day 2 costs: a persistent spot host's stopped time, and a cache too small for a second revision."""
     warnings = []
     if model.spot:
+        stopped_usd = stopped_host_monthly_usd(cache, cache_size, cache_throughput_mibps(cache, instance))
         # EC2 User Guide (stop-spot-instances.md, spot-requests.md): a stopped Spot Instance is charged for its
         # EBS volumes only, and a persistent request restarts it when capacity returns in its zone.
         warnings.append(
             f"{model.name}: spot hosts use a persistent request that stops on interruption, so EC2 restarts the same "
             f"host (instance, cache, containers) when {instance.name} capacity returns in its zone, with no limit on "
             f"how long that takes; while stopped each host still bills its volumes, "
-            f"${stopped_host_monthly_usd(cache, cache_size):.0f}/month ({cache_size} GiB cache + {ROOT_VOLUME_GIB} "
-            "GiB root). Each interruption is a warm restart (cold start from the cache). Costs are shown at spot "
-            "prices (the highest recorded zone)."
+            f"${stopped_usd:.0f}/month ({cache_size} GiB cache + {ROOT_VOLUME_GIB} "
+            "GiB root). Each interruption is a warm restart (cold start from the cache)"
+            + (", and with 1 replica the model is down until then" if model.replicas == 1 else "")
+            + ". Costs are shown at spot prices (the highest recorded zone). Set spot: false for a model that must "
+            "stay up" + (", or replicas: 2 or more." if model.replicas == 1 else ".")
         )
     # The Hugging Face cache keeps the old revision until it is deleted: a new one downloads beside it.
     second_revision_gib = 2 * weight_bytes / GIB + COMPILE_CACHE_GIB
@@ -121,12 +128,36 @@ def day2_warnings(
     return warnings
 
 
-def plan_stack(config: StackConfig) -> StackPlan:
-    """Plan every model; raise :class:`ConfigError` listing every problem before anything is created."""
+def plan_config(parse: Callable[[], StackConfig]) -> StackPlan:
+    """Parse the config and plan it; raise :class:`ConfigError` listing every problem of both in one run.
+
+    A bad key does not hide the models' problems: the planner checks the config without the bad keys and models
+    (:class:`~components.config.schema.PartialConfigError`), and says nothing where its check could not run.
+    """
+    try:
+        return plan_stack(parse())
+    except PartialConfigError as error:
+        if error.config is None:
+            raise
+        reported = {issue.path for issue in error.issues}
+        try:
+            plan_stack(error.config, error.model_indexes)
+        except ConfigError as planned:
+            more = [issue for issue in planned.issues if issue.path not in reported]
+            raise ConfigError([*error.issues, *more]) from None
+        raise
+
+
+def plan_stack(config: StackConfig, model_indexes: Sequence[int] | None = None) -> StackPlan:
+    """Plan every model; raise :class:`ConfigError` listing every problem before anything is created.
+
+    ``model_indexes``: each model's index in the user's list when ``config`` holds only some of them.
+    """
     context = PlanContext.of_stack(config)
+    indexes = range(len(config.models)) if model_indexes is None else model_indexes
     issues: list[ConfigIssue] = []
     plans: list[ModelPlan] = []
-    for index, model in enumerate(config.models):
+    for index, model in zip(indexes, config.models, strict=True):
         try:
             plans.append(plan_model(model, context, ("models", index)))
         except ConfigError as error:
@@ -207,36 +238,44 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
         instance_reason = "set in config"
         issues += instance_issues(keys, model, spec, instance, host_cuda)
     else:
-        if issues:
+        if _blocks_sizing(keys, issues):
             raise ConfigError(issues)
         chosen = choose(keys, model, spec, host_cuda, context.region)
         if isinstance(chosen, ConfigIssue):
-            raise ConfigError([chosen])
+            raise ConfigError([*issues, _with_defaults_named(chosen, model, spec)])
         choice, instance_reason = chosen
         instance, model = choice.instance, choice.model(model)
-    if issues:
+    if _blocks_sizing(keys, issues):
         raise ConfigError(issues)
 
+    if model.dtype == "auto" and spec.default_dtype == "bfloat16" and instance.gpu.compute_capability < BF16_MIN_CC:
+        # A fact, not a warning: vLLM picks float16 itself, and setting it changes nothing.
+        instance_reason += f"; runs {spec.id} in float16 ({instance.gpu.name} has no bfloat16)"
+    # Independent checks: a missing token or a bad extraArgs does not hide that the weights do not fit.
     settings = resolve_settings(model, spec, instance)
     memory = fit_memory(spec, instance.gpu, settings)
     if not memory.fits:
-        raise ConfigError([no_fit_issue(keys, model, spec, instance, memory)])
-
+        issues.append(no_fit_issue(keys, model, spec, instance, memory))
     # The disk, the download and the load are the checkpoint's bytes (the 16-bit ones under online FP8).
     total_bytes = model_weights(spec, settings, instance.gpu.compute_capability).download
     cache_size = cache_size_gib(context.cache, total_bytes)
     if cache_size < total_bytes / GIB + COMPILE_CACHE_GIB:
-        raise ConfigError.single(
-            key_path((*context.cache_key, "sizeGib"), namespace=context.namespace),
-            context.cache.size_gib,
-            f"cannot hold the {total_bytes / GIB:.0f} GiB of weights of {model.name} plus compile caches",
-            f"set it to at least {recommended_cache_gib(total_bytes)}, or 'auto'",
+        issues.append(
+            ConfigIssue(
+                key_path((*context.cache_key, "sizeGib"), namespace=context.namespace),
+                context.cache.size_gib,
+                f"cannot hold the {total_bytes / GIB:.0f} GiB of weights of {model.name} plus compile caches",
+                f"set it to at least {recommended_cache_gib(total_bytes)}, or 'auto'",
+            )
         )
-    start = cold_start(total_bytes, instance, settings.tensor_parallel_size, context.cache.throughput_mibps)
+    if issues:
+        raise ConfigError(issues)
+    throughput = cache_throughput_mibps(context.cache, instance)
+    start = cold_start(total_bytes, instance, settings.tensor_parallel_size, throughput)
     warnings = model_warnings(model, spec, instance, memory, context.cache)
     warnings += day2_warnings(model, instance, context.cache, cache_size, total_bytes)
     price = host_price(instance.name, context.region, model.spot)
-    hourly = model_hourly_usd(price, context.cache, cache_size, hosts_for(model))
+    hourly = model_hourly_usd(price, context.cache, cache_size, throughput, hosts_for(model))
     if price is None:
         market = "spot" if model.spot else "on-demand"
         warnings.append(f"{model.name}: no {market} price for {instance.name} in {context.region}; not in the totals")
@@ -250,12 +289,34 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
         settings=settings,
         memory=memory,
         cache_size_gib=cache_size,
+        cache_throughput_mibps=throughput,
         cold_start=start,
         hourly_usd=hourly,
         warnings=tuple(warnings),
         price=price,
         configured_revision=configured_revision,
     )
+
+
+def _with_defaults_named(issue: ConfigIssue, model: ModelConfig, spec: ModelSpec) -> ConfigIssue:
+    """The nothing-fits issue, saying which of the values it was judged at the user did not set."""
+    parts = [
+        f"got {format_value(model.tensor_parallel_size)}"
+        if "tensor_parallel_size" in model.model_fields_set
+        else "not set"
+    ]
+    if model.max_model_len is None:
+        parts.append(f"maxModelLen not set: the model's own {spec.max_position_embeddings:,}")
+    return dataclasses.replace(issue, origin="; ".join(parts))
+
+
+# Keys whose problems make the sizing meaningless: a fit computed from them would be a misleading message.
+_SIZING_KEYS = ("id", "tensorParallelSize", "maxModelLen", "quantization", "instanceType", "architecture")
+
+
+def _blocks_sizing(keys: KeyPaths, issues: Sequence[ConfigIssue]) -> bool:
+    sizing = {keys(key) for key in _SIZING_KEYS}
+    return any(issue.path in sizing or issue.path.startswith(keys("architecture")) for issue in issues)
 
 
 def hosts_for(model: ModelConfig) -> int:

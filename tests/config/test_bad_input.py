@@ -259,7 +259,7 @@ CASES = [
     ),
     Case(
         "domain-too-long-for-the-host-condition",  # "qwen-7b.<domain>" must fit the ALB's 128 characters
-        top(loadBalancer={"domain": ("a" * 60 + ".") * 2 + "example.com"}),
+        top(loadBalancer={"allowPlainHttp": True, "domain": ("a" * 60 + ".") * 2 + "example.com"}),
         p("loadBalancer.domain"),
         "at most 120 characters",
     ),
@@ -281,14 +281,14 @@ CASES = [
         "rule-priority-pinned-onto-another-model",
         top(
             models=[BASE["models"][0], {**BASE["models"][0], "name": "qwen-7b-b"}],
-            loadBalancer={"rulePriorities": {"qwen-7b-b": routing.derived_priority("qwen-7b")}},
+            loadBalancer={"allowPlainHttp": True, "rulePriorities": {"qwen-7b-b": routing.derived_priority("qwen-7b")}},
         ),
         p("loadBalancer.rulePriorities.qwen-7b-b"),
         "pin another priority",
     ),
     Case(
         "rule-priority-for-no-model",
-        top(loadBalancer={"rulePriorities": {"qwen-7": 12}}),
+        top(loadBalancer={"allowPlainHttp": True, "rulePriorities": {"qwen-7": 12}}),
         p("loadBalancer.rulePriorities.qwen-7"),
         "did you mean 'qwen-7b'?",
     ),

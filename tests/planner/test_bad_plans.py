@@ -10,7 +10,7 @@ import pytest
 from bad_inputs import Case, extra_args, gated, model, p, second_model_fits_nowhere, without_hf_token
 
 from components.config import parse_stack_config
-from components.errors import ConfigError
+from components.errors import ConfigError, format_value
 from components.planner import plan_stack
 
 CASES = [
@@ -209,7 +209,9 @@ def test_bad_input_names_path_value_and_fix(case: Case) -> None:
     assert set(paths) == {case.path}, paths
     message = str(err)
     assert case.path in message
-    assert "(got " in message
+    for issue in err.issues:
+        # A value the user set is shown as given; one they did not set says where it came from instead (#15).
+        assert (f"({issue.origin})" if issue.origin else f"(got {format_value(issue.value)})") in message
     assert "Fix:" in message
     matching = [issue for issue in err.issues if issue.path == case.path]
     assert any(case.fix in issue.fix for issue in matching), f"{case.fix!r} not in {[i.fix for i in matching]}"

@@ -56,7 +56,9 @@ def test_stack_level_keys_come_from_the_context() -> None:
     )
     with pytest.raises(ConfigError) as raised:
         plan_model(GATED, context, ("model",))
-    (issue,) = raised.value.issues
+    # Both stack-level keys at once: the missing token does not hide the cache that cannot hold the weights.
+    assert _paths(raised) == ["secretParameters.HF_TOKEN", "volumes.sizeGib"]
+    issue = raised.value.issues[0]
     assert (issue.path, issue.problem, issue.fix) == (
         "secretParameters.HF_TOKEN",
         "is required: model (meta-llama/Llama-3.1-8B-Instruct) is gated on Hugging Face",

@@ -149,11 +149,13 @@ def test_no_fit_at_tp1_suggests_the_tp_size_that_fits() -> None:
     assert "set tensorParallelSize:" in issue.fix
 
 
-def test_t4_runs_bf16_models_in_fp16_with_a_warning() -> None:
+def test_t4_runs_bf16_models_in_fp16_said_in_the_reason_not_warned() -> None:
+    # vLLM picks float16 itself on a GPU without bfloat16; setting dtype: float16 would change nothing (#15).
     result = plan(
         {"name": "qwen", "id": "Qwen/Qwen2.5-1.5B-Instruct", "instanceType": "g4dn.xlarge", "maxModelLen": 4096}
     )
-    assert any("no bfloat16" in w for w in result.models[0].warnings)
+    assert result.models[0].warnings == ()
+    assert "float16 (T4 has no bfloat16)" in result.models[0].instance_reason
 
 
 def test_replicas_multiply_model_cost_and_stack_adds_alb_and_monitoring() -> None:

@@ -296,7 +296,7 @@ def test_the_check_rejects_each_kind_of_bad_value(resource_type: str, inputs: di
 
 def test_an_aws_type_without_a_contract_is_a_finding() -> None:
     resource = RecordedResource("aws:s3/bucket:Bucket", "logs", None, {}, {}, "urn")
-    run = ProgramRun(resources=[resource], invokes=[], outputs={})
+    run = ProgramRun(resources=[resource], invokes=[], outputs={}, warnings=[])
     assert check_run(run, CONTRACTS) == ["aws:s3/bucket:Bucket logs: no contract for this resource type"]
 
 

@@ -1,0 +1,180 @@
+"""Every problem in one run, across keys and models (#15), and no message shows a value the user did not set as if
+they had set it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from repo import PROJECT_DIR
+
+from components.config import parse_stack_config
+from components.errors import ConfigError, ConfigIssue
+from components.planner import plan_config
+
+ARN = "arn:aws:acm:eu-west-1:123456789012:certificate/0123abcd-4567-89ef-0123-456789abcdef"
+
+
+def _issues(raw: dict[str, Any]) -> list[ConfigIssue]:
+    # Plain HTTP knowingly, unless the case is about the front door: the transport check is not what these test.
+    raw = {"loadBalancer": {"allowPlainHttp": True}, **raw}
+    with pytest.raises(ConfigError) as raised:
+        plan_config(lambda: parse_stack_config(raw))
+    return list(raised.value.issues)
+
+
+def test_seven_independent_problems_in_keys_and_models_arrive_in_one_run(tmp_path: Path) -> None:
+    config = {
+        "vllm-aws:cahce": {"sizeGib": 200},  # misspelled top-level key
+        "vllm-aws:loadBalancer": {"domain": "Not A Domain"},
+        "vllm-aws:models": [
+            {"name": "a", "id": "Qwen/Qwen2.5-7B-Instruct", "dtype": "fp32"},
+            # gated, no hfToken, too big for a T4, and an unknown flag: three problems of one model
+            {
+                "name": "b",
+                "id": "meta-llama/Llama-3.1-8B-Instruct",
+                "instanceType": "g4dn.xlarge",
+                "maxModelLen": 4096,
+                "extraArgs": ["--no-such-flag"],
+            },
+            {"name": "c", "id": "Qwen/Qwen2.5-7B-Instruct", "instanceType": "g6e.12xlarge", "tensorParallelSize": 3},
+        ],
+    }
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "plan", "--config", str(path)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_DIR)},
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: invalid configuration (7 problems):")
+    paths = [line.split(": ")[0].removeprefix("  - ") for line in result.stderr.splitlines()[1:]]
+    assert paths == [
+        "vllm-aws:cahce",
+        "vllm-aws:models[0].dtype",
+        "vllm-aws:loadBalancer.domain",
+        "vllm-aws:hfToken",
+        "vllm-aws:models[1].extraArgs[0]",
+        "vllm-aws:models[1].instanceType",
+        "vllm-aws:models[2].tensorParallelSize",
+    ]
+
+
+def test_cross_section_checks_report_every_clash() -> None:
+    model = {"id": "Qwen/Qwen2.5-7B-Instruct", "instanceType": "g6e.xlarge"}
+    issues = _issues(
+        {
+            "models": [{"name": "a", **model}, {"name": "a", **model}],
+            "loadBalancer": {"certificateArn": ARN},
+            "tagz": {},
+        }
+    )
+    assert [issue.path for issue in issues] == [
+        "vllm-aws:tagz",
+        "vllm-aws:models[1].name",
+        "vllm-aws:loadBalancer.certificateArn",
+    ]
+
+
+def test_a_bad_key_the_planner_reads_silences_the_checks_that_need_it() -> None:
+    # The image decides the CUDA checks: planning with the default instead would judge an image nobody chose.
+    issues = _issues({"image": "vllm/vllm-openai:latest", "models": [{"name": "a", "id": "Qwen/Qwen2.5-7B-Instruct"}]})
+    assert [issue.path for issue in issues] == ["vllm-aws:image"]
+
+
+def test_the_hf_token_error_does_not_hide_that_the_weights_do_not_fit() -> None:
+    issues = _issues(
+        {"models": [{"name": "b", "id": "meta-llama/Llama-3.1-8B-Instruct", "instanceType": "g4dn.xlarge"}]}
+    )
+    assert [issue.path for issue in issues] == ["vllm-aws:hfToken", "vllm-aws:models[0].instanceType"]
+    assert str(issues[0]).endswith(
+        "(not set). Fix: accept the licence on huggingface.co, then "
+        "`pulumi config set --secret vllm-aws:hfToken hf_...`"
+    )
+
+
+def test_a_sizing_problem_silences_the_fit_check_that_would_use_it() -> None:
+    # TP 3 does not divide 28 heads: a memory fit at TP 3 would be a message about a configuration vLLM refuses.
+    issues = _issues(
+        {
+            "models": [
+                {
+                    "name": "c",
+                    "id": "Qwen/Qwen2.5-7B-Instruct",
+                    "instanceType": "g4dn.12xlarge",
+                    "tensorParallelSize": 3,
+                }
+            ]
+        }
+    )
+    assert [issue.path for issue in issues] == ["vllm-aws:models[0].tensorParallelSize"]
+
+
+# --- messages that show a value the user did not set say where it came from ------------------------------------------
+
+
+def _only(raw_model: dict[str, Any], **top: Any) -> str:
+    (issue,) = _issues({"models": [{"name": "m", **raw_model}], **top})
+    return str(issue)
+
+
+def test_defaulted_max_model_len_is_named_as_the_models_default() -> None:
+    message = _only({"id": "meta-llama/Llama-3.1-8B-Instruct", "instanceType": "g6.xlarge"}, hfToken="hf_x")
+    assert message.startswith("vllm-aws:models[0].maxModelLen: does not fit")
+    assert "(got" not in message
+    assert "(not set; maxModelLen defaults to the model's 131,072)" in message
+
+
+def test_set_max_model_len_is_shown_as_given() -> None:
+    message = _only(
+        {"id": "meta-llama/Llama-3.1-8B-Instruct", "instanceType": "g6.xlarge", "maxModelLen": 100000}, hfToken="hf_x"
+    )
+    assert "(got 100000)" in message
+
+
+def test_weights_that_do_not_fit_name_the_default_utilization_and_tp_as_defaults() -> None:
+    message = _only({"id": "Qwen/Qwen2.5-32B-Instruct", "instanceType": "g6.xlarge", "maxModelLen": 4096})
+    assert "(gpuMemoryUtilization 0.92 (the default) x" in message
+    assert "at TP 1 (the default)" in message
+
+
+def test_nothing_fits_names_the_defaulted_tp_and_context() -> None:
+    huge = {
+        "numLayers": 126,
+        "numAttentionHeads": 128,
+        "numKeyValueHeads": 8,
+        "headDim": 128,
+        # Beyond any catalog host at any TP size (the planner searches TP 1-8 when it is not set).
+        "paramsBillion": 4000,
+        "maxPositionEmbeddings": 131072,
+    }
+    message = _only({"id": "acme/huge", "architecture": huge})
+    assert message.startswith("vllm-aws:models[0].tensorParallelSize: no priced catalog instance fits")
+    assert "(not set; maxModelLen not set: the model's own 131,072)" in message
+
+
+def test_a_missing_architecture_number_says_not_set() -> None:
+    message = _only({"id": "acme/private-model", "architecture": {"numLayers": 32}})
+    assert "architecture.numAttentionHeads: is needed to size" in message
+    assert "(not set)" in message and "got None" not in message
+
+
+def test_a_checkpoints_own_quantization_is_blamed_on_the_id_not_an_unset_key() -> None:
+    issues = _issues(
+        {
+            "models": [
+                {"name": "m", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "p3.2xlarge", "maxModelLen": 4096}
+            ]
+        }
+    )
+    int4 = [issue for issue in issues if "AWQ/GPTQ kernels" in issue.problem]
+    assert [(issue.path, issue.value) for issue in int4] == [("vllm-aws:models[0].id", "Qwen/Qwen2.5-7B-Instruct-AWQ")]

@@ -1,0 +1,159 @@
+"""Warnings that mean something (#15): each fires only when acting on it changes the outcome, says by how much and
+names the fix; defaults never trigger one unless its condition is real."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from repo import PROJECT_DIR
+
+from components import catalog
+from components.config import parse_stack_config
+from components.config.sources import raw_from_stack_file
+from components.errors import ConfigError
+from components.planner import StackPlan, plan_config
+from components.planner.checks import model_warnings
+from components.planner.memory import fit_memory, resolve_settings
+
+# Warnings that may fire on defaults, and why their condition is real there.
+ALLOWED_ON_DEFAULTS = {
+    # HTTPS needs the user's domain (or certificate), which vllm-aws cannot know, so these plans opt into plain
+    # HTTP (as dev does); the endpoint really is plain HTTP, and the fix (domain + hostedZoneId) changes that.
+    "INSECURE: loadBalancer.allowPlainHttp is set",
+    # A 4- or 8-GPU type chosen for one TP 1 replica leaves GPUs unused: real money, and the fix (more replicas or
+    # replicasPerHost, at no extra cost) changes that.
+    " GPUs of 1 ",
+    # An FP8 checkpoint on a GPU without FP8 compute (A100) runs weight-only, slower: real, and the fix (an Ada or
+    # Hopper GPU) changes that.
+    "has no FP8 compute",
+}
+COMMON_TYPES = (
+    "g4dn.xlarge",
+    "g5.xlarge",
+    "g6.xlarge",
+    "g6e.xlarge",
+    "g5.2xlarge",
+    "g6.2xlarge",
+    "g4dn.12xlarge",
+    "g5.12xlarge",
+    "g6.12xlarge",
+    "g6e.12xlarge",
+    "p4d.24xlarge",
+    "p5.48xlarge",
+)
+
+
+def _plan(raw: dict[str, Any]) -> StackPlan:
+    raw = {"loadBalancer": {"allowPlainHttp": True}, **raw}
+    return plan_config(lambda: parse_stack_config(raw))
+
+
+def _unexplained(plan: StackPlan) -> list[str]:
+    every = [*plan.warnings, *(w for model in plan.models for w in model.warnings)]
+    return [w for w in every if not any(allowed in w for allowed in ALLOWED_ON_DEFAULTS)]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_shipped_stacks_plan_without_unexplained_warnings(stack: str) -> None:
+    raw, _ = raw_from_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml")
+    assert _unexplained(_plan(raw)) == []
+
+
+@pytest.mark.parametrize("instance_type", [*COMMON_TYPES, None])
+def test_defaults_trigger_no_warning_on_any_common_type(instance_type: str | None) -> None:
+    planned = 0
+    for spec in catalog.models().values():
+        model: dict[str, Any] = {"name": "m", "id": spec.id}
+        if instance_type is not None:
+            model["instanceType"] = instance_type
+        try:
+            plan = _plan({"models": [model], "hfToken": "hf_x"})
+        except ConfigError:
+            continue  # does not fit or cannot run there: an error, not a warning
+        planned += 1
+        assert _unexplained(plan) == [], f"{spec.id} on {instance_type or 'the chosen type'}"
+    assert planned > 0
+
+
+def _warnings(model: dict[str, Any], **top: Any) -> tuple[str, ...]:
+    return _plan({"models": [{"name": "m", **model}], **top}).models[0].warnings
+
+
+def test_default_cache_throughput_follows_the_instance_and_a_set_one_above_it_is_costed() -> None:
+    small = _plan({"models": [{"name": "m", "id": "Qwen/Qwen2.5-1.5B-Instruct", "instanceType": "g4dn.xlarge"}]})
+    big = _plan({"models": [{"name": "m", "id": "Qwen/Qwen2.5-1.5B-Instruct", "instanceType": "g6e.48xlarge"}]})
+    # g4dn.xlarge bursts to 3500 Mbps = 417 MiB/s; g6e.48xlarge reads far more than gp3's 2000 and the default
+    # 6000 IOPS carry 1500 (0.25 MiB/s per IOPS).
+    assert (small.models[0].cache_throughput_mibps, big.models[0].cache_throughput_mibps) == (417, 1500)
+    assert small.models[0].warnings == ()
+    (warning,) = _warnings(
+        {"id": "Qwen/Qwen2.5-1.5B-Instruct", "instanceType": "g4dn.xlarge"}, cache={"throughputMibps": 1000}
+    )
+    assert "583 MiB/s ($23.32/month per cache volume) is paid for and unused" in warning
+    assert "remove it (the default follows each instance)" in warning
+
+
+def test_pcie_warning_fires_only_when_one_gpu_holds_the_model() -> None:
+    warnings = _warnings(
+        {"id": "Qwen/Qwen2.5-7B-Instruct", "instanceType": "g6.12xlarge", "tensorParallelSize": 2, "maxModelLen": 8192}
+    )
+    # Two of the four GPUs also sit idle (one replica at TP 2): a warning of its own.
+    (warning,) = [w for w in warnings if "PCIe" in w]
+    assert "runs over PCIe" in warning and "Fix: tensorParallelSize: 1 and replicasPerHost: 4" in warning
+    # 70B in AWQ is ~37 GiB: no single 24 GiB L4 holds it, so TP is the only way and there is nothing to warn.
+    assert (
+        _warnings(
+            {
+                "id": "hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4",
+                "instanceType": "g6.12xlarge",
+                "tensorParallelSize": 4,
+                "maxModelLen": 8192,
+            },
+            hfToken="hf_x",
+        )
+        == ()
+    )
+
+
+def test_concurrency_warning_fires_only_for_a_context_length_the_user_set() -> None:
+    model = {"id": "meta-llama/Llama-3.1-8B-Instruct", "instanceType": "g6e.xlarge"}
+    assert _warnings(model, hfToken="hf_x") == ()  # the model's own 131,072 by default: the plan shows the KV room
+    (warning,) = _warnings({**model, "maxModelLen": 131072}, hfToken="hf_x")
+    assert warning.startswith("m: only 1.") and "131,072 tokens set in maxModelLen" in warning
+
+
+def test_a_single_gpu_server_needs_two_cores_and_more_servers_need_more() -> None:
+    spec = catalog.find_model("Qwen/Qwen2.5-1.5B-Instruct")
+    assert spec is not None
+    parsed = parse_stack_config(
+        {
+            "models": [{"name": "m", "id": spec.id, "instanceType": "g6.12xlarge"}],
+            "loadBalancer": {"allowPlainHttp": True},
+        }
+    )
+    model, cache = parsed.models[0], parsed.cache
+    g6_xlarge = catalog.instance_types()["g6.xlarge"]
+    # TP 1: the GPU worker runs inside the engine core (vLLM's "uni" executor): 2 processes on 2 cores is enough.
+    memory = fit_memory(spec, g6_xlarge.gpu, resolve_settings(model, spec, g6_xlarge))
+    assert not [w for w in model_warnings(model, spec, g6_xlarge, memory, cache) if "physical cores" in w]
+    # A host with fewer cores than its servers' processes: 4 servers x 2 processes on 6 cores.
+    cramped = catalog.instance_types()["g6.12xlarge"].model_copy(update={"vcpu": 12})
+    four = model.model_copy(update={"replicas_per_host": 4})
+    (warning,) = [w for w in model_warnings(four, spec, cramped, memory, cache) if "physical cores" in w]
+    assert "run 8 busy processes" in warning and "6 physical cores" in warning
+    assert "Fix: use g6.12xlarge (24 cores, $4.60/h)" in warning
+
+
+def test_spot_warning_names_the_outage_of_a_single_replica_and_the_fix() -> None:
+    (warning,) = _warnings({"id": "Qwen/Qwen2.5-1.5B-Instruct", "instanceType": "g6.xlarge", "spot": True})
+    assert "with 1 replica the model is down until then" in warning and "or replicas: 2 or more." in warning
+
+
+def test_fp8_kv_cache_on_a_gpu_without_fp8_states_the_tokens_it_buys() -> None:
+    (warning,) = _warnings(
+        {"id": "Qwen/Qwen2.5-7B-Instruct", "instanceType": "g5.xlarge", "kvCacheDtype": "fp8", "maxModelLen": 8192}
+    )
+    tokens = [int(word.replace(",", "")) for word in warning.split() if word.replace(",", "").isdigit()]
+    assert "holds" in warning and "set kvCacheDtype: auto" in warning
+    assert len(tokens) >= 2 and tokens[0] > tokens[1]  # fp8 holds more tokens than auto would
