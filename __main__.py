@@ -82,6 +82,8 @@ load_balancer = LoadBalancer(
         subnet_ids=lb_subnets,
         allowed_cidrs=config.network.allowed_cidrs,
         model_names=[model.config.name for model in plan.models],
+        region=config.region,
+        account_id=account_id,
         tags=tags,
     ),
 )
