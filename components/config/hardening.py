@@ -1,7 +1,8 @@
-"""Optional hardening, off by default and one key away: ``loadBalancer.waf``, ``loadBalancer.accessLogs``.
+"""Optional hardening, off by default and one key away: ``loadBalancer.waf``, ``loadBalancer.accessLogs``,
+``kmsKey``.
 
-Pure: the sections only. :mod:`components.network.waf` and :mod:`components.network.access_logs` build the
-resources from them.
+Pure: the sections only. :mod:`components.network.waf` and :mod:`components.network.access_logs` and
+:mod:`components.host.kms_key` build the resources from them.
 """
 
 from __future__ import annotations
@@ -113,3 +114,29 @@ class AccessLogsConfig(ConfigModel):
                 "remove expirationDays, or remove accessLogs.bucket to have the stack create the bucket",
             )
         return self
+
+
+# KMS schedules a key's deletion 7 to 30 days ahead (botocore kms ScheduleKeyDeletion PendingWindowInDays: "This
+# value is optional. If you include a value, it must be between 7 and 30, inclusive").
+KEY_DELETION_WINDOW_MIN, KEY_DELETION_WINDOW_MAX = 7, 30
+
+
+class KmsKeyConfig(ConfigModel):
+    """A customer managed KMS key for the stack's EBS volumes and SSM SecureStrings (``vllm-aws:kmsKey``)."""
+
+    enabled: Annotated[
+        bool,
+        Field(
+            description="Encrypt the GPU hosts' root and cache volumes and the secrets' parameters with a key of "
+            "the stack (rotated yearly). Switching it on or off replaces every GPU host."
+        ),
+    ] = False
+    deletion_window_days: Annotated[
+        int,
+        Field(
+            ge=KEY_DELETION_WINDOW_MIN,
+            le=KEY_DELETION_WINDOW_MAX,
+            description="Days between `pulumi destroy` (or switching the key off) and KMS deleting the key; until "
+            "then `aws kms cancel-key-deletion` brings it back.",
+        ),
+    ] = KEY_DELETION_WINDOW_MAX

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 
+from ..config.aws_ids import partition
+
 ELB_ACCOUNTS: dict[str, str] = {
     "af-south-1": "098369216593",
     "ap-east-1": "754344448648",
@@ -50,15 +52,6 @@ ELB_ACCOUNTS: dict[str, str] = {
     "us-west-2": "797873946194",
 }
 LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
-
-
-def partition(region: str) -> str:
-    """The ARN partition of ``region``: ``aws-cn`` in China, ``aws-us-gov`` in GovCloud, else ``aws``."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def log_writer(region: str) -> dict[str, str]:

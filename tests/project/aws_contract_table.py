@@ -29,8 +29,8 @@ from aws_contract_rules import (
 )
 from aws_contract_table_alerts import ALERT_CONTRACTS
 from aws_contract_table_ec2 import EC2_CONTRACTS
+from aws_contract_table_hardening import KMS_CONTRACTS, LOG_BUCKET_CONTRACTS
 from aws_contract_table_https import HTTPS_CONTRACTS, WAF_CONTRACTS
-from aws_contract_table_logs import LOG_BUCKET_CONTRACTS
 from aws_contracts import AutoName, Contract, Member, Rule, Source, at_most_characters, between, one_of
 
 ELBV2_CONTRACTS = (
@@ -338,6 +338,7 @@ IAM_AND_SSM_CONTRACTS = (
         members=(
             Member("type", "PutParameter.Type"),
             Member("description", "PutParameter.Description"),
+            Member("keyId", "PutParameter.KeyId"),
         ),
         tags=ssm_tagging("PutParameter"),
         # The stack names its parameters (/vllm-aws/<stack>/...); the rules hold for a given or a generated name.
@@ -361,5 +362,6 @@ CONTRACTS: dict[str, Contract] = {
         *HTTPS_CONTRACTS,
         *WAF_CONTRACTS,
         *LOG_BUCKET_CONTRACTS,
+        *KMS_CONTRACTS,
     )
 }

@@ -137,6 +137,7 @@ LARGE: dict[str, Any] = {
         "hostedZoneId": "Z" + "0" * 31,
         "waf": {"enabled": True, "rateLimit": 2_000_000_000, "rateWindowSeconds": 600},
     },
+    "kmsKey": {"enabled": True, "deletionWindowDays": 7},
     "tags": {},
     "hfToken": "hf_offline_test_token",
 }
@@ -272,7 +273,7 @@ BAD_VALUES = [
     ),
     pytest.param("aws:ebs/volume:Volume", {"tags": {"aws:owner": "me"}}, "reserved 'aws:'", id="aws-prefix"),
     pytest.param("aws:ec2/securityGroup:SecurityGroup", {"name": "sg-web"}, "reserved 'sg-'", id="sg-name"),
-    pytest.param("aws:ebs/volume:Volume", {"kmsKeyId": "alias/x"}, "no contract maps this input", id="unmapped"),
+    pytest.param("aws:ebs/volume:Volume", {"multiAttachEnabled": True}, "no contract maps this input", id="unmapped"),
     pytest.param(
         "aws:acm/certificate:Certificate",
         {"domainName": "llm.example.com", "subjectAlternativeNames": ["llm_x.example.com"]},

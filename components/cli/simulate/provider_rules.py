@@ -230,6 +230,18 @@ RULES: dict[str, TypeRule] = {
         replace_on=("bucket",),
         source="TF s3/bucket_policy.go @0073593 (bucket ForceNew; policy: PutBucketPolicy)",
     ),
+    # #13 kmsKey: policy, rotation, deletion window and description change in place; the key's kind does not.
+    "aws:kms/key:Key": TypeRule(
+        replace_on=("customerMasterKeySpec", "customKeyStoreId", "keyUsage", "multiRegion", "xksKeyId"),
+        source="TF kms/key.go @00a3530 (ForceNew: customer_master_key_spec, custom_key_store_id, key_usage, "
+        "multi_region, xks_key_id; policy PutKeyPolicy, rotation EnableKeyRotation, description "
+        "UpdateKeyDescription in place)",
+    ),
+    "aws:kms/alias:Alias": TypeRule(
+        replace_on=("name", "namePrefix"),
+        auto_name_length=256,
+        source="TF kms/alias.go (name, name_prefix ForceNew; target_key_id: UpdateAlias in place)",
+    ),
     "aws:lb/listenerRule:ListenerRule": TypeRule(
         replace_on=("listenerArn",),
         source="TF elbv2/listener_rule.go @032c4f0 (priority ForceNew: false, SetRulePriorities; ModifyRule)",

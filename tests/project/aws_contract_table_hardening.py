@@ -1,4 +1,5 @@
-"""The contracts of ALB access logs to a created bucket (#13 optional hardening): the bucket and its settings.
+"""The contracts of #13's optional hardening: ALB access logs to a created bucket (the bucket and its settings), and
+the stack's KMS key and its alias.
 
 Same reading as aws_contract_table.py: Pulumi input -> member of the API call terraform-provider-aws makes
 (``internal/service/s3/bucket*.go``: each settings resource is one PutBucket* call on the bucket's name).
@@ -9,8 +10,8 @@ checks the generated name against S3's naming rules.
 
 from __future__ import annotations
 
-from aws_contract_rules import TAGGING_GUIDE, TF, _reserved_prefix
-from aws_contracts import Contract, Member, Source, Tagging
+from aws_contract_rules import BOOLEAN, TAGGING_GUIDE, TF, _reserved_prefix
+from aws_contracts import AutoName, Contract, Member, Source, Tagging
 
 _LIFECYCLE = "PutBucketLifecycleConfiguration.LifecycleConfiguration.Rules[]"
 _ENCRYPTION = "PutBucketEncryption.ServerSideEncryptionConfiguration.Rules[]"
@@ -82,5 +83,41 @@ LOG_BUCKET_CONTRACTS = (
         service="s3",
         created_by=f"PutBucketPolicy ({TF}s3/bucket_policy.go)",
         members=(Member("bucket", "PutBucketPolicy.Bucket"), Member("policy", "PutBucketPolicy.Policy")),
+    ),
+)
+
+KMS_CONTRACTS = (
+    Contract(
+        type="aws:kms/key:Key",
+        service="kms",
+        created_by=f"CreateKey, then EnableKeyRotation ({TF}kms/key.go resourceKeyCreate); "
+        "ScheduleKeyDeletion on delete",
+        members=(
+            Member("description", "CreateKey.Description"),
+            Member("policy", "CreateKey.Policy"),
+            Member(
+                "deletionWindowInDays",
+                "ScheduleKeyDeletion.PendingWindowInDays",
+                note="sent when the key is deleted (resourceKeyDelete)",
+            ),
+        ),
+        tags=Tagging(
+            key="CreateKey.Tags[].TagKey",
+            value="CreateKey.Tags[].TagValue",
+            tag_list="CreateKey.Tags",
+            rules=_reserved_prefix(Source(TAGGING_GUIDE, "do not use aws: as a prefix for either keys or values")),
+        ),
+        unchecked={"enableKeyRotation": BOOLEAN + " (EnableKeyRotation when true)"},
+    ),
+    Contract(
+        type="aws:kms/alias:Alias",
+        service="kms",
+        created_by=f"CreateAlias ({TF}kms/alias.go resourceAliasCreate)",
+        members=(Member("targetKeyId", "CreateAlias.TargetKeyId"),),
+        auto_name=AutoName(
+            "CreateAlias.AliasName",
+            256,
+            "botocore kms AliasNameType (1-256, ^[a-zA-Z0-9:/_-]+$); the stack always names its alias",
+        ),
     ),
 )
