@@ -110,15 +110,11 @@ class VllmDeploymentArgs(BaseModel):
     access: AccessConfig = AccessConfig()
     ssh: SshAccess
     secrets: HostSecrets
-    kms_key_arn: Annotated[StrInput | None, Field(description="Volumes' customer managed key. Default: aws/ebs.")] = (
-        None
-    )
+    kms_key_arn: Annotated[StrInput | None, Field(description="The volumes' KMS key. Default: aws/ebs.")] = None
     endpoint: Annotated[
         ExistingEndpoint | None, Field(description="Attach to this listener. Default: a new ALB (new_load_balancer).")
     ] = None
-    new_load_balancer: Annotated[LoadBalancerArgs | None, Field(description="Create an ALB for this model alone.")] = (
-        None
-    )
+    new_load_balancer: Annotated[LoadBalancerArgs | None, Field(description="An ALB for this model alone.")] = None
     prometheus_discovery: Annotated[
         bool,
         Field(
