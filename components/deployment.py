@@ -41,6 +41,7 @@ from .serving import container_spec as containers
 from .serving import health_wait
 from .serving.host_commands import install_watchdog, refresh_secrets
 from .serving.host_exporters import HostExporters, HostExportersArgs
+from .serving.images import pull_reference
 from .serving.vllm_server import HostAccess, ImageBuild, VllmServer, VllmServerArgs
 
 StrInput = str | pulumi.Output[str]
@@ -105,6 +106,10 @@ class VllmDeploymentArgs(BaseModel):
     associate_public_ip: Annotated[bool, Field(description="True in subnets without NAT (default VPC).")] = False
     ami_id: StrInput
     image: Annotated[PinnedImage, Field(description="Pinned vllm/vllm-openai image.")] = DEFAULT_VLLM_IMAGE
+    pinned_images: Annotated[
+        dict[str, str],
+        Field(description="Image -> the reference hosts pull, e.g. by digest (StackPlan.images). Default: by tag."),
+    ] = {}
     image_build: Annotated[ImageBuild | None, Field(description="Build a custom image on the hosts.")] = None
     cache: CacheConfig = CacheConfig()
     access: AccessConfig = AccessConfig()
@@ -226,6 +231,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     region=args.region,
                     secret_parameters=args.secrets.parameters,
                     secret_parameter_arns=args.secrets.parameter_arns,
+                    service_secrets=args.secrets.monitoring if args.prometheus_discovery and index == 0 else (),
                     ssh_public_key=args.ssh.public_key,
                     ssh_private_key=args.ssh.private_key,
                     access_mode=args.access.mode,
@@ -262,7 +268,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     server_name,
                     VllmServerArgs(
                         model_name=model.name,
-                        image=args.image,
+                        image=pull_reference(args.image, args.pinned_images),
                         build=args.image_build,
                         vllm_args=vllm_args,
                         slot=slot,
@@ -301,7 +307,9 @@ class VllmDeployment(pulumi.ComponentResource):
             )
             HostExporters(
                 f"{host_name}-exporters",
-                HostExportersArgs(host_instance=host.instance, host_ready=host.readiness),
+                HostExportersArgs(
+                    host_instance=host.instance, host_ready=host.readiness, pinned_images=args.pinned_images
+                ),
                 opts=on_host,
             )
             self.hosts[host_name] = host
@@ -338,9 +346,7 @@ class VllmDeployment(pulumi.ComponentResource):
         if own_load_balancer is not None:
             own_load_balancer.serve_default_model(model.name, routes.target_group_arn)
         self.target_group_arn = routes.target_group_arn
-        self.host_security_group_ids = pulumi.Output.all(
-            **{host_name: host.security_group_id for host_name, host in self.hosts.items()}
-        )
+        self.host_security_group_ids = pulumi.Output.all(**{k: h.security_group_id for k, h in self.hosts.items()})
         self.register_outputs(
             {
                 "target_group_arn": self.target_group_arn,

@@ -108,7 +108,6 @@ FALLBACK = {
     "availability_zone": "Availability zone.",
     "deletion_protection": "ALB deletion protection.",
     "domain": "Also route `<model>.<domain>` by host header.",
-    "grafana_admin_password": "Grafana admin password (secret). Default: Grafana's own.",
     "host_ready": "The host's readiness gate.",
     "idle_timeout_seconds": "The ALB's idle timeout (the target group's deregistration delay).",
     "instance_id": "EC2 instance id.",

@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .._naming import child_name, cidr_key, distinct_networks, merge_tags, type_token
 from ..catalog.cuda import DriverRequirement
-from . import iam, self_healing, spot, ssh
+from . import egress, iam, self_healing, spot, ssh
 from .ami import DLAMI_SSH_USER
 from .bootstrap import BootstrapSpec, render_user_data
+from .secrets import ServiceSecret
 
 StrInput = str | pulumi.Output[str]
 
@@ -55,6 +56,10 @@ class GpuHostArgs(BaseModel):
         dict[str, str], Field(description="Environment variable -> SSM SecureString parameter name.")
     ] = {}
     secret_parameter_arns: tuple[StrInput, ...] = ()
+    service_secrets: Annotated[
+        tuple[ServiceSecret, ...],
+        Field(description="Secrets of containers this host runs besides vLLM (Grafana's password). Default: none."),
+    ] = ()
     ssh_public_key: StrInput
     ssh_private_key: Annotated[pulumi.Output[str], Field(description="Secret; used by the readiness gate only.")]
     access_mode: ssh.AccessMode = "ssm"
@@ -140,15 +145,8 @@ class GpuHost(pulumi.ComponentResource):
             tags=merge_tags(args.tags, name=sg_name),
             opts=child,
         )
-        # Egress for Docker Hub, Hugging Face and the SSM endpoints; inbound is only what is listed below.
-        aws.vpc.SecurityGroupEgressRule(
-            child_name(name, "egress"),
-            security_group_id=self.security_group.id,
-            ip_protocol="-1",
-            cidr_ipv4="0.0.0.0/0",
-            description="Outbound: image and weight downloads, SSM",
-            opts=child,
-        )
+        # Outbound: HTTPS and HTTP only (egress.py says why); `network.hostEgress: open` adds egress.open_egress.
+        egress.restricted_egress(name, self.security_group.id, child)
         for rule in args.ingress:
             aws.vpc.SecurityGroupIngressRule(
                 child_name(name, rule.key),
@@ -185,11 +183,12 @@ class GpuHost(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(
             child_name(name, "ssm-core"), role=self.role.name, policy_arn=iam.SSM_CORE_POLICY_ARN, opts=child
         )
-        if args.secret_parameter_arns:
+        readable = (*args.secret_parameter_arns, *(secret.parameter_arn for secret in args.service_secrets))
+        if readable:
             aws.iam.RolePolicy(
                 child_name(name, "read-secrets"),
                 role=self.role.name,
-                policy=pulumi.Output.all(*args.secret_parameter_arns).apply(
+                policy=pulumi.Output.all(*readable).apply(
                     lambda arns: iam.read_parameters_policy([str(arn) for arn in arns])
                 ),
                 opts=child,
@@ -197,7 +196,7 @@ class GpuHost(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             child_name(name, "no-other-parameters"),
             role=self.role.name,
-            policy=pulumi.Output.all(*args.secret_parameter_arns).apply(
+            policy=pulumi.Output.all(*readable).apply(
                 lambda arns: iam.deny_other_parameters_policy([str(arn) for arn in arns])
             ),
             opts=child,
@@ -218,6 +217,9 @@ class GpuHost(pulumi.ComponentResource):
                     ssh_public_key=str(values[1]),
                     region=args.region,
                     secret_parameters=args.secret_parameters,
+                    service_secret_parameters={
+                        secret.name: (secret.owner_uid, secret.parameter) for secret in args.service_secrets
+                    },
                     ssh_user=args.ssh_user,
                     gpu=args.gpu,
                     packages=args.packages,

@@ -19,6 +19,7 @@ from .._naming import MONITORING_ROLE, ROLE_TAG
 from ..host.ami import MONITORING_AMI_PARAMETER, MONITORING_SSH_USER
 from ..host.gpu_host import GpuHost, GpuHostArgs
 from ..host.model_cache import ModelCache, ModelCacheArgs
+from ..host.secrets import ServiceSecret
 from ..host.ssh import AccessMode
 from ..host.ssh_access import SshAccess, docker_provider, port_forward_command
 from ..network.lookup import follow_cache
@@ -45,6 +46,10 @@ class MonitoringHostArgs(BaseModel):
     ssh: SshAccess
     access_mode: AccessMode = "ssm"
     ssh_cidrs: tuple[str, ...] = ()
+    service_secrets: Annotated[
+        tuple[ServiceSecret, ...],
+        Field(description="Secrets of its containers, fetched at boot (Grafana's password). Default: none."),
+    ] = ()
     tags: dict[str, str] = {}
 
 
@@ -80,6 +85,7 @@ def create_monitoring_host(args: MonitoringHostArgs, name: str = "monitoring") -
             ssh_private_key=args.ssh.private_key,
             access_mode=args.access_mode,
             ssh_cidrs=args.ssh_cidrs,
+            service_secrets=args.service_secrets,
             gpu=False,
             ssh_user=MONITORING_SSH_USER,
             packages=("docker",),
