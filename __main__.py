@@ -167,6 +167,7 @@ if monitoring.enabled:
             host_ready=monitoring_host.readiness,
             security_group_id=monitoring_host.security_group_id,
             target_security_group_ids={name: host.security_group_id for name, host in hosts.items()},
+            targets_cidr=network.cidr_block,
             stack=stack,
             region=config.region,
             max_servers_per_host=max(model.config.replicas_per_host for model in plan.models),

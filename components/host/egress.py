@@ -13,7 +13,7 @@ leave the instance, regardless of the outbound rules"). A host opens:
   services security groups do not filter (same guide: "Security groups do not filter traffic destined to and from
   ... Amazon Domain Name Services (DNS) ... Amazon EC2 instance metadata ... Amazon Time Sync Service"), so they
   need no rule;
-- the monitoring host also scrapes the GPU hosts (Monitoring adds those rules, to each target's group).
+- the monitoring host also scrapes the GPU hosts (Monitoring adds that rule: the scrape ports to the VPC's CIDR).
 
 Everything else is closed: another DNS resolver, SMTP, arbitrary ports to the internet.
 """

@@ -70,6 +70,13 @@ class MonitoringArgs(BaseModel):
     target_security_group_ids: Annotated[
         dict[str, pulumi.Output[str]], Field(description="Scrape targets' groups, keyed by host name.")
     ]
+    targets_cidr: Annotated[
+        str | None,
+        Field(
+            description="The targets' network (the VPC's IPv4 CIDR): this host's group may open the scrape ports to "
+            "it, which a host with restricted egress (host.egress) needs. Default: none (its egress is open)."
+        ),
+    ] = None
     stack: Annotated[
         str, Field(description="The stack whose GPU hosts Prometheus discovers (their vllm-aws:stack tag).")
     ]
@@ -145,22 +152,21 @@ class Monitoring(pulumi.ComponentResource):
             "node": (NODE_EXPORTER_PORT, NODE_EXPORTER_PORT),
             "dcgm": (DCGM_EXPORTER_PORT, DCGM_EXPORTER_PORT),
         }
-        # One egress rule per target from this host's group, over every scrape port: the target admits only the
-        # jobs' own ports from this group, so no more is reachable, and the monitoring group's outbound rules grow
-        # by one per GPU host, not three (quotas.counts: the rules-per-group quota).
-        lowest = min(first for first, _ in scrape_ports.values())
-        highest = max(last for _, last in scrape_ports.values())
-        for target, group_id in sorted(args.target_security_group_ids.items()):
+        if args.targets_cidr is not None:
+            # One rule over every scrape port, to the targets' network: each target admits only the jobs' own
+            # ports, and only from this group, so no more is reachable; one rule however many hosts (a rule per
+            # host would reach the rules-per-group quota, 60 by default, at about 58 hosts).
             aws.vpc.SecurityGroupEgressRule(
-                child_name(name, f"scrape-out-{target}"),
+                child_name(name, "scrape-out"),
                 security_group_id=args.security_group_id,
                 ip_protocol="tcp",
-                from_port=lowest,
-                to_port=highest,
-                referenced_security_group_id=group_id,
-                description=f"Prometheus scrapes {target}",
+                from_port=min(first for first, _ in scrape_ports.values()),
+                to_port=max(last for _, last in scrape_ports.values()),
+                cidr_ipv4=args.targets_cidr,
+                description="Prometheus scrapes the GPU hosts",
                 opts=child,
             )
+        for target, group_id in sorted(args.target_security_group_ids.items()):
             for job, (first, last) in scrape_ports.items():
                 aws.vpc.SecurityGroupIngressRule(
                     child_name(name, f"scrape-{job}-{target}"),

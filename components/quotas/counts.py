@@ -9,7 +9,6 @@ this module follows.
 from __future__ import annotations
 
 import ipaddress
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,8 +16,6 @@ from ..config.schema import StackConfig
 
 # Prometheus scrapes three jobs on every GPU host (vLLM, node exporter, DCGM exporter): one inbound rule each.
 SCRAPE_JOBS = 3
-# Every host's own outbound rules (components.host.egress): HTTPS and HTTP, plus all traffic with hostEgress: open.
-HOST_EGRESS_RULES = 2
 
 
 @dataclass(frozen=True)
@@ -50,8 +47,6 @@ class StackCounts:
     load_balancer_outbound: RuleCount
     host_inbound: RuleCount
     """The fullest GPU host security group."""
-    host_outbound: RuleCount
-    """The fullest host security group, outbound: the monitoring host's (one scrape rule per GPU host)."""
 
 
 def _by_version(cidrs: Iterable[str], references: int = 0, per_cidr: int = 1) -> RuleCount:
@@ -81,13 +76,4 @@ def stack_counts(config: StackConfig) -> StackCounts:
         load_balancer_outbound=_by_version((), references=len(config.models)),
         # Prometheus' scrapes and SSH from access.sshCidrs; the load balancer comes in through the targets group.
         host_inbound=_by_version(ssh_cidrs, references=SCRAPE_JOBS if config.monitoring.enabled else 0),
-        host_outbound=_by_version(
-            ["0.0.0.0/0"] * (HOST_EGRESS_RULES + (config.network.host_egress == "open")),
-            references=gpu_hosts(config) if config.monitoring.enabled else 0,
-        ),
     )
-
-
-def gpu_hosts(config: StackConfig) -> int:
-    """GPU hosts of the stack: ⌈replicas / replicasPerHost⌉ per model."""
-    return sum(math.ceil(model.replicas / model.replicas_per_host) for model in config.models)

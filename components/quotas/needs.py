@@ -244,15 +244,6 @@ def load_balancer_needs(config: StackConfig, counts: StackCounts) -> list[QuotaN
             key_path(("access", "sshCidrs")),
             alternative="or aggregate access.sshCidrs into fewer blocks, or use access.mode ssm",
         ),
-        QuotaNeed(
-            RULES_PER_SECURITY_GROUP,
-            counts.host_outbound.most,
-            "the monitoring host's security group, outbound (a scrape rule per GPU host)"
-            if config.monitoring.enabled
-            else "each GPU host's security group, outbound",
-            models,
-            alternative=second_stack,
-        ),
     ]
 
 

@@ -1,5 +1,5 @@
 """What the hosts may open outbound (components.host.egress): HTTPS and HTTP by default, scrapes from the
-monitoring host to each target's group, and everything with ``network.hostEgress: open`` under the rule's old
+monitoring host to the VPC on the scrape ports, and everything with ``network.hostEgress: open`` under the rule's old
 logical name. Security groups are stateful, so inbound traffic's answers need no egress rule."""
 
 from __future__ import annotations
@@ -39,25 +39,21 @@ def test_hosts_open_only_https_and_http_to_the_internet(stack: str) -> None:
     assert not any(r.inputs["ipProtocol"] == "-1" for r in of_type(run, EGRESS))
 
 
-def test_the_monitoring_host_reaches_each_target_on_its_scrape_ports_only() -> None:
+def test_the_monitoring_host_opens_the_scrape_ports_to_the_vpc_only() -> None:
     run = run_stack("prod")
-    scrapes = {
-        r.inputs["referencedSecurityGroupId"]: r.inputs
-        for r in of_type(run, EGRESS)
-        if r.name.startswith("monitoring-scrape-out-")
-    }
-    assert set(scrapes) == {group(host) for host in HOSTS if host != "monitoring"}
-    for target, rule in scrapes.items():
-        assert rule["securityGroupId"] == group("monitoring") and rule["ipProtocol"] == "tcp"
-        # The target admits only the jobs' ports from the monitoring group, all inside the egress range.
-        admitted = [
+    (rule,) = [r for r in of_type(run, EGRESS) if r.name == "monitoring-scrape-out"]
+    assert rule.inputs["securityGroupId"] == group("monitoring") and rule.inputs["ipProtocol"] == "tcp"
+    assert rule.inputs["cidrIpv4"] == "172.31.0.0/16"  # the offline VPC's CIDR (cli/offline.py)
+    assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (VLLM_PORT, DCGM_EXPORTER_PORT)
+    # Each target admits only the jobs' ports, only from the monitoring group, all inside that range.
+    for host in HOSTS[1:]:
+        admitted = sorted(
             (r.inputs["fromPort"], r.inputs["toPort"])
             for r in of_type(run, INGRESS)
-            if r.inputs["securityGroupId"] == target
+            if r.inputs["securityGroupId"] == group(host)
             and r.inputs.get("referencedSecurityGroupId") == group("monitoring")
-        ]
-        assert sorted(admitted) == [(VLLM_PORT, VLLM_PORT), (NODE_EXPORTER_PORT,) * 2, (DCGM_EXPORTER_PORT,) * 2]
-        assert (rule["fromPort"], rule["toPort"]) == (VLLM_PORT, DCGM_EXPORTER_PORT)
+        )
+        assert admitted == [(VLLM_PORT, VLLM_PORT), (NODE_EXPORTER_PORT,) * 2, (DCGM_EXPORTER_PORT,) * 2], host
 
 
 def test_open_egress_keeps_the_rule_every_host_had_before() -> None:

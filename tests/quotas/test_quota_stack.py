@@ -131,9 +131,8 @@ def test_without_permission_the_preview_goes_on_with_a_warning(engine_log: list[
 def test_a_readable_quota_logs_its_headroom(engine_log: list[str]) -> None:
     run_stack("prod", aws=OfflineAws(quota_values={"L-DB2E81BA": 64.0}))
     (headroom,) = [m for m in engine_log if m.startswith("quotas, needed/applied: ")]
-    # Rules per security group: the monitoring host's outbound, HTTPS + HTTP + a scrape rule per GPU host (3).
     assert headroom.endswith(
-        "L-DB2E81BA 56/64, L-1216C47A 2/100000, L-7EED9B64 5/100, L-B6DF7632 2/50, L-7E6692B2 3/1000, L-0EA8095F 5/60"
+        "L-DB2E81BA 56/64, L-1216C47A 2/100000, L-7EED9B64 5/100, L-B6DF7632 2/50, L-7E6692B2 3/1000, L-0EA8095F 3/60"
     )
 
 
@@ -217,10 +216,6 @@ def _registered_counts(run: ProgramRun) -> StackCounts:
         load_balancer_inbound=rules[alb, "in"],
         load_balancer_outbound=rules[alb, "out"],
         host_inbound=max(gpu_hosts, key=lambda count: (count.most, count.ipv4)),
-        host_outbound=max(
-            (count for (group, direction), count in rules.items() if direction == "out" and group != alb),
-            key=lambda count: (count.most, count.ipv4),
-        ),
     )
 
 

@@ -199,8 +199,6 @@ def test_load_balancer_and_security_group_counts() -> None:
     # One per model (to its targets group), however many GPU hosts: 3 models, 6 hosts.
     assert counts.load_balancer_outbound == RuleCount(ipv4=3, ipv6=3)
     assert counts.host_inbound == RuleCount(ipv4=3 + 1, ipv6=3 + 1)  # three scrape jobs and one SSH CIDR each
-    # The monitoring host's group: HTTPS and HTTP to anywhere (IPv4), and one scrape rule per GPU host (6).
-    assert counts.host_outbound == RuleCount(ipv4=2 + 6, ipv6=6)
 
 
 def _need(quota: quotas.Quota, needed: int, **extra: Any) -> quotas.QuotaNeed:
