@@ -41,7 +41,6 @@ from .serving import container_spec as containers
 from .serving import health_wait
 from .serving.host_commands import install_watchdog, refresh_secrets
 from .serving.host_exporters import HostExporters, HostExportersArgs
-from .serving.images import pull_reference
 from .serving.vllm_server import HostAccess, ImageBuild, VllmServer, VllmServerArgs
 
 StrInput = str | pulumi.Output[str]
@@ -106,10 +105,7 @@ class VllmDeploymentArgs(BaseModel):
     associate_public_ip: Annotated[bool, Field(description="True in subnets without NAT (default VPC).")] = False
     ami_id: StrInput
     image: Annotated[PinnedImage, Field(description="Pinned vllm/vllm-openai image.")] = DEFAULT_VLLM_IMAGE
-    pinned_images: Annotated[
-        dict[str, str],
-        Field(description="Image -> the reference hosts pull, e.g. by digest (StackPlan.images). Default: by tag."),
-    ] = {}
+    pinned_images: dict[str, str] = {}  # scripts/gen_api_docs.py describes it
     image_build: Annotated[ImageBuild | None, Field(description="Build a custom image on the hosts.")] = None
     cache: CacheConfig = CacheConfig()
     access: AccessConfig = AccessConfig()
@@ -133,6 +129,10 @@ class VllmDeploymentArgs(BaseModel):
         Field(
             description="SNS topic the hosts' system-check alarms notify (observability alert topics). Default: none."
         ),
+    ] = None
+    auto_recovery_supported: Annotated[
+        bool | None,
+        Field(description="EC2 can recover the instance type (GpuHostArgs). Default: each host looks it up."),
     ] = None
     tags: dict[str, str] = {}
 
@@ -242,6 +242,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     driver=driver_requirement(args.image),
                     ec2_discovery=args.prometheus_discovery and index == 0,
                     alarm_topic_arn=args.alarm_topic_arn,
+                    auto_recovery_supported=args.auto_recovery_supported,
                     tags={**host_tags, ROLE_TAG: GPU_HOST_ROLE, SERVERS_TAG: str(len(slots))},
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -268,7 +269,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     server_name,
                     VllmServerArgs(
                         model_name=model.name,
-                        image=pull_reference(args.image, args.pinned_images),
+                        image=args.pinned_images.get(args.image, args.image),
                         build=args.image_build,
                         vllm_args=vllm_args,
                         slot=slot,

@@ -109,6 +109,7 @@ FALLBACK = {
     "deletion_protection": "ALB deletion protection.",
     "domain": "Also route `<model>.<domain>` by host header.",
     "host_ready": "The host's readiness gate.",
+    "pinned_images": "Image -> the reference hosts pull, e.g. by digest (`StackPlan.images`). Default: by tag.",
     "idle_timeout_seconds": "The ALB's idle timeout (the target group's deregistration delay).",
     "instance_id": "EC2 instance id.",
     "instance_type": "EC2 instance type.",
