@@ -29,8 +29,10 @@ from components import (
     load_stack_config,
     monitoring_outputs,
     observability,
+    open_egress,
     placement,
     plan_config,
+    pull_references,
     quota_check,
     quotas,
     routing,
@@ -65,12 +67,19 @@ for warning in plan.warnings + tuple(w for model in plan.models for w in model.w
     pulumi.log.warn(warning)
 
 tags = stack_tags(stack, project, config.tags)
+# pinImagesByDigest: the references the hosts pull (image -> name@sha256:...); empty when pinning is off.
+pinned_images = pull_references(plan.images)
 account_id = aws.get_caller_identity().account_id
 # The stack's own key (kmsKey): GPU host volumes and the secrets' parameters; else the AWS managed keys.
 kms_key = config.kms_key
 kms_key_arn = (
     create_stack_key(stack, kms_key, region=config.region, account_id=account_id, tags=tags).arn
     if kms_key.enabled
+    else None
+)
+grafana_password = (
+    random.RandomPassword("grafana-admin-password", length=32, special=False).result
+    if monitoring.enabled and monitoring.grafana
     else None
 )
 secrets = create_stack_secrets(
@@ -81,7 +90,9 @@ secrets = create_stack_secrets(
     hf_token=secret_output(config.hf_token) if config.hf_token is not None else None,
     tags=tags,
     kms_key_arn=kms_key_arn,
+    grafana_admin_password=grafana_password,
 )
+grafana_secret = secrets.grafana_admin_password
 # One key pair per stack for pulumi-docker's SSH: a secret in state, and a private copy on the deploying machine.
 ssh = access.create_ssh_access(project, stack)
 
@@ -123,6 +134,7 @@ for index, model in enumerate(plan.models):
             associate_public_ip=network.hosts_need_public_ip,
             ami_id=gpu_ami_id,
             image=config.image,
+            pinned_images=pinned_images,
             image_build=image_build,
             cache=config.cache,
             access=config.access,
@@ -157,6 +169,7 @@ if monitoring.enabled:
                 access_mode=config.access.mode,
                 ssh_cidrs=config.access.ssh_cidrs,
                 kms_key_arn=kms_key_arn,
+                service_secrets=(grafana_secret,) if grafana_secret is not None else (),
                 tags=tags,
             )
         )
@@ -164,9 +177,6 @@ if monitoring.enabled:
         monitoring_host, monitoring_provider = dedicated_host.host, dedicated_host.docker_provider
     assert alert_topics is not None  # created whenever monitoring is enabled
     alert_topics.allow_publishing(monitoring_host_name, monitoring_host)
-    grafana_password = (
-        random.RandomPassword("grafana-admin-password", length=32, special=False).result if monitoring.grafana else None
-    )
     Monitoring(
         "monitoring",
         MonitoringArgs(
@@ -174,6 +184,7 @@ if monitoring.enabled:
             host_ready=monitoring_host.readiness,
             security_group_id=monitoring_host.security_group_id,
             target_security_group_ids={name: host.security_group_id for name, host in hosts.items()},
+            targets_cidr=network.cidr_block,
             stack=stack,
             region=config.region,
             max_servers_per_host=max(model.config.replicas_per_host for model in plan.models),
@@ -182,13 +193,21 @@ if monitoring.enabled:
             alert_topics=alert_topics,
             retention_days=monitoring.retention_days,
             grafana=monitoring.grafana,
-            grafana_admin_password=grafana_password,
+            grafana_admin_password_file=grafana_secret.host_path if grafana_secret is not None else None,
+            pinned_images=pinned_images,
         ),
         opts=pulumi.ResourceOptions(provider=monitoring_provider),
     )
     pulumi.export("monitoring", monitoring_outputs(monitoring_host.instance_id, config.region, alert_topics.alerts_arn))
     if grafana_password is not None:
         pulumi.export("grafanaAdminPassword", pulumi.Output.secret(grafana_password))
+
+# --- network.hostEgress: open gives every host the all-traffic egress rule (default: HTTPS and HTTP only) --------
+if config.network.host_egress == "open":
+    for host_name, host in hosts.items():
+        open_egress(host_name, host.security_group_id, host)
+    if monitoring.enabled and dedicated:
+        open_egress("monitoring", monitoring_host.security_group_id, monitoring_host)
 
 # --- outputs: each part exports what it owns -------------------------------------------------------------------
 outputs = {

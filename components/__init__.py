@@ -8,7 +8,8 @@ Public API (semantic versioning applies to these names; everything else is inter
 - Configuration and planning: ``StackConfig`` (and its sections), ``load_stack_config``,
   ``parse_stack_config``, ``parse_section`` (one section under any key), ``plan_config`` (parse and plan, every
   problem at once), ``plan_stack``, ``plan_model`` (one model wherever it is configured, with a ``PlanContext``),
-  ``ConfigError``.
+  ``ConfigError``, and ``pull_references`` (the plan's images as the hosts pull them, by digest with
+  ``pinImagesByDigest``).
 - Helpers the stack program uses: ``placement``, ``access``, ``observability``, ``examples``, ``routing``,
   ``quotas`` (what a stack needs of each AWS quota) and ``quota_check`` (the account's limits, read at preview).
 """
@@ -37,6 +38,7 @@ from .deployment import ExistingEndpoint, VllmDeployment, VllmDeploymentArgs
 from .errors import ConfigError, ConfigIssue
 from .host import ssh_access as access
 from .host.ami import DLAMI_SSM_PARAMETER, MONITORING_AMI_PARAMETER, MONITORING_SSH_USER
+from .host.egress import open_egress
 from .host.gpu_host import GpuHost, GpuHostArgs, IngressRule
 from .host.iam import parameter_arn
 from .host.kms_key import create_stack_key
@@ -64,6 +66,7 @@ from .quotas import check as quota_check
 from .quotas import needs as quotas
 from .serving.container_spec import custom_image_tag
 from .serving.host_exporters import HostExporters, HostExportersArgs
+from .serving.images import ImagePin, pull_references
 from .serving.vllm_server import HostAccess, ImageBuild, VllmServer, VllmServerArgs
 from .version import __version__
 
@@ -92,6 +95,7 @@ __all__ = [
     "HostSecrets",
     "ImageBuild",
     "ImageBuildConfig",
+    "ImagePin",
     "IngressRule",
     "LoadBalancer",
     "LoadBalancerArgs",
@@ -131,6 +135,7 @@ __all__ = [
     "load_stack_config",
     "monitoring_outputs",
     "observability",
+    "open_egress",
     "parameter_arn",
     "parse_section",
     "parse_stack_config",
@@ -138,6 +143,7 @@ __all__ = [
     "plan_config",
     "plan_model",
     "plan_stack",
+    "pull_references",
     "quota_check",
     "quotas",
     "routing",

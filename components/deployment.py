@@ -105,6 +105,7 @@ class VllmDeploymentArgs(BaseModel):
     associate_public_ip: Annotated[bool, Field(description="True in subnets without NAT (default VPC).")] = False
     ami_id: StrInput
     image: Annotated[PinnedImage, Field(description="Pinned vllm/vllm-openai image.")] = DEFAULT_VLLM_IMAGE
+    pinned_images: dict[str, str] = {}  # scripts/gen_api_docs.py describes it
     image_build: Annotated[ImageBuild | None, Field(description="Build a custom image on the hosts.")] = None
     cache: CacheConfig = CacheConfig()
     access: AccessConfig = AccessConfig()
@@ -123,10 +124,7 @@ class VllmDeploymentArgs(BaseModel):
         ),
     ] = False
     alarm_topic_arn: Annotated[
-        StrInput | None,
-        Field(
-            description="SNS topic the hosts' system-check alarms notify (observability alert topics). Default: none."
-        ),
+        StrInput | None, Field(description="SNS topic the hosts' system-check alarms notify. Default: none.")
     ] = None
     auto_recovery_supported: Annotated[
         bool | None,
@@ -232,6 +230,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     secret_parameter_arns=args.secrets.parameter_arns,
                     secrets_kms_key_arn=args.secrets.kms_key_arn,
                     kms_key_arn=args.kms_key_arn,
+                    service_secrets=args.secrets.monitoring if args.prometheus_discovery and index == 0 else (),
                     ssh_public_key=args.ssh.public_key,
                     ssh_private_key=args.ssh.private_key,
                     access_mode=args.access.mode,
@@ -269,7 +268,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     server_name,
                     VllmServerArgs(
                         model_name=model.name,
-                        image=args.image,
+                        image=args.pinned_images.get(args.image, args.image),
                         build=args.image_build,
                         vllm_args=vllm_args,
                         slot=slot,
@@ -308,7 +307,9 @@ class VllmDeployment(pulumi.ComponentResource):
             )
             HostExporters(
                 f"{host_name}-exporters",
-                HostExportersArgs(host_instance=host.instance, host_ready=host.readiness),
+                HostExportersArgs(
+                    host_instance=host.instance, host_ready=host.readiness, pinned_images=args.pinned_images
+                ),
                 opts=on_host,
             )
             self.hosts[host_name] = host
@@ -345,9 +346,7 @@ class VllmDeployment(pulumi.ComponentResource):
         if own_load_balancer is not None:
             own_load_balancer.serve_default_model(model.name, routes.target_group_arn)
         self.target_group_arn = routes.target_group_arn
-        self.host_security_group_ids = pulumi.Output.all(
-            **{host_name: host.security_group_id for host_name, host in self.hosts.items()}
-        )
+        self.host_security_group_ids = pulumi.Output.all(**{k: h.security_group_id for k, h in self.hosts.items()})
         self.register_outputs(
             {
                 "target_group_arn": self.target_group_arn,

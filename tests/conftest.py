@@ -32,3 +32,9 @@ def offline_hub(monkeypatch: pytest.MonkeyPatch) -> None:
     """Plans read models from the bundled snapshot (and the per-test cache), never from huggingface.co."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("HF_TOKEN", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def offline_registries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans never ask a container registry for a digest (pinImagesByDigest): tests give their own resolver."""
+    monkeypatch.setenv("VLLM_AWS_REGISTRY_OFFLINE", "1")

@@ -116,6 +116,27 @@ def _driver_note(document: dict[str, Any]) -> str | None:
     )
 
 
+def image_lines(document: dict[str, Any]) -> list[str]:
+    """What the hosts pull, when an image is pinned by digest (``pinImagesByDigest``, or a digest in ``image``)."""
+    images = document.get("images", [])
+    if all(image["source"] == "tag" for image in images):
+        return []
+    return [
+        f"{image['role']}: {image['pull']} ({_IMAGE_SOURCES[image['source']]})"
+        if image["digest"]
+        else f"{image['role']}: {image['image']}: digest not resolved ({image['note']}); pulled by tag"
+        for image in images
+    ]
+
+
+_IMAGE_SOURCES = {
+    "config": "digest from the config",
+    "registry": "digest resolved at the registry",
+    "cache": "registry unreachable: the last digest resolved",
+    "tag": "by tag",
+}
+
+
 def plan_json(
     stack: str,
     plan: StackPlan,
@@ -135,6 +156,17 @@ def plan_json(
         "region": plan.config.region,
         "image": plan.config.image,
         "nvidiaDriver": driver_json(plan.config.image),
+        "images": [
+            {
+                "role": pin.role,
+                "image": pin.image,
+                "digest": pin.digest,
+                "pull": pin.pull,
+                "source": pin.source,
+                "note": pin.note,
+            }
+            for pin in plan.images
+        ],
         "models": [model_json(m) for m in plan.models],
         "resources": [resource_json(r) for r in sorted(resources, key=lambda r: (r.name, r.type))],
         "cost": {
@@ -247,6 +279,8 @@ def render_table(document: dict[str, Any]) -> str:
     )
     if (note := _driver_note(document)) is not None:
         console.print(note)
+    for line in image_lines(document):
+        console.print(f"  image {line}")
     for m in document["models"]:
         console.print(f"  {m['name']}: {m['instanceType']}: {m['instanceReason']}")
         console.print(f"  {m['name']}: {_model_source(m)}")
@@ -284,6 +318,8 @@ def render_markdown(document: dict[str, Any]) -> str:
     ]
     if (note := _driver_note(document)) is not None:
         lines += [note, ""]
+    if images := image_lines(document):
+        lines += ["**Images**", "", *[f"- {line}" for line in images], ""]
     for m in document["models"]:
         lines += [f"- `{m['name']}` on `{m['instanceType']}`: {m['instanceReason']}", f"  - {_model_source(m)}"]
     if document.get("quotas"):

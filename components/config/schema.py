@@ -99,6 +99,13 @@ class StackConfig(ConfigModel):
     image_build: Annotated[
         ImageBuildConfig | None, Field(description="Custom image built on the hosts. Default: pull `image`.")
     ] = None
+    pin_images_by_digest: Annotated[
+        bool,
+        Field(
+            description="Run every image by the digest its tag has at plan time (index digest; a digest in `image` "
+            "is used verbatim). Default: by tag."
+        ),
+    ] = False
     ami_id: Annotated[
         str | None, Field(description="GPU host AMI. Default: the latest Deep Learning Base GPU AMI (Ubuntu 24.04).")
     ] = None

@@ -224,6 +224,13 @@ class NetworkConfig(ConfigModel):
     allowed_cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1, description="Who may reach the load balancer.")] = (
         "0.0.0.0/0",
     )
+    host_egress: Annotated[
+        Literal["restricted", "open"],
+        Field(
+            description="What the hosts may open outbound: `restricted`, HTTPS and HTTP only (weights, images, AWS "
+            "APIs, OS packages) plus the scrapes; `open`, anything (e.g. a model whose code fetches over other ports)."
+        ),
+    ] = "restricted"
 
     @field_validator("vpc_id")
     @classmethod

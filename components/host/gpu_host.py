@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .._naming import child_name, cidr_key, distinct_networks, merge_tags, type_token
 from ..catalog.cuda import DriverRequirement
-from . import iam, self_healing, spot, ssh
+from . import egress, iam, self_healing, spot, ssh
 from .ami import DLAMI_SSH_USER
 from .bootstrap import BootstrapSpec, render_user_data
 from .kms_policy import decrypt_secrets_statement
+from .secrets import ServiceSecret
 
 StrInput = str | pulumi.Output[str]
 
@@ -62,6 +63,10 @@ class GpuHostArgs(BaseModel):
     kms_key_arn: Annotated[
         StrInput | None, Field(description="Customer managed key of the root volume. Default: aws/ebs.")
     ] = None
+    service_secrets: Annotated[
+        tuple[ServiceSecret, ...],
+        Field(description="Secrets of containers this host runs besides vLLM (Grafana's password). Default: none."),
+    ] = ()
     ssh_public_key: StrInput
     ssh_private_key: Annotated[pulumi.Output[str], Field(description="Secret; used by the readiness gate only.")]
     access_mode: ssh.AccessMode = "ssm"
@@ -155,15 +160,8 @@ class GpuHost(pulumi.ComponentResource):
             tags=merge_tags(args.tags, name=sg_name),
             opts=child,
         )
-        # Egress for Docker Hub, Hugging Face and the SSM endpoints; inbound is only what is listed below.
-        aws.vpc.SecurityGroupEgressRule(
-            child_name(name, "egress"),
-            security_group_id=self.security_group.id,
-            ip_protocol="-1",
-            cidr_ipv4="0.0.0.0/0",
-            description="Outbound: image and weight downloads, SSM",
-            opts=child,
-        )
+        # Outbound: HTTPS and HTTP only (egress.py says why); `network.hostEgress: open` adds egress.open_egress.
+        egress.restricted_egress(name, self.security_group.id, child)
         for rule in args.ingress:
             aws.vpc.SecurityGroupIngressRule(
                 child_name(name, rule.key),
@@ -200,11 +198,12 @@ class GpuHost(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(
             child_name(name, "ssm-core"), role=self.role.name, policy_arn=iam.SSM_CORE_POLICY_ARN, opts=child
         )
-        if args.secret_parameter_arns:
+        readable = (*args.secret_parameter_arns, *(secret.parameter_arn for secret in args.service_secrets))
+        if readable:
             aws.iam.RolePolicy(
                 child_name(name, "read-secrets"),
                 role=self.role.name,
-                policy=pulumi.Output.all(args.secrets_kms_key_arn, *args.secret_parameter_arns).apply(
+                policy=pulumi.Output.all(args.secrets_kms_key_arn, *readable).apply(
                     lambda arns: iam.read_parameters_policy(
                         [str(arn) for arn in arns[1:]],
                         decrypt_secrets_statement(str(arns[0]), args.region) if arns[0] else None,
@@ -215,7 +214,7 @@ class GpuHost(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             child_name(name, "no-other-parameters"),
             role=self.role.name,
-            policy=pulumi.Output.all(*args.secret_parameter_arns).apply(
+            policy=pulumi.Output.all(*readable).apply(
                 lambda arns: iam.deny_other_parameters_policy([str(arn) for arn in arns])
             ),
             opts=child,
@@ -236,6 +235,9 @@ class GpuHost(pulumi.ComponentResource):
                     ssh_public_key=str(values[1]),
                     region=args.region,
                     secret_parameters=args.secret_parameters,
+                    service_secret_parameters={
+                        secret.name: (secret.owner_uid, secret.parameter) for secret in args.service_secrets
+                    },
                     ssh_user=args.ssh_user,
                     gpu=args.gpu,
                     packages=args.packages,

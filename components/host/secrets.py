@@ -14,9 +14,31 @@ import pulumi_aws as aws
 import pulumi_random as random
 from pydantic import BaseModel, ConfigDict, Field
 
+from .bootstrap import SERVICE_SECRETS_DIR
 from .iam import parameter_arn
 
 StrInput = str | pulumi.Output[str]
+
+
+class ServiceSecret(BaseModel):
+    """A monitoring container's secret: the host that runs the container fetches it at boot into a file only that
+    container's user can read (``host_path``), which the container bind-mounts alone; never in its env or args."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    name: Annotated[str, Field(description="File name under the host's service-secrets directory.")]
+    owner_uid: Annotated[int, Field(ge=0, description="The uid the container runs as (its only reader).")]
+    parameter: Annotated[str, Field(description="SSM SecureString parameter name.")]
+    parameter_arn: StrInput
+
+    @property
+    def host_path(self) -> str:
+        return f"{SERVICE_SECRETS_DIR}/{self.name}"
+
+
+# grafana/grafana's image runs as uid 472 (its Dockerfile: ARG GF_UID="472", GF_GID="0").
+GRAFANA_UID = 472
+GRAFANA_PASSWORD_FILE = "GF_SECURITY_ADMIN_PASSWORD"
 
 
 class HostSecrets(BaseModel):
@@ -36,6 +58,12 @@ class HostSecrets(BaseModel):
             "secrets and restart, one replica at a time. Default: none (a rotation reaches them at the next boot)."
         ),
     ] = None
+    monitoring: Annotated[
+        tuple[ServiceSecret, ...],
+        Field(
+            description="The monitoring containers' secrets: only the host that runs them fetches them. Default: none."
+        ),
+    ] = ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +73,8 @@ class StackSecrets:
     api_key: pulumi.Output[str]
     """The vLLM API key (secret): the configured one, or one generated for the stack."""
     hosts: HostSecrets
+    grafana_admin_password: ServiceSecret | None = None
+    """Grafana's admin password, for the host that runs Grafana only (none without Grafana)."""
 
     def stack_outputs(self) -> dict[str, object]:
         """``secretParameters`` (what another stack's hosts read, e.g. examples/extra-model), ``apiKey``, and with
@@ -66,12 +96,14 @@ def create_stack_secrets(
     hf_token: pulumi.Output[str] | None,
     tags: dict[str, str],
     kms_key_arn: pulumi.Output[str] | None = None,
+    grafana_admin_password: pulumi.Output[str] | None = None,
 ) -> StackSecrets:
     """One SecureString parameter per secret, ``/vllm-aws/<stack>/<key>``, at the stack's root (not a component:
     the parameters' logical names ``api-key-parameter`` and ``hf-token-parameter`` are the stack's contract).
 
     Without an ``api_key`` one is generated (pulumi-random), so the endpoint is never open; read it with
-    ``pulumi stack output apiKey --show-secrets``.
+    ``pulumi stack output apiKey --show-secrets``. ``grafana_admin_password`` becomes the parameter
+    ``grafana-admin-password-parameter`` (``/vllm-aws/<stack>/grafana-admin-password``).
     """
     key = api_key if api_key is not None else random.RandomPassword("api-key", length=48, special=False).result
     values = {"VLLM_API_KEY": ("api-key", key)}
@@ -96,7 +128,32 @@ def create_stack_secrets(
         versions.append(parameter.version)
     arns = tuple(parameter_arn(region, account_id, name) for name in parameters.values())
     version = pulumi.Output.all(*versions).apply(lambda numbers: "-".join(str(n) for n in numbers))
+    grafana = None
+    if grafana_admin_password is not None:
+        name = f"/vllm-aws/{stack}/grafana-admin-password"
+        aws.ssm.Parameter(
+            "grafana-admin-password-parameter",
+            name=name,
+            type="SecureString",
+            value=grafana_admin_password,
+            key_id=kms_key_arn,
+            description=f"vllm-aws {stack}: Grafana's admin password for the host that runs Grafana (read at boot)",
+            tags=tags,
+        )
+        grafana = ServiceSecret(
+            name=GRAFANA_PASSWORD_FILE,
+            owner_uid=GRAFANA_UID,
+            parameter=name,
+            parameter_arn=parameter_arn(region, account_id, name),
+        )
     return StackSecrets(
         api_key=key,
-        hosts=HostSecrets(parameters=parameters, parameter_arns=arns, kms_key_arn=kms_key_arn, version=version),
+        hosts=HostSecrets(
+            parameters=parameters,
+            parameter_arns=arns,
+            kms_key_arn=kms_key_arn,
+            version=version,
+            monitoring=(grafana,) if grafana else (),
+        ),
+        grafana_admin_password=grafana,
     )

@@ -30,12 +30,15 @@ from .placement import (
 def lookup_network(network: NetworkConfig) -> Network:
     """Resolve the configured VPC and subnets (or the region's default VPC) with their AZs."""
     if network.vpc_id is None:
-        vpc_id = aws.ec2.get_vpc(default=True).id
+        vpc = aws.ec2.get_vpc(default=True)
+        vpc_id = vpc.id
         defaults = aws.ec2.get_subnets(
             filters=[{"name": "vpc-id", "values": [vpc_id]}, {"name": "default-for-az", "values": ["true"]}]
         ).ids
         zones = {subnet: aws.ec2.get_subnet(id=subnet).availability_zone for subnet in defaults}
-        return Network(vpc_id=vpc_id, host_subnets=zones, public_subnets=zones, is_default_vpc=True)
+        return Network(
+            vpc_id=vpc_id, cidr_block=vpc.cidr_block, host_subnets=zones, public_subnets=zones, is_default_vpc=True
+        )
 
     def zones_of(ids: Sequence[str] | None) -> dict[str, str]:
         return {subnet: aws.ec2.get_subnet(id=subnet).availability_zone for subnet in ids or ()}
@@ -43,7 +46,11 @@ def lookup_network(network: NetworkConfig) -> Network:
     private = zones_of(network.private_subnet_ids)
     public = zones_of(network.public_subnet_ids)
     return Network(
-        vpc_id=network.vpc_id, host_subnets=private or public, public_subnets=public or private, is_default_vpc=False
+        vpc_id=network.vpc_id,
+        cidr_block=aws.ec2.get_vpc(id=network.vpc_id).cidr_block,
+        host_subnets=private or public,
+        public_subnets=public or private,
+        is_default_vpc=False,
     )
 
 

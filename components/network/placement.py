@@ -51,6 +51,7 @@ class HostZones:
 @dataclass(frozen=True)
 class Network:
     vpc_id: str
+    cidr_block: str  # the VPC's primary IPv4 CIDR: where the monitoring host's scrapes may go
     host_subnets: Mapping[str, str]  # subnet id -> AZ, where GPU hosts go
     public_subnets: Mapping[str, str]  # subnet id -> AZ, for the load balancer
     is_default_vpc: bool

@@ -24,11 +24,11 @@ from .._naming import (
 )
 from ..config.sections import MAX_SERVERS_PER_HOST
 from ..planner.vllm_args import VLLM_PORT
+from ..serving.images import ALERTMANAGER_IMAGE
 from .alert_rules import render_alert_rules
 from .alertmanager import (
     ALERTMANAGER_ADDRESS,
     ALERTMANAGER_CONFIG_PATH,
-    ALERTMANAGER_IMAGE,
     ALERTMANAGER_PORT,
     ALERTMANAGER_SECRETS_DIR,
     ALERTS_WEBHOOK_URL_FILE,

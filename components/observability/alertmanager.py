@@ -2,8 +2,9 @@
 
 Pure: :func:`render_alertmanager_config` turns an :class:`AlertmanagerSpec` into the file the Alertmanager
 container reads at :data:`ALERTMANAGER_CONFIG_PATH`. Fields are those of Alertmanager
-:data:`ALERTMANAGER_IMAGE` (prometheus/alertmanager config/notifiers.go, notify/webhook/config.go and
-notify/sns/sns.go at v0.34.0); ``amtool check-config`` checks every rendered file in the tests.
+:data:`components.serving.images.ALERTMANAGER_IMAGE` (prometheus/alertmanager config/notifiers.go,
+notify/webhook/config.go and notify/sns/sns.go at v0.34.0); ``amtool check-config`` checks every rendered file
+in the tests.
 
 Receivers:
 
@@ -45,11 +46,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .stack_alerts import WATCHDOG_ALERT
 
-# v0.34.0 (2026-08-16): the newest release verified to exist (tag v0.34.0 in prometheus/alertmanager, commit
-# 085f0ef7eb41da24cab8cd000f1345b6250f2edb; its CHANGELOG.md), and the one whose config code was read for this
-# module. v0.34.2, pinned in phase A, could not be verified (the newest snapshot of the repository, 2026-08-22,
-# ends at v0.34.0). quay.io, like the Prometheus image.
-ALERTMANAGER_IMAGE = "quay.io/prometheus/alertmanager:v0.34.0"
 ALERTMANAGER_PORT = 9093
 # Its container's name and alias on the monitoring Docker network, where Prometheus reaches it.
 ALERTMANAGER_HOST = "alertmanager"

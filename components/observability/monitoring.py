@@ -20,13 +20,13 @@ from ..host.bootstrap import CACHE_MOUNT
 from ..host.gpu_host import on_host_options
 from ..planner.vllm_args import VLLM_PORT
 from ..serving.container_spec import LOG_DRIVER, SIDECAR_LOG_OPTIONS
+from ..serving.images import ALERTMANAGER_IMAGE, GRAFANA_IMAGE, PROMETHEUS_IMAGE, pull_reference
 from .alert_delivery import AlertTopics
 from .alert_rules import render_alert_rules
 from .alertmanager import (
     ALERTMANAGER_ADDRESS,
     ALERTMANAGER_CONFIG_PATH,
     ALERTMANAGER_HOST,
-    ALERTMANAGER_IMAGE,
     ALERTMANAGER_PORT,
     AlertDestination,
     AlertmanagerSpec,
@@ -48,8 +48,6 @@ from .prometheus import (
 )
 from .stack_alerts import StackAlertsSpec
 
-PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.5.0"
-GRAFANA_IMAGE = "grafana/grafana:12.1.1"
 # Data lives on the host's data volume (the model cache on a colocated host), so it survives a new container
 # and, on a dedicated host, a new instance. The bootstrap creates these owned by the images' users.
 PROMETHEUS_DATA = f"{CACHE_MOUNT}/monitoring/prometheus"
@@ -58,6 +56,7 @@ LOOPBACK = "127.0.0.1"  # UIs are reached through an SSM port forward only, neve
 # Grafana reaches Prometheus on the containers' own network, by the Prometheus container's alias.
 PROMETHEUS_ALIAS = "prometheus"
 DATASOURCE_URL = f"http://{PROMETHEUS_ALIAS}:{PROMETHEUS_PORT}"
+GRAFANA_PASSWORD_PATH = "/run/secrets/grafana-admin-password"  # in the container, read-only
 
 
 class MonitoringArgs(BaseModel):
@@ -71,6 +70,13 @@ class MonitoringArgs(BaseModel):
     target_security_group_ids: Annotated[
         dict[str, pulumi.Output[str]], Field(description="Scrape targets' groups, keyed by host name.")
     ]
+    targets_cidr: Annotated[
+        str | None,
+        Field(
+            description="The targets' network (the VPC's IPv4 CIDR): this host's group may open the scrape ports to "
+            "it, which a host with restricted egress (host.egress) needs. Default: none (its egress is open)."
+        ),
+    ] = None
     stack: Annotated[
         str, Field(description="The stack whose GPU hosts Prometheus discovers (their vllm-aws:stack tag).")
     ]
@@ -110,12 +116,23 @@ class MonitoringArgs(BaseModel):
         int, Field(ge=1, description=f"Prometheus retention. Default: {DEFAULT_RETENTION_DAYS} days.")
     ] = DEFAULT_RETENTION_DAYS
     grafana: Annotated[bool, Field(description="Run Grafana too. Default: true.")] = True
-    grafana_admin_password: pulumi.Output[str] | None = None
+    grafana_admin_password_file: Annotated[
+        str | None,
+        Field(
+            description="Host path of the file holding Grafana's admin password, which the host fetched at boot "
+            "(host.secrets.ServiceSecret.host_path): Grafana reads it through GF_SECURITY_ADMIN_PASSWORD__FILE, so "
+            "the password is in no container env or argument. Required with grafana."
+        ),
+    ] = None
+    pinned_images: Annotated[
+        dict[str, str],
+        Field(description="Image -> the reference to pull, e.g. by digest (serving.images). Default: by tag."),
+    ] = {}
 
     @model_validator(mode="after")
     def _grafana_needs_a_password(self) -> Self:
-        if self.grafana and self.grafana_admin_password is None:
-            raise ValueError("grafana_admin_password is required when grafana is on (never run Grafana open)")
+        if self.grafana and self.grafana_admin_password_file is None:
+            raise ValueError("grafana_admin_password_file is required when grafana is on (never run Grafana open)")
         return self
 
 
@@ -135,6 +152,20 @@ class Monitoring(pulumi.ComponentResource):
             "node": (NODE_EXPORTER_PORT, NODE_EXPORTER_PORT),
             "dcgm": (DCGM_EXPORTER_PORT, DCGM_EXPORTER_PORT),
         }
+        if args.targets_cidr is not None:
+            # One rule over every scrape port, to the targets' network: each target admits only the jobs' own
+            # ports, and only from this group, so no more is reachable; one rule however many hosts (a rule per
+            # host would reach the rules-per-group quota, 60 by default, at about 58 hosts).
+            aws.vpc.SecurityGroupEgressRule(
+                child_name(name, "scrape-out"),
+                security_group_id=args.security_group_id,
+                ip_protocol="tcp",
+                from_port=min(first for first, _ in scrape_ports.values()),
+                to_port=max(last for _, last in scrape_ports.values()),
+                cidr_ipv4=args.targets_cidr,
+                description="Prometheus scrapes the GPU hosts",
+                opts=child,
+            )
         for target, group_id in sorted(args.target_security_group_ids.items()):
             for job, (first, last) in scrape_ports.items():
                 aws.vpc.SecurityGroupIngressRule(
@@ -151,7 +182,10 @@ class Monitoring(pulumi.ComponentResource):
         on_host = on_host_options(self, args.host_instance, args.host_ready)
         network = docker.Network(child_name(name, "network"), name="vllm-aws-monitoring", opts=on_host)
         prometheus_image = docker.RemoteImage(
-            child_name(name, "prometheus-image"), name=PROMETHEUS_IMAGE, keep_locally=True, opts=on_host
+            child_name(name, "prometheus-image"),
+            name=pull_reference(PROMETHEUS_IMAGE, args.pinned_images),
+            keep_locally=True,
+            opts=on_host,
         )
         prometheus_config = render_prometheus_config(
             PrometheusSpec(
@@ -163,7 +197,14 @@ class Monitoring(pulumi.ComponentResource):
             )
         )
         if args.alert_topics is not None:
-            _alertmanager(name, args.stack, args.alert_topics, network, on_host)
+            _alertmanager(
+                name,
+                args.stack,
+                args.alert_topics,
+                network,
+                on_host,
+                image_reference=pull_reference(ALERTMANAGER_IMAGE, args.pinned_images),
+            )
         # Replaced with its files: after every host the new rules expect is running (see targets_ready).
         prometheus_options = pulumi.ResourceOptions.merge(
             on_host, pulumi.ResourceOptions(depends_on=list(args.targets_ready))
@@ -194,23 +235,26 @@ class Monitoring(pulumi.ComponentResource):
         )
         self.prometheus_url = pulumi.Output.from_input(f"http://{LOOPBACK}:{PROMETHEUS_PORT}")
         self.grafana_url = pulumi.Output.from_input("")
-        if args.grafana and args.grafana_admin_password is not None:
+        if args.grafana and args.grafana_admin_password_file is not None:
             grafana_image = docker.RemoteImage(
-                child_name(name, "grafana-image"), name=GRAFANA_IMAGE, keep_locally=True, opts=on_host
+                child_name(name, "grafana-image"),
+                name=pull_reference(GRAFANA_IMAGE, args.pinned_images),
+                keep_locally=True,
+                opts=on_host,
             )
-            password: pulumi.Output[str] = pulumi.Output.secret(args.grafana_admin_password)
             docker.Container(
                 child_name(name, "grafana"),
                 name="grafana",
                 image=grafana_image.image_id,
-                envs=password.apply(
-                    lambda secret: [
-                        f"GF_SECURITY_ADMIN_PASSWORD={secret}",
-                        "GF_USERS_ALLOW_SIGN_UP=false",
-                        "GF_AUTH_ANONYMOUS_ENABLED=false",
-                        "GF_ANALYTICS_REPORTING_ENABLED=false",
-                    ]
-                ),
+                # The image's run.sh exports every GF_*__FILE variable as the content of the file it names, then
+                # unsets it (grafana/grafana packaging/docker/run.sh @0775459): the password reaches grafana-server's
+                # environment only, never the container's configuration (`docker inspect`).
+                envs=[
+                    f"GF_SECURITY_ADMIN_PASSWORD__FILE={GRAFANA_PASSWORD_PATH}",
+                    "GF_USERS_ALLOW_SIGN_UP=false",
+                    "GF_AUTH_ANONYMOUS_ENABLED=false",
+                    "GF_ANALYTICS_REPORTING_ENABLED=false",
+                ],
                 uploads=[
                     docker.ContainerUploadArgs(
                         file="/etc/grafana/provisioning/datasources/vllm-aws.yml",
@@ -225,7 +269,15 @@ class Monitoring(pulumi.ComponentResource):
                         for file, body in sorted(render_dashboards().items())
                     ],
                 ],
-                mounts=[docker.ContainerMountArgs(type="bind", source=GRAFANA_DATA, target="/var/lib/grafana")],
+                mounts=[
+                    docker.ContainerMountArgs(type="bind", source=GRAFANA_DATA, target="/var/lib/grafana"),
+                    docker.ContainerMountArgs(
+                        type="bind",
+                        source=args.grafana_admin_password_file,
+                        target=GRAFANA_PASSWORD_PATH,
+                        read_only=True,
+                    ),
+                ],
                 networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=["grafana"])],
                 ports=[docker.ContainerPortArgs(internal=GRAFANA_PORT, external=GRAFANA_PORT, ip=LOOPBACK)],
                 restart="unless-stopped",
@@ -238,12 +290,18 @@ class Monitoring(pulumi.ComponentResource):
 
 
 def _alertmanager(
-    name: str, stack: str, topics: AlertTopics, network: docker.Network, on_host: pulumi.ResourceOptions
+    name: str,
+    stack: str,
+    topics: AlertTopics,
+    network: docker.Network,
+    on_host: pulumi.ResourceOptions,
+    *,
+    image_reference: str,
 ) -> docker.Container:
     """Alertmanager on the monitoring network (Prometheus reaches it by its alias; no port is published), its
     config rendered from the topics' ARNs. Single instance: clustering is off, so it opens no gossip port."""
     image = docker.RemoteImage(
-        child_name(name, "alertmanager-image"), name=ALERTMANAGER_IMAGE, keep_locally=True, opts=on_host
+        child_name(name, "alertmanager-image"), name=image_reference, keep_locally=True, opts=on_host
     )
     config = pulumi.Output.all(topics.alerts_arn, topics.heartbeat_arn).apply(
         lambda arns: render_alertmanager_config(

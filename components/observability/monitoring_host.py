@@ -19,6 +19,7 @@ from .._naming import MONITORING_ROLE, ROLE_TAG
 from ..host.ami import MONITORING_AMI_PARAMETER, MONITORING_SSH_USER
 from ..host.gpu_host import GpuHost, GpuHostArgs
 from ..host.model_cache import ModelCache, ModelCacheArgs
+from ..host.secrets import ServiceSecret
 from ..host.ssh import AccessMode
 from ..host.ssh_access import SshAccess, docker_provider, port_forward_command
 from ..network.lookup import follow_cache
@@ -48,6 +49,10 @@ class MonitoringHostArgs(BaseModel):
     kms_key_arn: Annotated[StrInput | None, Field(description="Volumes' customer managed key. Default: aws/ebs.")] = (
         None
     )
+    service_secrets: Annotated[
+        tuple[ServiceSecret, ...],
+        Field(description="Secrets of its containers, fetched at boot (Grafana's password). Default: none."),
+    ] = ()
     tags: dict[str, str] = {}
 
 
@@ -89,6 +94,9 @@ def create_monitoring_host(args: MonitoringHostArgs, name: str = "monitoring") -
             ssh_private_key=args.ssh.private_key,
             access_mode=args.access_mode,
             ssh_cidrs=args.ssh_cidrs,
+            service_secrets=args.service_secrets,
+            # The stack's one key encrypts its SecureStrings too (Grafana's password): decrypt through SSM.
+            secrets_kms_key_arn=args.kms_key_arn if args.service_secrets else None,
             gpu=False,
             ssh_user=MONITORING_SSH_USER,
             packages=("docker",),

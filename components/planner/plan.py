@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from .. import catalog
 from ..catalog import InstanceType, ModelSpec, aws_instances, cuda
 from ..catalog.aws_instances import Price
+from ..catalog.registry import DigestResolver, default_resolver
 from ..config.schema import PartialConfigError, StackConfig
 from ..config.sections import CacheConfig, ModelConfig
 from ..errors import ConfigError, ConfigIssue, KeyPaths, KeyPrefix, did_you_mean, format_value, key_path
+from ..serving.images import ImagePin, pin_images, stack_images
 from .checks import BF16_MIN_CC, instance_issues, model_level_issues, model_warnings, no_fit_issue
 from .choice import choose
 from .cold_start import ColdStart, cold_start
@@ -83,6 +85,8 @@ class StackPlan:
     warnings: tuple[str, ...]
     lower_bound: bool = False
     """True when a model has no price: ``hourly_usd`` is the priced part only."""
+    images: tuple[ImagePin, ...] = ()
+    """Every image the stack runs, pinned by tag or (``pinImagesByDigest``) by the digest resolved for it."""
 
     @property
     def monthly_usd(self) -> float:
@@ -148,10 +152,14 @@ def plan_config(parse: Callable[[], StackConfig]) -> StackPlan:
         raise
 
 
-def plan_stack(config: StackConfig, model_indexes: Sequence[int] | None = None) -> StackPlan:
+def plan_stack(
+    config: StackConfig, model_indexes: Sequence[int] | None = None, resolver: DigestResolver | None = None
+) -> StackPlan:
     """Plan every model; raise :class:`ConfigError` listing every problem before anything is created.
 
     ``model_indexes``: each model's index in the user's list when ``config`` holds only some of them.
+    ``resolver``: resolves image digests with ``pinImagesByDigest`` (default: the registries, online unless
+    ``VLLM_AWS_REGISTRY_OFFLINE`` is set).
     """
     context = PlanContext.of_stack(config)
     indexes = range(len(config.models)) if model_indexes is None else model_indexes
@@ -175,6 +183,13 @@ def plan_stack(config: StackConfig, model_indexes: Sequence[int] | None = None) 
     warnings.extend(cuda.plan_warnings(config.image, config.ami_id))
     if config.kms_key.enabled:
         warnings.append(kms_key_warning(plans, dedicated_monitoring=config.monitoring.placement == "dedicated"))
+    images = _stack_image_pins(config, resolver)
+    unresolved = [pin.image for pin in images if pin.source == "unresolved"]
+    if unresolved:
+        warnings.append(
+            f"pinImagesByDigest: no digest for {', '.join(unresolved)} (the registry did not answer and none was "
+            "read before), so the hosts pull them by tag; run preview and up where the registries are reachable"
+        )
     hourly, lower_bound = stack_hourly_usd([plan.hourly_usd for plan in plans], config.monitoring, warnings)
     if lower_bound:
         warnings.append(
@@ -183,8 +198,21 @@ def plan_stack(config: StackConfig, model_indexes: Sequence[int] | None = None) 
             + f", which no source prices in {config.region}"
         )
     return StackPlan(
-        config=config, models=tuple(plans), hourly_usd=hourly, warnings=tuple(warnings), lower_bound=lower_bound
+        config=config,
+        models=tuple(plans),
+        hourly_usd=hourly,
+        warnings=tuple(warnings),
+        lower_bound=lower_bound,
+        images=images,
     )
+
+
+def _stack_image_pins(config: StackConfig, resolver: DigestResolver | None) -> tuple[ImagePin, ...]:
+    monitoring = config.monitoring
+    images = stack_images(config.image, monitoring=monitoring.enabled, grafana=monitoring.grafana)
+    if config.pin_images_by_digest and resolver is None:
+        resolver = default_resolver()
+    return pin_images(images, by_digest=config.pin_images_by_digest, resolver=resolver)
 
 
 def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) -> ModelPlan:

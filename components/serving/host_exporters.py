@@ -14,10 +14,7 @@ from ..host.gpu_host import on_host_options
 from ..observability.dcgm import DCGM_COUNTERS_PATH, render_dcgm_counters
 from ..observability.prometheus import DCGM_EXPORTER_PORT, NODE_EXPORTER_PORT
 from .container_spec import LOG_DRIVER, SIDECAR_LOG_OPTIONS
-
-# Pinned like the vLLM image: a moving tag would change the metrics the alert rules rely on.
-NODE_EXPORTER_IMAGE = "quay.io/prometheus/node-exporter:v1.9.1"
-DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04"
+from .images import DCGM_EXPORTER_IMAGE, NODE_EXPORTER_IMAGE, pull_reference
 
 
 class HostExportersArgs(BaseModel):
@@ -28,6 +25,10 @@ class HostExportersArgs(BaseModel):
     host_instance: Annotated[pulumi.Resource, Field(description="Exporters are replaced and deleted with it.")]
     host_ready: Annotated[pulumi.Resource, Field(description="The host's readiness gate.")]
     gpu: Annotated[bool, Field(description="Run dcgm-exporter too. Default: true.")] = True
+    pinned_images: Annotated[
+        dict[str, str],
+        Field(description="Image -> the reference to pull, e.g. by digest (serving.images). Default: by tag."),
+    ] = {}
 
 
 class HostExporters(pulumi.ComponentResource):
@@ -37,7 +38,10 @@ class HostExporters(pulumi.ComponentResource):
         super().__init__(type_token("HostExporters"), name, None, opts)
         on_host = on_host_options(self, args.host_instance, args.host_ready)
         node_image = docker.RemoteImage(
-            child_name(name, "node-exporter-image"), name=NODE_EXPORTER_IMAGE, keep_locally=True, opts=on_host
+            child_name(name, "node-exporter-image"),
+            name=pull_reference(NODE_EXPORTER_IMAGE, args.pinned_images),
+            keep_locally=True,
+            opts=on_host,
         )
         docker.Container(
             child_name(name, "node-exporter"),
@@ -56,7 +60,10 @@ class HostExporters(pulumi.ComponentResource):
         )
         if args.gpu:
             dcgm_image = docker.RemoteImage(
-                child_name(name, "dcgm-exporter-image"), name=DCGM_EXPORTER_IMAGE, keep_locally=True, opts=on_host
+                child_name(name, "dcgm-exporter-image"),
+                name=pull_reference(DCGM_EXPORTER_IMAGE, args.pinned_images),
+                keep_locally=True,
+                opts=on_host,
             )
             docker.Container(
                 child_name(name, "dcgm-exporter"),

@@ -19,6 +19,7 @@ TOP_KEYS = {
     "region",
     "image",
     "nvidiaDriver",
+    "images",
     "models",
     "resources",
     "cost",

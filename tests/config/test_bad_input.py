@@ -223,6 +223,11 @@ CASES = [
         "bool",
     ),
     Case(
+        "host-egress-unknown", top(network={"hostEgress": "closed"}), p("network.hostEgress"), "'restricted' or 'open'"
+    ),
+    Case("pin-images-not-a-bool", top(pinImagesByDigest="sometimes"), p("pinImagesByDigest"), "bool"),
+    Case("pin-images-misspelt", top(pinImageByDigest=True), p("pinImageByDigest"), "did you mean 'pinImagesByDigest'?"),
+    Case(
         "waf-rate-limit-below-minimum",
         top(loadBalancer={"allowPlainHttp": True, "waf": {"enabled": True, "rateLimit": 5}}),
         p("loadBalancer.waf.rateLimit"),

@@ -133,6 +133,7 @@ def make_bootstrap_host(tmp_path: Path) -> BootstrapHost:
     text = bootstrap.settings_env(SPEC)
     for old, new in [
         (bootstrap.SECRETS_DIR, tmp_path / "etc/secrets"),
+        (bootstrap.SERVICE_SECRETS_DIR, tmp_path / "etc/service-secrets"),
         (bootstrap.READY_MARKER, tmp_path / "lib/ready"),
         (bootstrap.BOOTSTRAP_LOG, tmp_path / "log/bootstrap.log"),
         (bootstrap.MOUNT_CACHE_PATH, mount_stub),

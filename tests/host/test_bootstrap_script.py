@@ -72,6 +72,34 @@ def test_bootstrap_runs_every_phase_and_writes_secrets_privately(bootstrap_host:
     ) in calls
 
 
+def test_a_sidecar_secret_is_readable_by_its_container_user_only(bootstrap_host: BootstrapHost) -> None:
+    """Grafana's password: 0400, owned by Grafana's uid, byte for byte, outside the directory vLLM mounts."""
+    host = bootstrap_host
+    password = "s3cret $(touch /tmp/x) `id` 'q' \"d\"\n"
+    set_parameter(host.ssm, "/vllm-aws/prod/grafana-admin-password", password)
+    spec = SPEC.model_copy(
+        update={
+            "service_secret_parameters": {"GF_SECURITY_ADMIN_PASSWORD": (472, "/vllm-aws/prod/grafana-admin-password")}
+        }
+    )
+    pairs = bootstrap.settings_env(spec).split("VLLM_AWS_SERVICE_SECRET_PARAMETERS=")[1].splitlines()[0]
+    assert pairs == "GF_SECURITY_ADMIN_PASSWORD=472:/vllm-aws/prod/grafana-admin-password"
+    host.settings.write_text(host.settings.read_text() + f"VLLM_AWS_SERVICE_SECRET_PARAMETERS={pairs}\n")
+    result = host.run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    service = host.root / "etc/service-secrets"
+    (secret,) = service.iterdir()
+    assert secret.name == "GF_SECURITY_ADMIN_PASSWORD" and secret.read_text() == password
+    assert (secret.stat().st_uid, stat.S_IMODE(secret.stat().st_mode)) == (472, 0o400)
+    assert stat.S_IMODE(service.stat().st_mode) == 0o700
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in {p.name for p in host.secrets.iterdir()}
+    assert password not in (host.root / "log/bootstrap.log").read_text() + result.stdout + result.stderr
+    # Removed once no longer configured, like the vLLM secrets.
+    host.settings.write_text(host.settings.read_text().replace(f"VLLM_AWS_SERVICE_SECRET_PARAMETERS={pairs}", ""))
+    assert host.run().returncode == 0
+    assert not list(service.iterdir())
+
+
 def test_bootstrap_failure_leaves_host_not_ready(bootstrap_host: BootstrapHost) -> None:
     host = bootstrap_host
     assert host.run().returncode == 0

@@ -228,6 +228,7 @@ def test_secrets_go_to_ssm_securestrings_and_never_into_user_data() -> None:
     assert {p.inputs["name"]: (p.inputs["type"], p.inputs["value"]) for p in parameters} == {
         "/vllm-aws/dev/api-key": ("SecureString", "[secret]"),
         "/vllm-aws/dev/hf-token": ("SecureString", "[secret]"),
+        "/vllm-aws/dev/grafana-admin-password": ("SecureString", "[secret]"),
     }
     everything = json.dumps([r.inputs for r in run.resources])
     assert "never_in_user_data" not in everything and "never-in-user-data" not in everything

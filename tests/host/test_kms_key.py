@@ -46,7 +46,12 @@ def test_one_key_encrypts_every_volume_and_the_secrets(stack: str) -> None:
     for host in hosts:
         assert host.inputs["rootBlockDevice"]["kmsKeyId"] == KEY_ARN and host.inputs["rootBlockDevice"]["encrypted"]
     parameters = of_type(run, "aws:ssm/parameter:Parameter")
-    assert {p.name for p in parameters} == {"api-key-parameter", "hf-token-parameter"}
+    # Grafana's password too (#13's service secrets): every SecureString of the stack is under its key.
+    assert {p.name for p in parameters} == {
+        "api-key-parameter",
+        "hf-token-parameter",
+        "grafana-admin-password-parameter",
+    }
     assert all(p.inputs["keyId"] == KEY_ARN for p in parameters)
 
 
@@ -58,8 +63,8 @@ def test_the_deletion_window_is_configurable() -> None:
 def test_a_gpu_host_decrypts_its_stacks_secrets_through_ssm_and_nothing_else(stack: str) -> None:
     hosts = host_policies(_with_key(stack))
     for host, policy in hosts.items():
-        own = "allowed" if host != "monitoring" else "implicitly denied"  # the monitoring host reads no secret
-        assert decide(policy, "kms:Decrypt", KEY_ARN, THROUGH_SSM) == own, host
+        # Every host reads a secret: the GPU hosts the API key and token, the monitoring host Grafana's password.
+        assert decide(policy, "kms:Decrypt", KEY_ARN, THROUGH_SSM) == "allowed", host
         # Another key, even through SSM (another stack's SecureStrings under its own key): denied.
         assert decide(policy, "kms:Decrypt", OTHER_KEY, THROUGH_SSM) == "implicitly denied", host
         # This key, but not inside SSM (a raw Decrypt of a copied ciphertext, or through another service).

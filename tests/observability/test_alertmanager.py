@@ -31,7 +31,6 @@ from pydantic import ValidationError
 from tools import require_tool
 
 from components.observability.alertmanager import (
-    ALERTMANAGER_IMAGE,
     ALERTMANAGER_SECRETS_DIR,
     ALERTS_RECEIVER,
     ALERTS_WEBHOOK_URL_FILE,
@@ -43,6 +42,7 @@ from components.observability.alertmanager import (
     render_alertmanager_config,
     sns_subject,
 )
+from components.serving.images import ALERTMANAGER_IMAGE
 
 URL_FILE_SINCE = (0, 26, 0)
 ALERTS_TOPIC = "arn:aws:sns:eu-west-1:123456789012:vllm-aws-prod-alerts"

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import pulumi
 import pytest
 import yaml
 from constructs import SUBNETS, VPC, construct, gpu_host, ssh_access
@@ -45,7 +44,7 @@ def test_colocated_monitoring_renders_its_own_files_and_admits_scrapes(pulumi_mo
                 region="us-east-1",
                 inventory=INVENTORY,
                 max_servers_per_host=3,
-                grafana_admin_password=pulumi.Output.secret("admin"),
+                grafana_admin_password_file="/etc/vllm-aws/service-secrets/GF_SECURITY_ADMIN_PASSWORD",
             ),
         )
 
@@ -95,7 +94,7 @@ def test_without_grafana_only_prometheus_runs_and_no_password_is_needed(pulumi_m
 def test_grafana_never_runs_open(pulumi_mocks: Recording) -> None:
     def build() -> None:
         host = gpu_host("h")
-        with pytest.raises(ValidationError, match="grafana_admin_password is required when grafana is on"):
+        with pytest.raises(ValidationError, match="grafana_admin_password_file is required when grafana is on"):
             MonitoringArgs(
                 host_instance=host.instance,
                 host_ready=host.readiness,

@@ -177,6 +177,10 @@ SCENARIOS = [
         # blocker that stays, whose fix is to turn the protection off in an `up` of its own first.
         blockers=(("OperationNotPermitted", LOAD_BALANCER),),
     ),
+    # #13: closing the hosts' egress swaps their all-traffic rule for HTTPS and HTTP rules (creates, then the old
+    # rule's delete): security-group rules only, no host or container is replaced; opening it again likewise.
+    Scenario("close-the-hosts-egress", old=_set(network={"hostEgress": "open"})),
+    Scenario("open-the-hosts-egress", _set(network={"hostEgress": "open"})),
     Scenario(
         "enable-the-kms-key",
         ENABLE_KMS_KEY,

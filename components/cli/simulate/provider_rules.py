@@ -109,11 +109,15 @@ RULES: dict[str, TypeRule] = {
         replace_on_kind_change=("cidrIpv4", "cidrIpv6", "prefixListId", "referencedSecurityGroupId"),
         source=_TF_SG_RULE,
     ),
-    # The egress rule shares the ingress rule's schema code in TF; symmetry is an assumption (NOT VERIFIED).
+    # The same rules as ingress: both resources embed one base type, resourceSecurityGroupRule, whose Schema
+    # (RequiresReplace on security_group_id), ModifyPlan (a new source kind replaces) and Update
+    # (ModifySecurityGroupRules for ports, protocol, description and a same-kind destination) they share; egress
+    # only swaps the Authorize/Revoke calls.
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": TypeRule(
         replace_on=("securityGroupId",),
         replace_on_kind_change=("cidrIpv4", "cidrIpv6", "prefixListId", "referencedSecurityGroupId"),
-        source=_TF_SG_RULE + "; egress assumed symmetric (NOT VERIFIED)",
+        source="TF ec2/vpc_security_group_egress_rule.go @050ac11 (embeds resourceSecurityGroupRule of "
+        "vpc_security_group_ingress_rule.go: the same schema, plan modifier and update)",
     ),
     "aws:iam/role:Role": TypeRule(
         replace_on=("name", "namePrefix", "path"),

@@ -40,6 +40,9 @@ VLLM_CACHE_DIR = f"{CACHE_MOUNT}/vllm"  # container VLLM_CACHE_ROOT (torch.compi
 # holding the parameter's value byte for byte. A file is data to its reader (the vLLM entrypoint), never shell or
 # an env-file line, so no character of a value needs escaping or is refused.
 SECRETS_DIR = "/etc/vllm-aws/secrets"
+# Secrets of the monitoring containers (Grafana's admin password), beside it and just as root-only, but never
+# mounted into a vLLM container: each file is 0400 and owned by its one reader's uid, and bind-mounted alone.
+SERVICE_SECRETS_DIR = "/etc/vllm-aws/service-secrets"
 READY_MARKER = "/var/lib/vllm-aws/ready"
 BOOTSTRAP_LOG = "/var/log/vllm-aws/bootstrap.log"
 
@@ -85,6 +88,8 @@ class BootstrapSpec(BaseModel):
     ssh_public_key: str  # OpenSSH public key for ssh_user
     region: str  # for `aws ssm get-parameter --region`
     secret_parameters: dict[str, str]  # env var -> SSM SecureString parameter NAME
+    # file name -> (uid of its reader, SSM SecureString parameter NAME); written under SERVICE_SECRETS_DIR
+    service_secret_parameters: dict[str, tuple[int, str]] = {}
     ssh_user: str = DLAMI_SSH_USER
     gpu: bool = True  # False on the dedicated monitoring host: no NVIDIA checks
     packages: tuple[str, ...] = ()  # distribution packages to install first (Docker on a plain AMI)
@@ -111,6 +116,15 @@ class BootstrapSpec(BaseModel):
     def _ssh_user(cls, value: str) -> str:
         if not _SSH_USER.fullmatch(value):
             raise ValueError(f"not a valid Linux user name (got {value!r})")
+        return value
+
+    @field_validator("service_secret_parameters")
+    @classmethod
+    def _service_secret_parameters(cls, value: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:
+        cls._secret_parameters({name: parameter for name, (_, parameter) in value.items()})
+        for name, (uid, _) in value.items():
+            if not 0 <= uid < 2**31:
+                raise ValueError(f"{name}: {uid} is not a uid")
         return value
 
     @field_validator("secret_parameters")
@@ -154,6 +168,9 @@ def bootstrap_script() -> str:
 def settings_env(spec: BootstrapSpec) -> str:
     """The non-secret settings file ``bootstrap.sh`` sources (shell-quoted, though every value is validated)."""
     pairs = " ".join(f"{name}={parameter}" for name, parameter in sorted(spec.secret_parameters.items()))
+    service_pairs = " ".join(
+        f"{name}={uid}:{parameter}" for name, (uid, parameter) in sorted(spec.service_secret_parameters.items())
+    )
     settings = {
         "VLLM_AWS_CACHE_VOLUME_ID": spec.cache_volume_id,
         "VLLM_AWS_CACHE_DEVICE": cache_device_path(spec.cache_volume_id),
@@ -165,6 +182,8 @@ def settings_env(spec: BootstrapSpec) -> str:
         "VLLM_AWS_VLLM_CACHE": VLLM_CACHE_DIR,
         "VLLM_AWS_SECRETS_DIR": SECRETS_DIR,
         "VLLM_AWS_SECRET_PARAMETERS": pairs,
+        "VLLM_AWS_SERVICE_SECRETS_DIR": SERVICE_SECRETS_DIR,
+        "VLLM_AWS_SERVICE_SECRET_PARAMETERS": service_pairs,
         "VLLM_AWS_READY_MARKER": READY_MARKER,
         "VLLM_AWS_BOOTSTRAP_LOG": BOOTSTRAP_LOG,
         "VLLM_AWS_MOUNT_SCRIPT": MOUNT_CACHE_PATH,

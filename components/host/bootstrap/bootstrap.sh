@@ -34,11 +34,14 @@ fi
 : "${VLLM_AWS_HF_HOME:?missing from the settings file}"
 : "${VLLM_AWS_VLLM_CACHE:?missing from the settings file}"
 : "${VLLM_AWS_SECRETS_DIR:?missing from the settings file}"
+: "${VLLM_AWS_SERVICE_SECRETS_DIR:?missing from the settings file}"
 : "${VLLM_AWS_READY_MARKER:?missing from the settings file}"
 : "${VLLM_AWS_BOOTSTRAP_LOG:?missing from the settings file}"
 : "${VLLM_AWS_MOUNT_SCRIPT:?missing from the settings file}"
 # Space-separated ENV_NAME=parameter-name pairs; may be empty.
 secret_parameters=${VLLM_AWS_SECRET_PARAMETERS:-}
+# Space-separated ENV_NAME=UID:parameter-name pairs (secrets of the monitoring containers); may be empty.
+service_secret_parameters=${VLLM_AWS_SERVICE_SECRET_PARAMETERS:-}
 # Attachment of the cache volume is asynchronous; it normally lands within a minute of boot.
 device_wait_seconds=${VLLM_AWS_DEVICE_WAIT_SECONDS:-600}
 # Attempts per SSM parameter (2, 4, 6... seconds apart).
@@ -161,50 +164,83 @@ cache_dirs() {
 # The AWS CLI's text output of a string is the string and one newline (aws/aws-cli awscli/text.py _format_text), so
 # the value goes straight from the CLI into its file and only that newline is cut: no command substitution (which
 # drops every trailing newline) and no KEY=value line (which cannot hold a newline) touches it.
-fetch_secrets() {
-    set +x
-    local old_umask pairs pair name parameter attempt file
-    local -A wanted=()
-    old_umask=$(umask)
-    umask 077
-    install -d -m 0700 -- "$VLLM_AWS_SECRETS_DIR"
-    # A temp file of a run cut short (power loss) holds a secret too.
-    rm -f -- "$VLLM_AWS_SECRETS_DIR"/.*.??????
-    read -ra pairs <<<"$secret_parameters"
-    for pair in "${pairs[@]}"; do
-        name=${pair%%=*}
-        parameter=${pair#*=}
-        wanted[$name]=1
-        secrets_tmp=$(mktemp -- "$VLLM_AWS_SECRETS_DIR/.$name.XXXXXX")
-        # The instance profile's credentials can take a few seconds to become available after boot.
-        for ((attempt = 1; ; attempt++)); do
-            if aws ssm get-parameter --region "$VLLM_AWS_REGION" --name "$parameter" --with-decryption \
-                --query Parameter.Value --output text >"$secrets_tmp"; then
-                break
-            fi
-            if ((attempt >= ssm_attempts)); then
-                log "could not read SSM parameter $parameter for $name"
-                return 1
-            fi
-            sleep $((attempt * 2))
-        done
-        # $(...) of a single newline is empty: the last byte is the CLI's newline, the one byte to cut.
-        if [[ ! -s $secrets_tmp || -n $(tail -c 1 -- "$secrets_tmp") ]]; then
-            log "the AWS CLI printed no value for SSM parameter $parameter ($name)"
+# fetch_secret DIR NAME PARAMETER [UID]: DIR/NAME holds the parameter's value, 0600 root, or 0400 owned by UID.
+fetch_secret() {
+    local dir=$1 name=$2 parameter=$3 owner=${4:-} attempt
+    secrets_tmp=$(mktemp -- "$dir/.$name.XXXXXX")
+    # The instance profile's credentials can take a few seconds to become available after boot.
+    for ((attempt = 1; ; attempt++)); do
+        if aws ssm get-parameter --region "$VLLM_AWS_REGION" --name "$parameter" --with-decryption \
+            --query Parameter.Value --output text >"$secrets_tmp"; then
+            break
+        fi
+        if ((attempt >= ssm_attempts)); then
+            log "could not read SSM parameter $parameter for $name"
             return 1
         fi
-        truncate -s -1 -- "$secrets_tmp"
-        mv -f -- "$secrets_tmp" "$VLLM_AWS_SECRETS_DIR/$name"
-        secrets_tmp=""
-        log "fetched $name from $parameter"
+        sleep $((attempt * 2))
     done
-    # Only the configured secrets stay: a file left from other settings would still be read by the containers.
-    for file in "$VLLM_AWS_SECRETS_DIR"/*; do
+    # $(...) of a single newline is empty: the last byte is the CLI's newline, the one byte to cut.
+    if [[ ! -s $secrets_tmp || -n $(tail -c 1 -- "$secrets_tmp") ]]; then
+        log "the AWS CLI printed no value for SSM parameter $parameter ($name)"
+        return 1
+    fi
+    truncate -s -1 -- "$secrets_tmp"
+    if [[ -n $owner ]]; then
+        # Its container's user reads it through a bind mount of the file alone: the directory stays root-only.
+        chown -- "$owner:0" "$secrets_tmp"
+        chmod 0400 -- "$secrets_tmp"
+    fi
+    mv -f -- "$secrets_tmp" "$dir/$name"
+    secrets_tmp=""
+    log "fetched $name from $parameter"
+}
+
+# keep_only DIR NAME...: a file left from other settings would still be read by the containers.
+keep_only() {
+    local dir=$1 file
+    shift
+    local -A wanted=()
+    for file in "$@"; do
+        wanted[$file]=1
+    done
+    for file in "$dir"/*; do
         if [[ -f $file && -z ${wanted[${file##*/}]:-} ]]; then
             rm -f -- "$file"
             log "removed ${file##*/}: no longer configured"
         fi
     done
+}
+
+fetch_secrets() {
+    set +x
+    local old_umask dir pairs pair name rest
+    local -a names
+    old_umask=$(umask)
+    umask 077
+    for dir in "$VLLM_AWS_SECRETS_DIR" "$VLLM_AWS_SERVICE_SECRETS_DIR"; do
+        install -d -m 0700 -- "$dir"
+        # A temp file of a run cut short (power loss) holds a secret too.
+        rm -f -- "$dir"/.*.??????
+    done
+    names=()
+    read -ra pairs <<<"$secret_parameters"
+    for pair in "${pairs[@]}"; do
+        name=${pair%%=*}
+        fetch_secret "$VLLM_AWS_SECRETS_DIR" "$name" "${pair#*=}"
+        names+=("$name")
+    done
+    keep_only "$VLLM_AWS_SECRETS_DIR" "${names[@]}"
+    # A sidecar's secret (Grafana's admin password): NAME=UID:PARAMETER, in a directory no vLLM container mounts.
+    names=()
+    read -ra pairs <<<"$service_secret_parameters"
+    for pair in "${pairs[@]}"; do
+        name=${pair%%=*}
+        rest=${pair#*=}
+        fetch_secret "$VLLM_AWS_SERVICE_SECRETS_DIR" "$name" "${rest#*:}" "${rest%%:*}"
+        names+=("$name")
+    done
+    keep_only "$VLLM_AWS_SERVICE_SECRETS_DIR" "${names[@]}"
     umask "$old_umask"
 }
 
