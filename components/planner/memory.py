@@ -129,7 +129,7 @@ def activation_gib(spec: ModelSpec, settings: ServingSettings) -> float:
 
 
 def model_weights(spec: ModelSpec, settings: ServingSettings, compute_capability: float) -> WeightBytes:
-    """One copy's weights in memory and on disk: from the read shape, else from the hand-kept figures."""
+    """One copy's weights in memory and on disk: from the read shape, else from an architecture block's figures."""
     online_fp8 = settings.weight_format == "fp8" and spec.quantization is None
     if spec.shape is not None:
         return weight_bytes(spec.shape, online_fp8=online_fp8, compute_capability=compute_capability)

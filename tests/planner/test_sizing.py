@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from components import catalog
 from components.catalog import GpuSpec
+from components.catalog.hub import bundled_snapshot
 from components.config import parse_stack_config
 from components.errors import ConfigError
 from components.planner.cold_start import (
@@ -37,13 +38,14 @@ from components.planner.memory import (
     resolve_settings,
     weights_bytes,
 )
+from components.planner.model_spec import bundled_spec
 from components.planner.plan import StackPlan, plan_stack
 
 LLAMA_8B = "meta-llama/Llama-3.1-8B-Instruct"
 
 
 def spec(model_id: str) -> catalog.ModelSpec:
-    found = catalog.find_model(model_id)
+    found = bundled_spec(model_id)
     assert found is not None
     return found
 
@@ -233,7 +235,9 @@ def test_small_instance_ebs_bandwidth_caps_weight_reading() -> None:
 
 # --- properties -------------------------------------------------------------------------------------------
 
-MODEL_IDS = sorted(m.id for m in catalog.models().values() if m.num_experts is None)
+MODEL_IDS = sorted(
+    r.repo_id for r in bundled_snapshot().values() if (s := bundled_spec(r.repo_id)) and s.num_experts is None
+)
 
 
 @settings(max_examples=150, deadline=None)
