@@ -3,10 +3,12 @@
 ``pricing.source: live`` reads each model's on-demand price at ``pulumi preview``/``up`` through
 ``aws.pricing.get_product`` (the Terraform data source aws_pricing_product: GetProducts with TERM_MATCH filters,
 which must match exactly one product). The product is the Linux, shared-tenancy, on-demand instance without
-pre-installed software, as the Price List's EC2 attributes name it (AWS Billing User Guide, "Offer file
-definitions": instanceType, regionCode, operatingSystem, tenancy, preInstalledSw, capacitystatus "Used" for a
-running instance as opposed to reserved capacity, licenseModel, marketoption "OnDemand" as opposed to Capacity
-Blocks). The answer is one Price List JSON document; its shape (product.attributes, terms.OnDemand.<offer>.
+pre-installed software. Field names: instanceType, operatingSystem, tenancy, preInstalledSw, capacitystatus ("Used":
+a running instance, not reserved capacity) and licenseModel as pulumi-aws's own EC2 example of get_product spells
+them (pulumi_aws 7.51.1 pricing/get_product.py docstring); regionCode instead of its location name, and marketoption
+"OnDemand" (not Capacity Blocks), as the EC2 products of the Price List carry them in stored copies of its JSON (not
+checked against an AWS document here: a filter that matches nothing keeps the snapshot's price, with a warning).
+The answer is one Price List JSON document; its shape (product.attributes, terms.OnDemand.<offer>.
 priceDimensions.<rate>.unit and pricePerUnit.USD, publicationDate) is the one botocore's example of GetProducts
 shows (botocore 1.43.11 data/pricing/2017-10-15/examples-1.json).
 """
