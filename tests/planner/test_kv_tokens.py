@@ -77,6 +77,8 @@ def predicted_tokens(key: str, model_id: str, gpu: str | GpuSpec, graphs_in_budg
         weight_format="fp16",
         kv_cache_bytes=2,
         cuda_graphs_in_budget=graphs_in_budget,
+        # Every pre-0.21 log here is also pre-#25359 (v0.10.x), whose NCCL buffers were charged to the KV budget.
+        communicators_in_budget=not graphs_in_budget,
     )
 
     return fit_memory(spec, gpu_spec, settings).kv_cache_tokens

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -103,6 +104,29 @@ def test_default_batch_limits_follow_vllm_per_gpu_class() -> None:
     assert default_batch_limits(gpus["L4"]) == (256, 2048)
     assert default_batch_limits(gpus["A100-80GB"]) == (256, 2048)
     assert default_batch_limits(gpus["H100"]) == (1024, 8192)
+    assert default_batch_limits(gpus["H200"]) == (1024, 8192)
+    # vLLM 0.33 engine/arg_utils.py:2973: 160 GiB and more (B200, B300) get 16384 batched tokens.
+    assert default_batch_limits(gpus["B200"]) == default_batch_limits(gpus["B300"]) == (1024, 16384)
+
+
+def test_vllm_0_33_charges_no_nccl_buffers_to_the_kv_budget() -> None:
+    # gpu_worker.py:499-541: NCCL and custom all-reduce are set up before the memory snapshot, so a TP 2 replica's
+    # reserve is the TP 1 one; only logs of vLLM before PR #25359 (v0.10.x) charged them.
+    llama = spec(LLAMA_8B)
+    gpu = catalog.gpus()["L40S"]
+    settings = ServingSettings(
+        tensor_parallel_size=2,
+        gpu_memory_utilization=0.92,
+        max_model_len=8192,
+        max_num_seqs=256,
+        max_num_batched_tokens=2048,
+        weight_format="fp16",
+        kv_cache_bytes=2,
+    )
+    single = fit_memory(llama, gpu, replace(settings, tensor_parallel_size=1))
+    assert fit_memory(llama, gpu, settings).non_torch_gib == single.non_torch_gib
+    older = replace(settings, communicators_in_budget=True)
+    assert fit_memory(llama, gpu, older).non_torch_gib == pytest.approx(single.non_torch_gib + 0.35)
 
 
 # --- planning ---------------------------------------------------------------------------------------------
