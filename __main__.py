@@ -24,6 +24,7 @@ from components import (
     access,
     create_alert_topics,
     create_monitoring_host,
+    create_stack_key,
     create_stack_secrets,
     load_stack_config,
     monitoring_outputs,
@@ -66,6 +67,13 @@ for warning in plan.warnings + tuple(w for model in plan.models for w in model.w
 
 tags = stack_tags(stack, project, config.tags)
 account_id = aws.get_caller_identity().account_id
+# The stack's own key (kmsKey): GPU host volumes and the secrets' parameters; else the AWS managed keys.
+kms_key = config.kms_key
+kms_key_arn = (
+    create_stack_key(stack, kms_key, region=config.region, account_id=account_id, tags=tags).arn
+    if kms_key.enabled
+    else None
+)
 secrets = create_stack_secrets(
     stack,
     config.region,
@@ -73,6 +81,7 @@ secrets = create_stack_secrets(
     api_key=secret_output(config.api_key) if config.api_key is not None else None,
     hf_token=secret_output(config.hf_token) if config.hf_token is not None else None,
     tags=tags,
+    kms_key_arn=kms_key_arn,
 )
 # One key pair per stack for pulumi-docker's SSH: a secret in state, and a private copy on the deploying machine.
 ssh = access.create_ssh_access(project, stack)
@@ -86,6 +95,8 @@ load_balancer = LoadBalancer(
         subnet_ids=lb_subnets,
         allowed_cidrs=config.network.allowed_cidrs,
         model_names=[model.config.name for model in plan.models],
+        region=config.region,
+        account_id=account_id,
         tags=tags,
     ),
 )
@@ -118,6 +129,7 @@ for index, model in enumerate(plan.models):
             access=config.access,
             ssh=ssh,
             secrets=secrets.hosts,
+            kms_key_arn=kms_key_arn,
             endpoint=ExistingEndpoint.of(load_balancer, rule_priorities[name]),
             prometheus_discovery=monitoring.enabled and not dedicated and index == 0,
             alarm_topic_arn=alert_topics.alerts_arn if alert_topics is not None else None,
@@ -145,6 +157,7 @@ if monitoring.enabled:
                 ssh=ssh,
                 access_mode=config.access.mode,
                 ssh_cidrs=config.access.ssh_cidrs,
+                kms_key_arn=kms_key_arn,
                 tags=tags,
             )
         )

@@ -39,6 +39,7 @@ from .host import ssh_access as access
 from .host.ami import DLAMI_SSM_PARAMETER, MONITORING_AMI_PARAMETER, MONITORING_SSH_USER
 from .host.gpu_host import GpuHost, GpuHostArgs, IngressRule
 from .host.iam import parameter_arn
+from .host.kms_key import create_stack_key
 from .host.model_cache import ModelCache, ModelCacheArgs
 from .host.secrets import HostSecrets, StackSecrets, create_stack_secrets
 from .host.ssh_access import SshAccess
@@ -122,6 +123,7 @@ __all__ = [
     "access",
     "create_alert_topics",
     "create_monitoring_host",
+    "create_stack_key",
     "create_stack_secrets",
     "custom_image_tag",
     "examples",

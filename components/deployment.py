@@ -110,12 +110,11 @@ class VllmDeploymentArgs(BaseModel):
     access: AccessConfig = AccessConfig()
     ssh: SshAccess
     secrets: HostSecrets
+    kms_key_arn: Annotated[StrInput | None, Field(description="The volumes' KMS key. Default: aws/ebs.")] = None
     endpoint: Annotated[
         ExistingEndpoint | None, Field(description="Attach to this listener. Default: a new ALB (new_load_balancer).")
     ] = None
-    new_load_balancer: Annotated[LoadBalancerArgs | None, Field(description="Create an ALB for this model alone.")] = (
-        None
-    )
+    new_load_balancer: Annotated[LoadBalancerArgs | None, Field(description="An ALB for this model alone.")] = None
     prometheus_discovery: Annotated[
         bool,
         Field(
@@ -211,6 +210,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     throughput_mibps=self.plan.cache_throughput_mibps,
                     snapshot_id=args.cache.snapshot_id,
                     retain_on_delete=args.cache.retain_on_delete,
+                    kms_key_arn=args.kms_key_arn,
                     tags=host_tags,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -230,6 +230,8 @@ class VllmDeployment(pulumi.ComponentResource):
                     region=args.region,
                     secret_parameters=args.secrets.parameters,
                     secret_parameter_arns=args.secrets.parameter_arns,
+                    secrets_kms_key_arn=args.secrets.kms_key_arn,
+                    kms_key_arn=args.kms_key_arn,
                     ssh_public_key=args.ssh.public_key,
                     ssh_private_key=args.ssh.private_key,
                     access_mode=args.access.mode,

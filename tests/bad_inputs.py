@@ -107,3 +107,51 @@ def second_model_fits_nowhere() -> Raw:
 
 def p(suffix: str) -> str:
     return f"vllm-aws:{suffix}"
+
+
+# The optional hardening of #13 (loadBalancer.accessLogs, kmsKey): part of the table in tests/config/test_bad_input.py.
+HARDENING_CASES = [
+    Case(
+        "access-logs-bucket-arn",
+        top(loadBalancer={"accessLogs": {"enabled": True, "bucket": "arn:aws:s3:::logs"}}),
+        p("loadBalancer.accessLogs.bucket"),
+        "bucket's name",
+    ),
+    Case(
+        "access-logs-bucket-reserved-suffix",
+        top(loadBalancer={"accessLogs": {"enabled": True, "bucket": "logs-s3alias"}}),
+        p("loadBalancer.accessLogs.bucket"),
+        "bucket's name",
+    ),
+    Case(
+        "access-logs-bucket-while-disabled",
+        top(loadBalancer={"accessLogs": {"bucket": "my-alb-logs"}}),
+        p("loadBalancer.accessLogs.enabled"),
+        "set accessLogs.enabled: true",
+    ),
+    Case(
+        "access-logs-expiry-of-an-existing-bucket",
+        top(loadBalancer={"accessLogs": {"enabled": True, "bucket": "my-alb-logs", "expirationDays": 30}}),
+        p("loadBalancer.accessLogs.expirationDays"),
+        "remove expirationDays",
+    ),
+    Case(
+        "access-logs-expiry-zero",
+        top(loadBalancer={"accessLogs": {"enabled": True, "expirationDays": 0}}),
+        p("loadBalancer.accessLogs.expirationDays"),
+        "at least 1",
+    ),
+    Case(
+        "kms-key-deletion-window-below-kms-minimum",
+        top(kmsKey={"enabled": True, "deletionWindowDays": 6}),
+        p("kmsKey.deletionWindowDays"),
+        "at least 7",
+    ),
+    Case(
+        "kms-key-deletion-window-above-kms-maximum",
+        top(kmsKey={"enabled": True, "deletionWindowDays": 31}),
+        p("kmsKey.deletionWindowDays"),
+        "at most 30",
+    ),
+    Case("kms-key-unknown-key", top(kmsKey={"enable": True}), p("kmsKey.enable"), "did you mean 'enabled'?"),
+]

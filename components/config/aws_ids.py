@@ -22,3 +22,12 @@ def check_volume_id(value: str) -> str:
     if not VOLUME_ID.fullmatch(value):
         raise ValueError(f"not an EBS volume id like 'vol-0123456789abcdef0' (got {value!r})")
     return value
+
+
+def partition(region: str) -> str:
+    """The ARN partition of ``region``: ``aws-cn`` in China, ``aws-us-gov`` in GovCloud, else ``aws``."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"

@@ -19,6 +19,7 @@ from ..errors import ConfigError, ConfigIssue, did_you_mean
 from ..network import routing
 from . import aws_ids, aws_tags, secret_values
 from .base import ConfigModel, LocatedError, MultiLocatedError
+from .hardening import KmsKeyConfig
 from .sections import (
     ACM_ARN,
     AccessConfig,
@@ -120,6 +121,9 @@ class StackConfig(ConfigModel):
     load_balancer: LoadBalancerConfig = LoadBalancerConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     pricing: PricingConfig = PricingConfig()
+    kms_key: Annotated[
+        KmsKeyConfig, Field(description="A customer managed key for volumes and secrets. Default: AWS managed keys.")
+    ] = KmsKeyConfig()
     # pydantic copies a default per instance; ruff cannot tell that ConfigModel (another module) is a BaseModel.
     tags: Annotated[dict[str, str], Field(description="Extra tags on every AWS resource.")] = {}  # noqa: RUF012
     hf_token: Annotated[SecretValue | None, Field(description="Hugging Face token (secret).")] = None

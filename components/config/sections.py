@@ -18,7 +18,7 @@ from .._naming import MODEL_NAME_MAX, target_group_name
 from ..network import routing
 from . import aws_ids
 from .base import ConfigModel, LocatedError
-from .hardening import WafConfig
+from .hardening import AccessLogsConfig, WafConfig
 
 # Defined once for the config, Monitoring and the Prometheus renderer, which import them from here.
 # gp3's throughput limit (botocore data/ec2/2016-11-15 CreateVolumeRequest.Throughput: "Valid Range: 125 - 2000
@@ -297,16 +297,9 @@ class LoadBalancerConfig(ConfigModel):
         ),
     ] = {}  # noqa: RUF012 (pydantic copies the default; ruff cannot see that ConfigModel is a BaseModel)
     waf: Annotated[WafConfig, Field(description="A WAF web ACL on the ALB. Default: none.")] = WafConfig()
-    access_logs_bucket: Annotated[
-        str | None, Field(description="S3 bucket for ALB access logs (its policy must allow ELB). Default: off.")
-    ] = None
-
-    @field_validator("access_logs_bucket")
-    @classmethod
-    def _bucket_shape(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", value):
-            raise ValueError("is not an S3 bucket name. Fix: use the bucket's name, not its ARN or URL")
-        return value
+    access_logs: Annotated[AccessLogsConfig, Field(description="ALB access logs to S3. Default: off.")] = (
+        AccessLogsConfig()
+    )
 
     @field_validator("certificate_arn")
     @classmethod

@@ -14,6 +14,7 @@ from ..catalog.cuda import DriverRequirement
 from . import iam, self_healing, spot, ssh
 from .ami import DLAMI_SSH_USER
 from .bootstrap import BootstrapSpec, render_user_data
+from .kms_policy import decrypt_secrets_statement
 
 StrInput = str | pulumi.Output[str]
 
@@ -55,6 +56,12 @@ class GpuHostArgs(BaseModel):
         dict[str, str], Field(description="Environment variable -> SSM SecureString parameter name.")
     ] = {}
     secret_parameter_arns: tuple[StrInput, ...] = ()
+    secrets_kms_key_arn: Annotated[
+        StrInput | None, Field(description="Customer managed key of the secrets: kms:Decrypt through SSM.")
+    ] = None
+    kms_key_arn: Annotated[
+        StrInput | None, Field(description="Customer managed key of the root volume. Default: aws/ebs.")
+    ] = None
     ssh_public_key: StrInput
     ssh_private_key: Annotated[pulumi.Output[str], Field(description="Secret; used by the readiness gate only.")]
     access_mode: ssh.AccessMode = "ssm"
@@ -197,8 +204,11 @@ class GpuHost(pulumi.ComponentResource):
             aws.iam.RolePolicy(
                 child_name(name, "read-secrets"),
                 role=self.role.name,
-                policy=pulumi.Output.all(*args.secret_parameter_arns).apply(
-                    lambda arns: iam.read_parameters_policy([str(arn) for arn in arns])
+                policy=pulumi.Output.all(args.secrets_kms_key_arn, *args.secret_parameter_arns).apply(
+                    lambda arns: iam.read_parameters_policy(
+                        [str(arn) for arn in arns[1:]],
+                        decrypt_secrets_statement(str(arns[0]), args.region) if arns[0] else None,
+                    )
                 ),
                 opts=child,
             )
@@ -274,7 +284,11 @@ class GpuHost(pulumi.ComponentResource):
                 http_put_response_hop_limit=2 if args.ec2_discovery else 1,
             ),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
-                volume_type="gp3", volume_size=args.root_volume_gib, encrypted=True, delete_on_termination=True
+                volume_type="gp3",
+                volume_size=args.root_volume_gib,
+                encrypted=True,
+                kms_key_id=args.kms_key_arn,
+                delete_on_termination=True,
             ),
             instance_market_options=market,
             tags=merge_tags(args.tags, name=instance_name),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 SSM_CORE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
@@ -18,25 +19,20 @@ def assume_role_policy(service: str = "ec2.amazonaws.com") -> str:
     )
 
 
-def read_parameters_policy(parameter_arns: Sequence[str]) -> str:
+def read_parameters_policy(parameter_arns: Sequence[str], decrypt: dict[str, Any] | None = None) -> str:
     """Read exactly these SSM parameters (the stack's own secrets) and nothing else.
 
     SecureStrings under the AWS-managed ``aws/ssm`` key need no kms:Decrypt grant: that key's policy lets
-    principals of the account decrypt through SSM.
+    principals of the account decrypt through SSM. Under the stack's own key (``kmsKey``) they need ``decrypt``,
+    :func:`components.host.kms_policy.decrypt_secrets_statement`.
     """
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "ReadThisStacksSecrets",
-                    "Effect": "Allow",
-                    "Action": ["ssm:GetParameter", "ssm:GetParameters"],
-                    "Resource": sorted(parameter_arns),
-                }
-            ],
-        }
-    )
+    read = {
+        "Sid": "ReadThisStacksSecrets",
+        "Effect": "Allow",
+        "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+        "Resource": sorted(parameter_arns),
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [read, *([decrypt] if decrypt else [])]})
 
 
 def deny_other_parameters_policy(parameter_arns: Sequence[str]) -> str:

@@ -23,6 +23,9 @@ class ModelCacheArgs(BaseModel):
     iops: Annotated[int, Field(ge=3000, le=80000)] = 3000
     throughput_mibps: Annotated[int, Field(ge=125, le=2000)] = 125
     snapshot_id: Annotated[str | None, Field(description="Seed the volume from this snapshot. Default: empty.")] = None
+    kms_key_arn: Annotated[
+        StrInput | None, Field(description="Customer managed key, for a new volume only. Default: aws/ebs.")
+    ] = None
     retain_on_delete: Annotated[
         bool, Field(description="Keep the volume when it leaves the stack. Default: true (the weights survive).")
     ] = True
@@ -53,6 +56,7 @@ class ModelCache(pulumi.ComponentResource):
             iops=args.iops,
             throughput=args.throughput_mibps,
             encrypted=True,
+            kms_key_id=args.kms_key_arn,
             snapshot_id=args.snapshot_id,
             final_snapshot=False,
             tags=merge_tags(args.tags, {ROLE_TAG: MODEL_CACHE_ROLE}, name=volume_name),

@@ -26,6 +26,9 @@ class HostSecrets(BaseModel):
 
     parameters: Annotated[dict[str, str], Field(description="Environment variable -> parameter name.")]
     parameter_arns: tuple[StrInput, ...]
+    kms_key_arn: Annotated[
+        StrInput | None, Field(description="The customer managed key they are encrypted with. Default: aws/ssm.")
+    ] = None
     version: Annotated[
         StrInput | None,
         Field(
@@ -44,9 +47,14 @@ class StackSecrets:
     hosts: HostSecrets
 
     def stack_outputs(self) -> dict[str, object]:
-        """``secretParameters`` (what another stack's hosts read, e.g. examples/extra-model) and ``apiKey``."""
+        """``secretParameters`` (what another stack's hosts read, e.g. examples/extra-model), ``apiKey``, and with
+        ``kmsKey`` the key they are encrypted with, ``secretsKmsKeyArn``."""
         api_key: pulumi.Output[str] = pulumi.Output.secret(self.api_key)
-        return {"secretParameters": self.hosts.parameters, "apiKey": api_key}
+        outputs: dict[str, object] = {"secretParameters": self.hosts.parameters, "apiKey": api_key}
+        if self.hosts.kms_key_arn is not None:
+            # Another stack's hosts reading these parameters need kms:Decrypt on it (examples/extra-model).
+            outputs["secretsKmsKeyArn"] = self.hosts.kms_key_arn
+        return outputs
 
 
 def create_stack_secrets(
@@ -57,6 +65,7 @@ def create_stack_secrets(
     api_key: pulumi.Output[str] | None,
     hf_token: pulumi.Output[str] | None,
     tags: dict[str, str],
+    kms_key_arn: pulumi.Output[str] | None = None,
 ) -> StackSecrets:
     """One SecureString parameter per secret, ``/vllm-aws/<stack>/<key>``, at the stack's root (not a component:
     the parameters' logical names ``api-key-parameter`` and ``hf-token-parameter`` are the stack's contract).
@@ -77,6 +86,8 @@ def create_stack_secrets(
             name=parameter_name,
             type="SecureString",
             value=value,
+            # Changing the key is PutParameter with Overwrite, in place (TF ssm/parameter.go key_id).
+            key_id=kms_key_arn,
             description=f"vllm-aws {stack}: {env_name} for the GPU hosts (read at boot)",
             tags=tags,
         )
@@ -85,4 +96,7 @@ def create_stack_secrets(
         versions.append(parameter.version)
     arns = tuple(parameter_arn(region, account_id, name) for name in parameters.values())
     version = pulumi.Output.all(*versions).apply(lambda numbers: "-".join(str(n) for n in numbers))
-    return StackSecrets(api_key=key, hosts=HostSecrets(parameters=parameters, parameter_arns=arns, version=version))
+    return StackSecrets(
+        api_key=key,
+        hosts=HostSecrets(parameters=parameters, parameter_arns=arns, kms_key_arn=kms_key_arn, version=version),
+    )

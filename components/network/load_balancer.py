@@ -10,9 +10,10 @@ import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._naming import LOAD_BALANCER_NAME_MAX, auto_named, child_name, cidr_key, distinct_networks, type_token
-from ..config.hardening import WafConfig
+from ..config.hardening import AccessLogsConfig, WafConfig
 from ..config.sections import LoadBalancerConfig
 from . import certificate, client_snippets, routing
+from .access_logs import create_log_bucket
 from .model_endpoint import listener_rule
 from .routing import HTTP_PORT, HTTPS_PORT
 from .waf import web_acl
@@ -49,7 +50,16 @@ class LoadBalancerArgs(BaseModel):
     idle_timeout_seconds: Annotated[int, Field(ge=1, le=4000)] = 600
     deletion_protection: bool = False
     domain: str | None = None
-    access_logs_bucket: Annotated[str | None, Field(description="S3 bucket for ALB access logs.")] = None
+    access_logs: Annotated[
+        AccessLogsConfig,
+        Field(description="ALB access logs: to `access_logs.bucket`, or to a bucket the component creates."),
+    ] = AccessLogsConfig()
+    region: Annotated[
+        str | None, Field(description="The stack's region: who writes the logs (needed for a created log bucket).")
+    ] = None
+    account_id: Annotated[
+        str | None, Field(description="The stack's account: the log prefix ELB may write (with a created bucket).")
+    ] = None
     waf: Annotated[WafConfig, Field(description="A WAF web ACL on the ALB (off unless `enabled`).")] = WafConfig()
     tags: dict[str, str] = {}
 
@@ -57,7 +67,13 @@ class LoadBalancerArgs(BaseModel):
     def _zone_needs_domain(self) -> Self:
         if self.hosted_zone_id is not None and self.domain is None:
             raise ValueError("hosted_zone_id needs domain: the certificate and the alias records are for that name")
+        if self.creates_log_bucket and (self.region is None or self.account_id is None):
+            raise ValueError("access logs to a created bucket need region and account_id: its policy names both")
         return self
+
+    @property
+    def creates_log_bucket(self) -> bool:
+        return self.access_logs.enabled and self.access_logs.bucket is None
 
     @classmethod
     def of_config(
@@ -68,6 +84,8 @@ class LoadBalancerArgs(BaseModel):
         subnet_ids: Sequence[str],
         allowed_cidrs: Sequence[str],
         model_names: Sequence[str],
+        region: str,
+        account_id: str,
         tags: dict[str, str],
     ) -> Self:
         """The stack's ``loadBalancer`` section, in these subnets, open to ``allowed_cidrs``."""
@@ -82,7 +100,9 @@ class LoadBalancerArgs(BaseModel):
             idle_timeout_seconds=section.idle_timeout_seconds,
             deletion_protection=section.deletion_protection,
             domain=section.domain,
-            access_logs_bucket=section.access_logs_bucket,
+            access_logs=section.access_logs,
+            region=region,
+            account_id=account_id,
             waf=section.waf,
             tags=tags,
         )
@@ -148,6 +168,15 @@ class LoadBalancer(pulumi.ComponentResource):
                     opts=child,
                 )
         # Egress (to the models' vLLM ports only) is added by each ModelEndpoint, one rule per model.
+        log_bucket: StrInput | None = args.access_logs.bucket
+        log_bucket_ready: list[pulumi.Resource] = []
+        if args.creates_log_bucket:
+            assert args.region is not None and args.account_id is not None  # LoadBalancerArgs checks it
+            created = create_log_bucket(
+                name, args.access_logs, region=args.region, account_id=args.account_id, tags=args.tags, parent=self
+            )
+            log_bucket, log_bucket_ready = created.name, created.ready
+        self.access_logs_bucket = log_bucket
         self.load_balancer = aws.lb.LoadBalancer(
             auto_named(child_name(name, "alb"), LOAD_BALANCER_NAME_MAX),
             load_balancer_type="application",
@@ -157,11 +186,11 @@ class LoadBalancer(pulumi.ComponentResource):
             idle_timeout=args.idle_timeout_seconds,
             drop_invalid_header_fields=True,
             enable_deletion_protection=args.deletion_protection,
-            access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=args.access_logs_bucket, enabled=True)
-            if args.access_logs_bucket
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=log_bucket, enabled=True)
+            if log_bucket is not None
             else None,
             tags=args.tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=log_bucket_ready),
         )
 
         if args.waf.enabled:
@@ -255,6 +284,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 "securityGroupId": self.security_group_id,
                 "dnsName": self.dns_name,
                 "scheme": scheme,
+                **({"accessLogsBucket": self.access_logs_bucket} if self.access_logs_bucket is not None else {}),
             },
         }
 

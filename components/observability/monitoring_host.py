@@ -45,6 +45,9 @@ class MonitoringHostArgs(BaseModel):
     ssh: SshAccess
     access_mode: AccessMode = "ssm"
     ssh_cidrs: tuple[str, ...] = ()
+    kms_key_arn: Annotated[StrInput | None, Field(description="Volumes' customer managed key. Default: aws/ebs.")] = (
+        None
+    )
     tags: dict[str, str] = {}
 
 
@@ -61,7 +64,12 @@ def create_monitoring_host(args: MonitoringHostArgs, name: str = "monitoring") -
     """The host (Amazon Linux, Docker from packages, EC2 discovery allowed) in the zone its data volume is in."""
     data = ModelCache(
         f"{name}-cache",
-        ModelCacheArgs(availability_zone=args.zones.spread[0].name, size_gib=MONITORING_VOLUME_GIB, tags=args.tags),
+        ModelCacheArgs(
+            availability_zone=args.zones.spread[0].name,
+            size_gib=MONITORING_VOLUME_GIB,
+            kms_key_arn=args.kms_key_arn,
+            tags=args.tags,
+        ),
     )
     host = GpuHost(
         name,
@@ -75,6 +83,7 @@ def create_monitoring_host(args: MonitoringHostArgs, name: str = "monitoring") -
             associate_public_ip=args.associate_public_ip,
             cache_volume_id=data.volume_id,
             root_volume_gib=MONITORING_ROOT_VOLUME_GIB,
+            kms_key_arn=args.kms_key_arn,
             region=args.region,
             ssh_public_key=args.ssh.public_key,
             ssh_private_key=args.ssh.private_key,

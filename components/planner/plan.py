@@ -173,6 +173,8 @@ def plan_stack(config: StackConfig, model_indexes: Sequence[int] | None = None) 
             "(or certificateArn) instead."
         )
     warnings.extend(cuda.plan_warnings(config.image, config.ami_id))
+    if config.kms_key.enabled:
+        warnings.append(kms_key_warning(plans, dedicated_monitoring=config.monitoring.placement == "dedicated"))
     hourly, lower_bound = stack_hourly_usd([plan.hourly_usd for plan in plans], config.monitoring, warnings)
     if lower_bound:
         warnings.append(
@@ -322,3 +324,22 @@ def _blocks_sizing(keys: KeyPaths, issues: Sequence[ConfigIssue]) -> bool:
 def hosts_for(model: ModelConfig) -> int:
     """GPU hosts a model needs: its replicas, ``replicasPerHost`` to a host."""
     return math.ceil(model.replicas / model.replicas_per_host)
+
+
+def kms_key_warning(plans: list[ModelPlan], *, dedicated_monitoring: bool) -> str:
+    """What ``kmsKey.enabled`` does to a stack deployed without it: the root volumes' key is force-new (every host
+    is replaced), the cache volumes ignore it (they keep their weights and their old key)."""
+    hosts = sum(hosts_for(plan.config) for plan in plans) + (1 if dedicated_monitoring else 0)
+    back = ", ".join(f"{p.config.name} ~{p.cold_start.host_replacement_seconds / 60:.0f} min" for p in plans)
+    moves = ", ".join(
+        f"{p.config.name} {model_weights(p.spec, p.settings, p.instance.gpu.compute_capability).download / GIB:.0f} "
+        f"GiB, ~{p.cold_start.container_first_start_seconds / 60:.0f} min"
+        for p in plans
+    )
+    return (
+        f"kmsKey.enabled: on a stack deployed without the key, the next `pulumi up` replaces all {hosts} hosts (a "
+        f"root volume's key cannot change in place), each serving again after boot, image pull and a load from its "
+        f"kept cache ({back}). Existing cache volumes keep their weights and the AWS managed key; only new ones use "
+        f"the stack's key. Moving one to the key means replacing it (`pulumi up --replace <its volume URN>`) and "
+        f"downloading the weights again, per replica: {moves}."
+    )

@@ -55,6 +55,8 @@ async def main() -> dict[str, Any]:
     network = await _stack_output(main_stack, "network")
     secret_parameters: dict[str, str] = await _stack_output(main_stack, "secretParameters")
     main_models: list[str] = await _stack_output(main_stack, "modelNames")
+    # Set only when the main stack encrypts its secrets with its own key (kmsKey): the hosts then need to decrypt.
+    secrets_key_arn: str | None = (await main_stack.get_output_details("secretsKmsKeyArn")).value
 
     # --- validate and size the model exactly as the vllm-aws stack would (fails preview on bad input) ---------
     # Every key path names this project's own keys (`<project>:model.dtype`), from where each section is read.
@@ -132,6 +134,7 @@ async def main() -> dict[str, Any]:
             secrets=HostSecrets(
                 parameters=secret_parameters,
                 parameter_arns=tuple(parameter_arn(region, account_id, name) for name in secret_parameters.values()),
+                kms_key_arn=secrets_key_arn,
             ),
             endpoint=ExistingEndpoint(
                 listener_arn=load_balancer["listenerArn"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from bad_inputs import ARN, BASE, GATED_BASE, Case, base, duplicate_names, model, p, top
+from bad_inputs import ARN, BASE, GATED_BASE, HARDENING_CASES, Case, base, duplicate_names, model, p, top
 
 from components.config import parse_stack_config
 from components.errors import ConfigError
@@ -95,12 +95,7 @@ CASES = [
         p("imageBuild.dockerfile"),
         "FROM ${VLLM_IMAGE}",
     ),
-    Case(
-        "access-logs-bucket-arn",
-        top(loadBalancer={"accessLogsBucket": "arn:aws:s3:::logs"}),
-        p("loadBalancer.accessLogsBucket"),
-        "bucket's name",
-    ),
+    *HARDENING_CASES,
     Case("ami-id-malformed", top(amiId="ubuntu-24.04"), p("amiId"), "ami-0123456789abcdef0"),
     # --- secrets (the gated model's missing token is the planner's: tests/planner/test_bad_plans.py) ----------------
     Case("api-key-empty", top(apiKey=""), p("apiKey"), "remove it to have one generated"),

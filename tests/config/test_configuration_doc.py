@@ -17,8 +17,9 @@ from components.config.schema import StackConfig
 
 DOC = PROJECT_DIR / "docs" / "configuration.md"
 # Read instead of the explicit architecture fields: an alternative, not part of the example.
-# allowPlainHttp is rejected together with the HTTPS keys the example sets.
-NOT_IN_EXAMPLE = {"models[].architecture.configJson", "loadBalancer.allowPlainHttp"}
+# allowPlainHttp is rejected together with the HTTPS keys the example sets; an existing access-logs bucket is the
+# alternative to the created one, whose expirationDays the example sets.
+NOT_IN_EXAMPLE = {"models[].architecture.configJson", "loadBalancer.allowPlainHttp", "loadBalancer.accessLogs.bucket"}
 
 
 def _nested_models(annotation: Any) -> list[type[BaseModel]]:

@@ -13,7 +13,13 @@ IAM User Guide:
   colons); a ``*`` that is the last character of a segment can expand beyond the colon boundaries. Matching is
   case sensitive (SSM parameter names are).
 
-A statement with a ``Condition`` (or a ``Principal``, which identity policies cannot have) is refused rather than
+- ``Condition`` with ``StringEquals`` only ("IAM JSON policy elements: Condition operators"): every key listed must
+  be in the request context with one of the listed values (exact, case-sensitive match; condition key names are
+  case insensitive); a key absent from the request context does not match ("If the key that you specify in a
+  policy condition is not present in the request context, the values do not match"), and the conditions of one
+  statement are ANDed.
+
+Any other condition operator (or a ``Principal``, which identity policies cannot have) is refused rather than
 guessed at: a policy this evaluator cannot judge makes the test fail, it never passes by accident.
 """
 
@@ -68,10 +74,15 @@ class Statement:
     not_actions: bool
     resources: tuple[str, ...]
     not_resources: bool
+    string_equals: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Statement:
-        unsupported = sorted(set(raw) - {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource"})
+        known = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+        unsupported = sorted(set(raw) - known)
+        operators = sorted(set(raw.get("Condition", {})) - {"StringEquals"})
+        if operators:
+            unsupported.append(f"Condition {operators}")
         if unsupported:
             raise ValueError(f"statement uses {unsupported}, which this evaluator does not judge: {raw}")
         if raw["Effect"] not in ("Allow", "Deny"):
@@ -84,12 +95,18 @@ class Statement:
             not_actions="NotAction" in raw,
             resources=tuple(_as_list(raw.get("Resource", raw.get("NotResource")))),
             not_resources="NotResource" in raw,
+            string_equals=tuple(
+                (key.lower(), tuple(_as_list(values)))
+                for key, values in raw.get("Condition", {}).get("StringEquals", {}).items()
+            ),
         )
 
-    def applies(self, action: str, resource: str) -> bool:
+    def applies(self, action: str, resource: str, context: Mapping[str, str] | None = None) -> bool:
         action_listed = any(action_matches(p, action) for p in self.actions)
         resource_listed = any(resource_matches(p, resource) for p in self.resources)
-        return action_listed != self.not_actions and resource_listed != self.not_resources
+        given = {key.lower(): value for key, value in (context or {}).items()}
+        conditions_met = all(given.get(key) in values for key, values in self.string_equals)
+        return action_listed != self.not_actions and resource_listed != self.not_resources and conditions_met
 
 
 def statements(documents: Iterable[str | Mapping[str, Any]]) -> list[Statement]:
@@ -103,9 +120,11 @@ def statements(documents: Iterable[str | Mapping[str, Any]]) -> list[Statement]:
     return parsed
 
 
-def decide(policy_statements: Sequence[Statement], action: str, resource: str) -> Decision:
-    """The decision for one action on one resource under these identity policies."""
-    matching = [s for s in policy_statements if s.applies(action, resource)]
+def decide(
+    policy_statements: Sequence[Statement], action: str, resource: str, context: Mapping[str, str] | None = None
+) -> Decision:
+    """The decision for one action on one resource, with these request context keys, under these policies."""
+    matching = [s for s in policy_statements if s.applies(action, resource, context)]
     if any(s.effect == "Deny" for s in matching):
         return "explicitly denied"
     if any(s.effect == "Allow" for s in matching):

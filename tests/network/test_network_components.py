@@ -9,6 +9,7 @@ from stack_runs import named, of_type
 
 from components import LoadBalancer, LoadBalancerArgs, ModelEndpoint, ModelEndpointArgs, Target
 from components.cli.program import Recording, resolved
+from components.config.hardening import AccessLogsConfig
 from components.network import routing
 
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-4567-89ef-0123-456789abcdef"
@@ -31,7 +32,7 @@ def test_an_internal_https_load_balancer_with_access_logs(pulumi_mocks: Recordin
                 idle_timeout_seconds=900,
                 deletion_protection=True,
                 domain="llm.example.com",
-                access_logs_bucket="alb-logs",
+                access_logs=AccessLogsConfig(enabled=True, bucket="alb-logs"),
                 tags={"team": "ml"},
             ),
         )
@@ -43,6 +44,7 @@ def test_an_internal_https_load_balancer_with_access_logs(pulumi_mocks: Recordin
     assert alb["accessLogs"] == {"bucket": "alb-logs", "enabled": True} and alb["dropInvalidHeaderFields"] is True
     listeners = {r.name: r.inputs for r in of_type(pulumi_mocks, LISTENER)}
     assert set(listeners) == {"front-http", "front-https"}
+    assert not of_type(pulumi_mocks, "aws:s3/bucket:Bucket")  # an existing bucket: nothing created
     assert listeners["front-http"]["defaultActions"][0]["redirect"]["protocol"] == "HTTPS"
     assert listeners["front-https"]["certificateArn"] == CERTIFICATE
     # One rule per port and distinct network (the duplicate CIDR is one rule), keyed by the CIDR.
@@ -55,7 +57,8 @@ def test_an_internal_https_load_balancer_with_access_logs(pulumi_mocks: Recordin
         "llama-8b": "https://llama-8b.llm.example.com/v1",
     }
     assert stack["baseUrl"].startswith("https://front-alb-") and stack["modelNames"] == ["qwen-8b", "llama-8b"]
-    assert set(stack["loadBalancer"]) == {"listenerArn", "securityGroupId", "dnsName", "scheme"}
+    assert set(stack["loadBalancer"]) == {"listenerArn", "securityGroupId", "dnsName", "scheme", "accessLogsBucket"}
+    assert stack["loadBalancer"]["accessLogsBucket"] == "alb-logs"
     assert "qwen-8b" in stack["curlExample"] and "qwen-8b" in stack["openaiExample"]
 
 

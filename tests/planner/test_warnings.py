@@ -159,3 +159,18 @@ def test_fp8_kv_cache_on_a_gpu_without_fp8_states_the_tokens_it_buys() -> None:
     tokens = [int(word.replace(",", "")) for word in warning.split() if word.replace(",", "").isdigit()]
     assert "holds" in warning and "set kvCacheDtype: auto" in warning
     assert len(tokens) >= 2 and tokens[0] > tokens[1]  # fp8 holds more tokens than auto would
+
+
+def test_the_kms_key_warning_states_the_host_replacements_and_what_moving_a_cache_costs() -> None:
+    raw, _ = raw_from_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
+    assert not [w for w in _plan(raw).warnings if w.startswith("kmsKey")]
+    plan = _plan({**raw, "kmsKey": {"enabled": True}})
+    (warning,) = [w for w in plan.warnings if w.startswith("kmsKey.enabled")]
+    # prod: qwen-8b on 2 hosts, qwen-72b on 1, and the dedicated monitoring host.
+    assert "replaces all 4 hosts" in warning
+    for model in plan.models:
+        back = f"{model.config.name} ~{model.cold_start.host_replacement_seconds / 60:.0f} min"
+        download = f"~{model.cold_start.container_first_start_seconds / 60:.0f} min"
+        assert back in warning and download in warning
+    assert "Existing cache volumes keep their weights and the AWS managed key" in warning
+    assert "qwen-72b 135 GiB" in warning

@@ -29,6 +29,7 @@ from aws_contract_rules import (
 )
 from aws_contract_table_alerts import ALERT_CONTRACTS
 from aws_contract_table_ec2 import EC2_CONTRACTS
+from aws_contract_table_hardening import KMS_CONTRACTS, LOG_BUCKET_CONTRACTS
 from aws_contract_table_https import HTTPS_CONTRACTS, WAF_CONTRACTS
 from aws_contracts import AutoName, Contract, Member, Rule, Source, at_most_characters, between, one_of
 
@@ -66,7 +67,7 @@ ELBV2_CONTRACTS = (
         unchecked={
             "dropInvalidHeaderFields": BOOLEAN,
             "enableDeletionProtection": BOOLEAN,
-            "accessLogs": "the bucket name is checked at config time (loadBalancer.accessLogsBucket)",
+            "accessLogs": "an existing bucket's name is checked at config time (loadBalancer.accessLogs.bucket)",
         },
     ),
     Contract(
@@ -337,6 +338,7 @@ IAM_AND_SSM_CONTRACTS = (
         members=(
             Member("type", "PutParameter.Type"),
             Member("description", "PutParameter.Description"),
+            Member("keyId", "PutParameter.KeyId"),
         ),
         tags=ssm_tagging("PutParameter"),
         # The stack names its parameters (/vllm-aws/<stack>/...); the rules hold for a given or a generated name.
@@ -359,5 +361,7 @@ CONTRACTS: dict[str, Contract] = {
         *ALERT_CONTRACTS,
         *HTTPS_CONTRACTS,
         *WAF_CONTRACTS,
+        *LOG_BUCKET_CONTRACTS,
+        *KMS_CONTRACTS,
     )
 }

@@ -143,6 +143,7 @@ EC2_CONTRACTS = (
             Member("rootBlockDevice.iops", "RunInstances.BlockDeviceMappings[].Ebs.Iops"),
             Member("rootBlockDevice.throughput", "RunInstances.BlockDeviceMappings[].Ebs.Throughput"),
             Member("rootBlockDevice.encrypted", "RunInstances.BlockDeviceMappings[].Ebs.Encrypted"),
+            Member("rootBlockDevice.kmsKeyId", "RunInstances.BlockDeviceMappings[].Ebs.KmsKeyId"),
             Member("rootBlockDevice.deleteOnTermination", "RunInstances.BlockDeviceMappings[].Ebs.DeleteOnTermination"),
             Member("instanceMarketOptions.marketType", "RunInstances.InstanceMarketOptions.MarketType"),
             Member(
@@ -192,6 +193,7 @@ EC2_CONTRACTS = (
             Member("iops", "CreateVolume.Iops"),
             Member("throughput", "CreateVolume.Throughput"),
             Member("encrypted", "CreateVolume.Encrypted"),
+            Member("kmsKeyId", "CreateVolume.KmsKeyId"),
             Member("snapshotId", "CreateVolume.SnapshotId"),
         ),
         rules=(

@@ -27,7 +27,7 @@ from stack_runs import PROGRAM, PROJECT_DIR, run_stack
 from components._naming import MODEL_NAME_MAX
 from components.cli.program import ProgramRun, RecordedResource, run_program
 from components.config import CacheConfig, LoadBalancerConfig, ModelConfig, aws_tags
-from components.config.hardening import WafConfig
+from components.config.hardening import WafConfig, bucket_name_problem
 
 
 def _sources(contract: Contract) -> list[Source]:
@@ -132,11 +132,12 @@ LARGE: dict[str, Any] = {
         "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-4567-89ef-0123-456789abcdef",
         "idleTimeoutSeconds": 4000,
         "deletionProtection": True,
-        "accessLogsBucket": "vllm-aws-alb-logs",
+        "accessLogs": {"enabled": True, "expirationDays": 3650},
         # The longest zone id Route 53 takes (ResourceId, max 32); with certificateArn: aliases, no new certificate.
         "hostedZoneId": "Z" + "0" * 31,
         "waf": {"enabled": True, "rateLimit": 2_000_000_000, "rateWindowSeconds": 600},
     },
+    "kmsKey": {"enabled": True, "deletionWindowDays": 7},
     "tags": {},
     "hfToken": "hf_offline_test_token",
 }
@@ -272,7 +273,7 @@ BAD_VALUES = [
     ),
     pytest.param("aws:ebs/volume:Volume", {"tags": {"aws:owner": "me"}}, "reserved 'aws:'", id="aws-prefix"),
     pytest.param("aws:ec2/securityGroup:SecurityGroup", {"name": "sg-web"}, "reserved 'sg-'", id="sg-name"),
-    pytest.param("aws:ebs/volume:Volume", {"kmsKeyId": "alias/x"}, "no contract maps this input", id="unmapped"),
+    pytest.param("aws:ebs/volume:Volume", {"multiAttachEnabled": True}, "no contract maps this input", id="unmapped"),
     pytest.param(
         "aws:acm/certificate:Certificate",
         {"domainName": "llm.example.com", "subjectAlternativeNames": ["llm_x.example.com"]},
@@ -295,9 +296,9 @@ def test_the_check_rejects_each_kind_of_bad_value(resource_type: str, inputs: di
 
 
 def test_an_aws_type_without_a_contract_is_a_finding() -> None:
-    resource = RecordedResource("aws:s3/bucket:Bucket", "logs", None, {}, {}, "urn")
+    resource = RecordedResource("aws:sqs/queue:Queue", "logs", None, {}, {}, "urn")
     run = ProgramRun(resources=[resource], invokes=[], outputs={}, warnings=[])
-    assert check_run(run, CONTRACTS) == ["aws:s3/bucket:Bucket logs: no contract for this resource type"]
+    assert check_run(run, CONTRACTS) == ["aws:sqs/queue:Queue logs: no contract for this resource type"]
 
 
 # --- the config's tag rules (components.config.aws_tags) are at least as strict as every tagged service ---------------
@@ -331,3 +332,14 @@ def test_a_tag_the_config_accepts_is_accepted_by_every_tagged_service(key: str, 
         assert aws_api_models.shape_violations(service, value_shape, value) == []
     ec2 = CONTRACTS["aws:ec2/instance:Instance"]
     assert check_resource(RecordedResource(ec2.type, "i", None, {"tags": {key: value}}, {}, "urn"), ec2) == []
+
+
+def test_the_access_logs_buckets_generated_name_meets_s3s_naming_rules() -> None:
+    # pulumi-aws generates '<logical name>-<7 random lower-case characters>', lower-cased, for aws_s3_bucket
+    # (pulumi/pulumi-aws provider/resources.go AutoNameTransform("bucket", 63, strings.ToLower)); the longest
+    # logical name is the component's, which the stack names 'endpoint'.
+    run = _large_stack()
+    (bucket,) = [r for r in run.resources if r.type == "aws:s3/bucket:Bucket"]
+    generated = f"{bucket.name.lower()}-abcdefg"
+    assert bucket_name_problem(generated) is None, generated
+    assert bucket_name_problem(f"{bucket.name.lower()}-ABCDEFG") is not None  # the check can fail

@@ -184,3 +184,16 @@ def _as_list(value: Any) -> list[Any]:
 
 def test_example_readme_exists() -> None:
     assert Path(EXAMPLE_DIR / "README.md").is_file()
+
+
+def test_the_extra_models_hosts_decrypt_the_main_stacks_secrets_with_its_key() -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100"
+    plain = [r for r in run_example().resources if r.name.endswith("-read-secrets")]
+    assert plain and all("kms:Decrypt" not in r.inputs["policy"] for r in plain)
+    run = run_example({**main_stack_outputs(), "secretsKmsKeyArn": key})
+    policies = [json.loads(r.inputs["policy"]) for r in run.resources if r.name.endswith("-read-secrets")]
+    assert policies
+    for policy in policies:
+        (decrypt,) = [s for s in policy["Statement"] if s["Action"] == "kms:Decrypt"]
+        assert decrypt["Resource"] == key
+        assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": "ssm.us-east-1.amazonaws.com"}}

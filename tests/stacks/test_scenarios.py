@@ -79,6 +79,13 @@ def _with_certificate(raw: dict[str, Any]) -> None:
 
 
 NEW_IMAGE = _set(image="vllm/vllm-openai:v0.33.1")
+ENABLE_KMS_KEY = _set(kmsKey={"enabled": True})
+
+
+def _enable_access_logs(raw: dict[str, Any]) -> None:
+    raw["loadBalancer"] = {**raw["loadBalancer"], "accessLogs": {"enabled": True}}
+
+
 SPOT_8B = _model("qwen-8b", spot=True)
 
 SCENARIOS = [
@@ -170,6 +177,17 @@ SCENARIOS = [
         # blocker that stays, whose fix is to turn the protection off in an `up` of its own first.
         blockers=(("OperationNotPermitted", LOAD_BALANCER),),
     ),
+    Scenario(
+        "enable-the-kms-key",
+        ENABLE_KMS_KEY,
+        # #13: a root volume's kmsKeyId is force-new, so every host is replaced (rolling, #14); the cache volumes
+        # ignore kmsKeyId (they keep their weights and the AWS managed key), so each host comes back warm
+        # (test_enabling_the_kms_key_replaces_hosts_not_caches).
+        outages=("qwen-72b",),
+        rolling=("qwen-8b",),
+    ),
+    # #13: the ALB's access_logs attribute changes in place (ModifyLoadBalancerAttributes); the bucket is new.
+    Scenario("enable-alb-access-logs", _enable_access_logs),
     Scenario(
         "a-new-az-appears",
         old_zones=("us-east-1b", "us-east-1c"),
@@ -275,3 +293,15 @@ def test_an_event_that_heals_itself_needs_no_pulumi_change(event: Event) -> None
             }
     (model,) = [m for m in after["models"] if m["name"] == event.model]
     assert model["coldStart"]["hostRestartSeconds"] > 0 and "hostRestartSeconds" in event.disruption
+
+
+def test_enabling_the_kms_key_replaces_hosts_not_caches() -> None:
+    diff = _diff(Scenario("enable-the-kms-key", ENABLE_KMS_KEY))
+    replaced = diff["resources"]["replaced"]
+    types = {entry["type"] for entry in replaced}
+    assert "aws:ec2/instance:Instance" in types
+    assert "aws:ebs/volume:Volume" not in types  # ignoreChanges kmsKeyId: the weights stay, with the old key
+    added = {entry["type"] for entry in diff["resources"]["added"]}
+    assert {"aws:kms/key:Key", "aws:kms/alias:Alias"} <= added
+    # The secrets' parameters move to the key in place (PutParameter with Overwrite), nothing replaced.
+    assert "aws:ssm/parameter:Parameter" not in types
