@@ -41,6 +41,7 @@ from components import (
 )
 from components.host.self_healing import auto_recovery_supported
 from components.quotas import instance_types as instance_check
+from components.quotas import live_prices
 
 stack, project = pulumi.get_stack(), pulumi.get_project()
 try:
@@ -219,6 +220,8 @@ outputs = {
     "hosts": {name: out for deployment in deployments.values() for name, out in deployment.host_outputs().items()},
     "serverReadiness": {name: deployment.readiness_outputs() for name, deployment in deployments.items()},
     **plan.stack_outputs(),
+    # pricing.source live reads the AWS Price List here; every entry says where its price comes from.
+    "instancePrices": live_prices.instance_prices(plan),
 }
 for key, value in outputs.items():
     pulumi.export(key, value)

@@ -6,8 +6,9 @@
 The entries go through the product's own reader (components/catalog/hub.py ModelReader.record), fed by a client
 that answers from recorded Hub responses instead of huggingface.co: tests/data/hf/<org>__<name>/ (config.json,
 and where recorded safetensors.json and hf_quant_config.json), listed with their sources in
-tests/data/hf/SOURCES.yaml. Synthetic fixtures (no citable copy) are left out. Each entry says where it came
-from (``recordedFrom``); an entry read from the Hub would carry its commit sha and date instead.
+tests/data/hf/SOURCES.yaml. Synthetic fixtures (no citable copy) are left out; reconstructed ones (no citable copy,
+but an id the retired hand-kept catalog served) are kept and say so. Each entry says where it came from
+(``recordedFrom``); an entry read from the Hub would carry its commit sha and date instead.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from components.catalog.hub import ModelReader  # noqa: E402 - after the repository root is importable
 from components.catalog.hub_client import HubModelInfo, HubNotFoundError  # noqa: E402
-from components.catalog.model_shape import CannotSize, SafetensorsCounts  # noqa: E402
+from components.catalog.model_shape import RECONSTRUCTED, CannotSize, SafetensorsCounts  # noqa: E402
 
 RECORDINGS = ROOT / "tests" / "data" / "hf"
 OUTPUT = ROOT / "components" / "catalog" / "model_snapshot.json"
@@ -53,7 +54,7 @@ class RecordedHubClient:
             gated=bool(source.get("gated")),
             files=frozenset(path.name for path in folder.iterdir()),
             safetensors=SafetensorsCounts.model_validate_json(counts.read_text()) if counts.is_file() else None,
-            recorded_from=str(source["config"]),
+            recorded_from=str(source["config"]) if "config" in source else RECONSTRUCTED,
         )
 
     def download_json(self, repo_id: str, filename: str, revision: str | None, token: str | None) -> dict[str, Any]:
@@ -62,7 +63,7 @@ class RecordedHubClient:
 
 
 def recordings() -> tuple[str, dict[str, dict[str, Any]]]:
-    """The collection date and the recorded (not synthetic) models by repo id."""
+    """The collection date and the recorded and reconstructed (not synthetic) models by repo id."""
     sources = yaml.safe_load((RECORDINGS / "SOURCES.yaml").read_text(encoding="utf-8"))
     models = {entry["repo"]: entry for entry in sources["models"] if not entry.get("synthetic")}
     return str(sources["collected"]), models

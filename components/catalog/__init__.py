@@ -2,7 +2,8 @@
 
 The data files say where each number comes from and when it was collected; prices are approximate.
 Submodules: aws_instances (every instance type, prices per region and AZ), hub (any Hugging Face model's shape:
-Hub, disk cache, bundled snapshot), hf_config and model_shape (config.json -> ModelShape).
+Hub, disk cache, bundled snapshot: the one source of model shapes), hf_config and model_shape (config.json ->
+ModelShape).
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ class ModelSpec(_CatalogModel):
     weight_format: WeightFormat | None = None
     source: str | None = None
     shape: ModelShape | None = Field(
-        default=None, description="The shape read from the Hub, cache, snapshot or a config.json; None: hand-kept."
+        default=None,
+        description="The shape read from the Hub, cache, snapshot or a config.json; None: architecture block.",
     )
 
     @property
@@ -154,23 +156,6 @@ def price_note() -> str:
     return (
         f"approximate {PRICE_REGION} on-demand prices as of {', '.join(sorted(d or 'an unknown date' for d in dates))}"
     )
-
-
-@cache
-def models() -> dict[str, ModelSpec]:
-    """Catalog models keyed by lower-cased HF id (HF ids are case-insensitive)."""
-    entries: list[dict[str, Any]] = yaml.safe_load(_read_text("models.yaml"))["models"]
-    by_id = {entry["id"].lower(): entry for entry in entries}
-    out: dict[str, ModelSpec] = {}
-    for key, entry in by_id.items():
-        base = by_id[entry["baseModel"].lower()] if "baseModel" in entry else {}
-        merged = {**base, **{k: v for k, v in entry.items() if k != "baseModel"}}
-        out[key] = ModelSpec.model_validate(merged)
-    return out
-
-
-def find_model(model_id: str) -> ModelSpec | None:
-    return models().get(model_id.lower())
 
 
 @cache

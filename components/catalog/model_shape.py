@@ -27,6 +27,8 @@ SAFETENSORS_DTYPE_BYTES: dict[str, int] = {
 # (llm-d/llm-d-benchmark @ 0fa12aa9 config_explorer/tests/capacity_planner_test.py) and next to vLLM's
 # "Model loading took 12.85 GiB" (vLLM's mxfp4.py stores the same 0.53125 B per expert parameter).
 MXFP4_BYTES_PER_PARAMETER = 0.53125
+# recorded_from of a bundled entry rebuilt without a citable copy (scripts/gen_model_snapshot.py).
+RECONSTRUCTED = "a reconstruction, not a copy of the Hub's file (tests/data/hf/SOURCES.yaml says how)"
 
 
 class _Shape(BaseModel):
@@ -41,14 +43,18 @@ class Provenance(_Shape):
     revision: str | None = Field(default=None, description="The revision asked for; None = the default branch.")
     sha: str | None = Field(default=None, description="The commit the files were read at, when known.")
     fetched_on: str | None = Field(default=None, description="ISO date the files were read from the Hub.")
-    recorded_from: str | None = Field(default=None, description="URL of a recorded copy (not read from the Hub).")
+    recorded_from: str | None = Field(
+        default=None, description="URL of a recorded copy (not read from the Hub), or RECONSTRUCTED."
+    )
     gated: bool = Field(default=False, description="The repo asks users to accept a licence (hosts need a token).")
     note: str | None = None
 
     @property
     def summary(self) -> str:
         """One line for the plan: where the shape came from."""
-        if self.recorded_from:
+        if self.recorded_from == RECONSTRUCTED:
+            where = f"{self.repo_id}, {RECONSTRUCTED}"
+        elif self.recorded_from:
             where = f"recorded copy of {self.repo_id} from {self.recorded_from}"
         elif self.sha:
             where = f"{self.repo_id} at {self.sha[:12]}" + (f" (read {self.fetched_on})" if self.fetched_on else "")

@@ -55,6 +55,7 @@ def offline_vcpus(instance_type: str) -> int:
 
 
 VOLUME_TYPE = "aws:ebs/volume:Volume"
+PRICE_LIST_TOKEN = "aws:pricing/getProduct:getProduct"
 
 
 @dataclass
@@ -102,6 +103,9 @@ class OfflineAws:
 
     def failures(self, token: str) -> list[tuple[str, str]]:
         """Invoke failures as (property, reason) pairs, the shape the mock monitor reports."""
+        if token == PRICE_LIST_TOKEN:
+            # pricing.source live: the offline plan keeps the snapshot's prices and says so (quotas/live_prices.py).
+            return [("", "the offline plan never reads the live AWS Price List; pulumi preview and up do")]
         return [("", self.quota_error)] if token == QUOTA_TOKEN and self.quota_error else []
 
     def answer(self, token: str, args: dict[str, Any]) -> dict[str, Any]:

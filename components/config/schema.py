@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
@@ -90,6 +90,19 @@ class OutputSecret:
 SecretValue = SecretStr | OutputSecret
 
 
+class PricingConfig(ConfigModel):
+    """Where the stack's instance prices come from (``vllm-aws:pricing``)."""
+
+    source: Annotated[
+        Literal["snapshot", "live"],
+        Field(
+            description="snapshot: the bundled catalog's prices (dated). live: each model's on-demand price is read "
+            "from the AWS Price List at `pulumi preview`/`up` (needs pricing:GetProducts); the offline plan always "
+            "uses the snapshot."
+        ),
+    ] = "snapshot"
+
+
 class StackConfig(ConfigModel):
     """Everything under the ``vllm-aws`` config namespace, plus ``aws:region``."""
 
@@ -114,6 +127,7 @@ class StackConfig(ConfigModel):
     access: AccessConfig = AccessConfig()
     load_balancer: LoadBalancerConfig = LoadBalancerConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    pricing: PricingConfig = PricingConfig()
     kms_key: Annotated[
         KmsKeyConfig, Field(description="A customer managed key for volumes and secrets. Default: AWS managed keys.")
     ] = KmsKeyConfig()

@@ -40,12 +40,34 @@ def _is_encrypted(value: object) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"}
 
 
+def anchored_paths(models: object, config_dir: Path) -> object:
+    """``models`` with each relative ``architecture.configJson`` made absolute against ``config_dir``.
+
+    The path is relative to the config file (issue #12), wherever the plan runs from: ``plan --config
+    /elsewhere/Pulumi.x.yaml`` runs the program in the project directory. Under ``pulumi up`` the stack file is in
+    the project directory, which is the program's working directory, so the two agree without this.
+    """
+    if not isinstance(models, list):
+        return models
+    anchored: list[object] = []
+    for model in models:
+        architecture = model.get("architecture") if isinstance(model, dict) else None
+        path = architecture.get("configJson") if isinstance(architecture, dict) else None
+        relative = isinstance(path, str) and bool(path) and not Path(path).is_absolute()
+        if isinstance(model, dict) and isinstance(architecture, dict) and relative:
+            anchored.append({**model, "architecture": {**architecture, "configJson": str(config_dir / str(path))}})
+        else:
+            anchored.append(model)
+    return anchored
+
+
 def raw_from_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
     """Read a ``Pulumi.<stack>.yaml``-shaped file into un-namespaced keys.
 
     Returns the raw map and the keys that are secrets. ``secure:`` values cannot be decrypted offline and
     become the placeholder ``[secret]``; plain values of secret keys are kept (for offline checks) but
-    treated as secrets from here on. A file the Pulumi CLI would refuse is a ConfigError.
+    treated as secrets from here on. A relative ``configJson`` is made relative to the file's directory
+    (:func:`anchored_paths`). A file the Pulumi CLI would refuse is a ConfigError.
     """
     raw: dict[str, Any] = {}
     secret_keys: list[str] = []
@@ -57,13 +79,16 @@ def raw_from_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
             if _is_encrypted(value) or key in SECRET_KEYS:
                 secret_keys.append(key)
             raw[key] = SECRET_PLACEHOLDER if _is_encrypted(value) else value
+    if "models" in raw:
+        raw["models"] = anchored_paths(raw["models"], path.resolve().parent)
     return raw, secret_keys
 
 
 def read_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
     """Every key of a ``Pulumi.<stack>.yaml``-shaped file, fully qualified (``<namespace>:<name>``), for any
     program (:func:`components.cli.program.run_offline`), and the keys that are secrets: ``secure:`` values (the
-    placeholder ``[secret]`` offline) and the ``vllm-aws`` secret keys."""
+    placeholder ``[secret]`` offline) and the ``vllm-aws`` secret keys. A relative ``configJson`` is made relative
+    to the file's directory (:func:`anchored_paths`)."""
     raw: dict[str, Any] = {}
     secret_keys: list[str] = []
     for full_key, value in _config_map(path).items():
@@ -71,6 +96,9 @@ def read_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
         if _is_encrypted(value) or (namespace == NAMESPACE and key in SECRET_KEYS):
             secret_keys.append(f"{namespace}:{key}")
         raw[f"{namespace}:{key}"] = SECRET_PLACEHOLDER if _is_encrypted(value) else value
+    models_key = f"{NAMESPACE}:models"
+    if models_key in raw:
+        raw[models_key] = anchored_paths(raw[models_key], path.resolve().parent)
     return raw, secret_keys
 
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 from ..catalog.model_shape import ModelShape
 
-DEFAULT_BLOCK_TOKENS = 16  # vLLM's default --block-size on CUDA (config/cache.py DEFAULT_BLOCK_SIZE)
-_GDN_FLASHINFER_ALIGNMENT = 64  # gdn_attn.py FLASHINFER_GDN_CHECKPOINT_ALIGNMENT, auto-selected on SM90
+DEFAULT_BLOCK_TOKENS = 16  # vLLM 0.33 default --block-size on CUDA (config/cache.py:185 DEFAULT_BLOCK_SIZE)
+_GDN_FLASHINFER_ALIGNMENT = 64  # v1/attention/backends/gdn_attn.py:34 at v0.33.0, auto-selected on SM90
 
 
 @dataclass(frozen=True)

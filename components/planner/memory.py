@@ -29,11 +29,25 @@ _WEIGHT_BYTES: dict[WeightFormat, float] = {
     "fp16": 2.0, "int4": 0.5 + 2.5 / 128, "int8": 1.0, "fp8": 1.0, "fp4": 0.5 + 1 / 16, "mxfp4": 0.53125
 }  # fmt: skip
 
-# Reserve terms, calibrated against real startup logs (tests/data/kv_cache_observations.yaml).
-NON_TORCH_GIB = 0.4  # cuBLAS/cuDNN workspaces and the CUDA context's non-torch allocations
-NON_TORCH_TP_GIB = 0.35  # NCCL buffers and custom all-reduce when TP > 1
-# CUDA-graph pools, counted in the KV budget since vLLM v0.21 (#30515). Logged estimates scale with
-# layers x hidden: 0.14 GiB (28 x 1536), 0.37 GiB (28 x 3584), 0.52 GiB (36 x 4096).
+# Reserve terms as vLLM 0.33.0 charges them (commit 4ba787ec9; paths inside the wheel's vllm/ package). The KV budget
+# is v1/worker/gpu_worker.py:753-757: requested (utils.py:724-726, ceil(total x utilization)) - non-KV - the CUDA
+# graph estimate. Non-KV is what profile_run consumed since the init snapshot plus its transient peak
+# (utils/mem_utils.py:312-321); the snapshot (gpu_worker.py:541) comes AFTER NCCL, custom all-reduce
+# (gpu_worker.py:499-510; pynccl.py:188 warms NCCL up at construction) and the cuBLAS/cuBLASLt handles
+# (gpu_worker.py:518-529), so none of those is charged to the KV budget.
+#
+# Non-torch memory that appears after the snapshot: lazily loaded kernel modules (attention, Triton, cuDNN) and
+# their workspaces, and the runner's persistent buffers. Calibrated against real startup logs
+# (tests/data/kv_cache_observations.yaml, TP 1); no 0.33 log is recorded to recalibrate it on.
+NON_TORCH_GIB = 0.4
+# NCCL and custom all-reduce buffers at TP > 1: charged only by vLLM before PR #25359 (merged 2025-09-22, ~v0.11),
+# which initialised NCCL after the snapshot ("The NCCL buffer allocation shows up as non-torch memory increase");
+# 0.33 never charges them (see above). Kept for the older logs the tests check against (communicators_in_budget).
+NCCL_AFTER_SNAPSHOT_GIB = 0.35
+# CUDA-graph pools: 0.33 subtracts profile_cudagraph_memory()'s estimate (gpu_worker.py:707-724,
+# gpu_model_runner.py:6268) unless VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=0 (envs.py:2219-2220, default "1";
+# default since v0.21, #30515). It measures captured graphs, which offline planning cannot; logged estimates
+# scale with layers x hidden: 0.14 GiB (28 x 1536), 0.37 GiB (28 x 3584), 0.52 GiB (36 x 4096).
 CUDA_GRAPH_GIB_PER_LAYER_HIDDEN = 3.5e-6
 
 
@@ -79,11 +93,16 @@ class ServingSettings:
     enable_prefix_caching: bool = True
     # vLLM >= 0.21 subtracts a CUDA-graph estimate from the KV budget; older logs (tests) did not.
     cuda_graphs_in_budget: bool = True
+    # vLLM before ~0.11 (PR #25359) charged TP's NCCL buffers to the KV budget; 0.33 does not (older logs: tests).
+    communicators_in_budget: bool = False
 
 
 def default_batch_limits(gpu: catalog.GpuSpec) -> tuple[int, int]:
-    """vLLM's (max_num_seqs, max_num_batched_tokens) for the API server (engine/arg_utils.py)."""
-    if gpu.memory_gib >= 70 and not gpu.name.startswith("A100"):
+    """vLLM 0.33's (max_num_seqs, max_num_batched_tokens) for the API server (engine/arg_utils.py:2940-3005,
+    ``get_batch_defaults``, by the device's total memory and name; GB10, cc 12.1, is on no AWS type)."""
+    if gpu.memory_gib >= 160:  # B200, B300 (arg_utils.py:2973-2982)
+        return 1024, 16384
+    if gpu.memory_gib >= 70 and not gpu.name.startswith("A100"):  # H100, H200, RTX PRO 6000 (:2983-2996)
         return 1024, 8192
     return 256, 2048
 
@@ -118,18 +137,22 @@ def kv_bytes_per_token(spec: ModelSpec, tp: int, element_bytes: int) -> int:
 
 
 def activation_gib(spec: ModelSpec, settings: ServingSettings) -> float:
-    """Peak activation of vLLM's profiling run (max_num_batched_tokens tokens + a sampler batch)."""
+    """Peak activation of vLLM 0.33's profiling run: ``_dummy_run(max_num_tokens)`` then ``_dummy_sampler_run``
+    (v1/worker/gpu_model_runner.py:6132-6139), measured as torch's peak over what stays allocated
+    (utils/mem_utils.py:318-321). vLLM measures it; this is a model of it, checked against logged KV tokens."""
     tp = settings.tensor_parallel_size
     tokens = settings.max_num_batched_tokens
     intermediate = spec.intermediate_size * (spec.num_experts_per_token or 1)
     # fp16 residual/attention tensors plus the gate/up/down MLP tensors (sharded by TP) per token
     per_token = 2 * (4 * spec.hidden_size + 3 * intermediate / tp)
-    sampler = settings.max_num_seqs * spec.vocab_size * 4 * 2  # fp32 logits and their probabilities
+    # _dummy_sampler_run (gpu_model_runner.py:5866-5908) samples one row per dummy request, min(tokens, max_num_seqs)
+    # = max_num_seqs (:5545; config/scheduler.py:331 requires tokens >= seqs): fp32 logits and their probabilities.
+    sampler = settings.max_num_seqs * spec.vocab_size * 4 * 2
     return (tokens * per_token + sampler) / GIB
 
 
 def model_weights(spec: ModelSpec, settings: ServingSettings, compute_capability: float) -> WeightBytes:
-    """One copy's weights in memory and on disk: from the read shape, else from the hand-kept figures."""
+    """One copy's weights in memory and on disk: from the read shape, else from an architecture block's figures."""
     online_fp8 = settings.weight_format == "fp8" and spec.quantization is None
     if spec.shape is not None:
         return weight_bytes(spec.shape, online_fp8=online_fp8, compute_capability=compute_capability)
@@ -161,7 +184,7 @@ def fit_memory(spec: ModelSpec, gpu: catalog.GpuSpec, settings: ServingSettings)
     budget = settings.gpu_memory_utilization * gpu.memory_gib
     weights = model_weights(spec, settings, gpu.compute_capability).memory / tp / GIB
     activation = activation_gib(spec, settings)
-    non_torch = NON_TORCH_GIB + (NON_TORCH_TP_GIB if tp > 1 else 0.0)
+    non_torch = NON_TORCH_GIB + (NCCL_AFTER_SNAPSHOT_GIB if tp > 1 and settings.communicators_in_budget else 0.0)
     cuda_graph = (
         CUDA_GRAPH_GIB_PER_LAYER_HIDDEN * spec.num_layers * spec.hidden_size if settings.cuda_graphs_in_budget else 0.0
     )

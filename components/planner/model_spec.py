@@ -1,17 +1,15 @@
 """The shape of a model to size: read through the model reader (Hub, disk cache, bundled snapshot), or from its
 ``architecture:`` block (explicit numbers, or ``configJson``: a local config.json, relative to the config file).
 
-A repo the reader cannot reach offline falls back to the hand-kept catalog (``catalog/models.yaml``) for the ids it
-still lists; every answer says where the shape came from (``ModelSpec.source``).
+Every answer says where the shape came from (``ModelSpec.source``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .. import catalog
 from ..catalog import ModelSpec, WeightFormat
-from ..catalog.hub import ModelReadError, shape_from_config_file
+from ..catalog.hub import ModelReadError, bundled_snapshot, shape_from_config_file
 from ..catalog.model_shape import CannotSize, ModelShape
 from ..config.sections import ArchitectureConfig, ModelConfig
 from ..errors import ConfigIssue, KeyPaths, key_path
@@ -61,6 +59,15 @@ def spec_from_shape(shape: ModelShape, model_id: str, *, gated: bool = False) ->
     )
 
 
+def bundled_spec(model_id: str) -> ModelSpec | None:
+    """The planner's view of ``model_id`` as the bundled snapshot has it (no Hub, no cache), if it has it."""
+    record = bundled_snapshot().get(model_id.lower())
+    if record is None:
+        return None
+    shape = record.shape("bundled snapshot")
+    return None if isinstance(shape, CannotSize) else spec_from_shape(shape, record.repo_id, gated=record.gated)
+
+
 def _weight_format(shape: ModelShape) -> WeightFormat | None:
     quant = shape.quantization
     if quant is None or not quant.recognized:
@@ -79,9 +86,6 @@ def resolve_model_spec(keys: KeyPaths, model: ModelConfig, context: PlanContext)
     try:
         shape = context.reader.read(model.id, model.revision, context.hub_token)
     except ModelReadError as error:
-        legacy = catalog.find_model(model.id)
-        if error.problem == "unreachable" and legacy is not None and model.revision is None:
-            return legacy.model_copy(update={"source": "hand-kept catalog (catalog/models.yaml): the Hub was not read"})
         return _read_issue(keys, model, context, error)
     if isinstance(shape, CannotSize):
         return ConfigIssue(keys("id"), model.id, f"cannot be sized: {shape.reason}", ARCHITECTURE_FIX)
@@ -106,8 +110,11 @@ def _read_issue(keys: KeyPaths, model: ModelConfig, context: PlanContext, error:
 def _spec_from_architecture(
     keys: KeyPaths, model: ModelConfig, arch: ArchitectureConfig, context: PlanContext
 ) -> ModelSpec | ConfigIssue:
-    base = catalog.find_model(model.id)
-    fields: dict[str, object] = base.model_dump(by_alias=True, exclude={"shape"}) if base else {"id": model.id}
+    # The block's numbers complete the bundled snapshot's shape (never a Hub read): it is how a model is sized offline.
+    base = bundled_spec(model.id)
+    fields: dict[str, object] = (
+        base.model_dump(by_alias=True, exclude={"shape", "source"}) if base else {"id": model.id}
+    )
     explicit = arch.model_dump(by_alias=True, exclude_none=True, exclude={"config_json"}, exclude_unset=True)
     if arch.config_json is not None:
         path = Path(arch.config_json)
@@ -119,8 +126,9 @@ def _spec_from_architecture(
             return ConfigIssue(
                 keys("architecture", "configJson"),
                 arch.config_json,
-                f"cannot be read as a Hugging Face config.json ({exc.__class__.__name__}: {exc}; looked at {path})",
-                "point it at a readable config.json, relative to the config file",
+                f"cannot be read as a Hugging Face config.json: looked at {path} ({exc.__class__.__name__}: {exc})",
+                "point it at a readable config.json: an absolute path, or one relative to the directory of the "
+                "config file (Pulumi.<stack>.yaml) that sets it",
             )
         if isinstance(shape, CannotSize):
             return ConfigIssue(
@@ -161,7 +169,7 @@ def _spec_from_architecture(
             "set architecture.paramsBillion (the model card's parameter count, in billions)",
             origin="not set",
         )
-    fields["source"] = "architecture block" + (" over the hand-kept catalog" if base else "")
+    fields["source"] = "architecture block" + (" over the bundled snapshot" if base else "")
     return ModelSpec.model_validate(fields)
 
 

@@ -269,3 +269,20 @@ def test_bundled_snapshot_holds_every_recorded_model_and_no_synthetic_one() -> N
     for record in bundled_snapshot().values():
         assert record.recorded_from is not None and record.sha is None
         assert isinstance(record.shape("bundled snapshot"), ModelShape)
+
+
+def test_a_reconstructed_entry_never_passes_for_a_copy_of_the_hubs_file() -> None:
+    sources: list[dict[str, Any]] = __import__("yaml").safe_load((HF / "SOURCES.yaml").read_text())["models"]
+    reconstructed = {entry["repo"].lower() for entry in sources if entry.get("reconstructed")}
+    assert reconstructed and all("config" not in e and e.get("how") for e in sources if e.get("reconstructed"))
+    for key in reconstructed:
+        shape = bundled_snapshot()[key].shape("bundled snapshot")
+        assert isinstance(shape, ModelShape)
+        assert "a reconstruction, not a copy of the Hub's file" in shape.provenance.summary
+
+
+def test_every_id_the_retired_hand_kept_catalog_served_is_in_the_bundled_snapshot() -> None:
+    # catalog/models.yaml (removed 2026-12-02) served these ids offline; the snapshot now does, from config.json.
+    lines = (DATA_DIR / "retired_catalog_ids.txt").read_text(encoding="utf-8").splitlines()
+    retired = [line for line in lines if not line.startswith("#")]
+    assert len(retired) == 30 and {repo.lower() for repo in retired} <= set(bundled_snapshot())

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from repo import PROJECT_DIR
+from repo import DATA_DIR, PROJECT_DIR
 from tools import require_tool, shellcheck
 
 # The documented plan JSON shape (docs/plan-json.md). Adding keys is compatible; removing or renaming is not.
@@ -172,6 +172,42 @@ def test_bad_input_exits_2_with_one_clean_message(tmp_path: Path) -> None:
     assert result.stderr.startswith("error: invalid configuration: vllm-aws:models[0].tensorParallelSize: ")
     assert "Fix: use one of 1, 2, 4, 7" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_config_json_is_relative_to_the_config_file_wherever_plan_runs(tmp_path: Path) -> None:
+    # Issue #12: `plan --config /elsewhere/Pulumi.x.yaml` with configJson ./x.json reads /elsewhere/x.json, though
+    # the CLI runs the program in the project directory (as Pulumi does); an absolute path is read as written.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.json").write_text(
+        (DATA_DIR / "hf" / "meta-llama__Llama-3.1-8B-Instruct" / "config.json").read_text()
+    )
+    config = elsewhere / "Pulumi.x.yaml"
+    for path in ("./x.json", str(elsewhere / "x.json")):
+        config.write_text(
+            "config:\n"
+            f"  vllm-aws:models: [{{name: m, id: acme/llama-copy, architecture: {{configJson: '{path}'}}}}]\n"
+            "  vllm-aws:loadBalancer: {allowPlainHttp: true}\n"
+        )
+        result = cli("plan", "--config", str(config), "--format", "json")
+        assert result.returncode == 0, result.stderr
+        (model,) = json.loads(result.stdout)["models"]
+        # Only /elsewhere has x.json (the CLI runs in the project directory): the plan read that file.
+        assert model["shapeSource"] == "configJson file: acme/llama-copy" and model["fit"]["weightsGib"] > 14
+
+
+def test_a_config_json_that_is_not_there_names_the_key_the_path_looked_at_and_the_fix(tmp_path: Path) -> None:
+    config = tmp_path / "Pulumi.x.yaml"
+    config.write_text(
+        "config:\n"
+        "  vllm-aws:models: [{name: m, id: acme/llama-copy, architecture: {configJson: models/missing.json}}]\n"
+        "  vllm-aws:loadBalancer: {allowPlainHttp: true}\n"
+    )
+    result = cli("plan", "--config", str(config))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: invalid configuration: vllm-aws:models[0].architecture.configJson: ")
+    assert f"looked at {tmp_path / 'models' / 'missing.json'}" in result.stderr
+    assert "relative to the directory of the config file" in result.stderr
 
 
 @pytest.mark.parametrize(

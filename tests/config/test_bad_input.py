@@ -40,6 +40,7 @@ CASES = [
     Case("tp-zero", model(tensorParallelSize=0), p("models[0].tensorParallelSize"), "at least 1"),
     Case("replicas-zero", model(replicas=0), p("models[0].replicas"), "at least 1"),
     Case("models-empty", top(models=[]), p("models"), "give at least one entry"),
+    Case("pricing-source-unknown", top(pricing={"source": "realtime"}), p("pricing.source"), "'snapshot' or 'live'"),
     Case("models-missing", lambda: {"aws:region": "us-east-1"}, p("models"), "set it"),
     Case("region-malformed", top(**{"aws:region": "US East"}), "aws:region", "pulumi config set aws:region"),
     Case("tags-value-not-string", top(tags={"team": 42}), p("tags.team"), "string value"),

@@ -41,6 +41,24 @@ MODEL_CARD_BILLIONS = {
     "google/gemma-3-27b-it": 27.0,
     "openai/gpt-oss-20b": 20.9,
     "openai/gpt-oss-120b": 116.8,
+    # The models the retired hand-kept catalog served, at the Hub's "Model size" figures it recorded (2026-11-27).
+    "meta-llama/Llama-3.2-1B-Instruct": 1.24,
+    "meta-llama/Llama-3.2-3B-Instruct": 3.21,
+    "meta-llama/Llama-3.3-70B-Instruct": 70.6,
+    "mistralai/Mistral-7B-Instruct-v0.3": 7.25,
+    "mistralai/Mixtral-8x7B-Instruct-v0.1": 46.7,
+    "Qwen/Qwen2-7B-Instruct": 7.62,
+    "Qwen/Qwen2.5-1.5B-Instruct": 1.54,
+    "Qwen/Qwen2.5-14B-Instruct": 14.8,
+    "Qwen/Qwen2.5-32B-Instruct": 32.8,
+    "Qwen/Qwen2.5-72B-Instruct": 72.7,
+    "Qwen/Qwen3-0.6B": 0.6,
+    "Qwen/Qwen3-4B": 4.02,
+    "Qwen/Qwen3-4B-Instruct-2507": 4.02,
+    "Qwen/Qwen3-14B": 14.8,
+    "google/gemma-2-27b-it": 27.2,
+    "microsoft/Phi-3-mini-4k-instruct": 3.82,
+    "microsoft/Phi-3.5-mini-instruct": 3.82,
 }
 
 

@@ -16,6 +16,7 @@ from repo import DATA_DIR, PROJECT_DIR
 from components import catalog
 from components.catalog import GpuSpec
 from components.planner.memory import GIB, ServingSettings, default_batch_limits, fit_memory, kv_bytes_per_token
+from components.planner.model_spec import bundled_spec
 
 OBSERVATIONS = {
     o["source"] + "#" + str(o["gpuMemoryUtilization"]): o
@@ -63,7 +64,7 @@ TOLERANCE = 0.10
 def predicted_tokens(key: str, model_id: str, gpu: str | GpuSpec, graphs_in_budget: bool) -> int:
     """The planner's KV-cache tokens for one observation's model, GPU and settings."""
     observation = OBSERVATIONS[key]
-    spec = catalog.find_model(model_id)
+    spec = bundled_spec(model_id)
     assert spec is not None
     gpu_spec = catalog.gpus()[gpu] if isinstance(gpu, str) else gpu
     default_seqs, default_tokens = default_batch_limits(gpu_spec)
@@ -76,6 +77,8 @@ def predicted_tokens(key: str, model_id: str, gpu: str | GpuSpec, graphs_in_budg
         weight_format="fp16",
         kv_cache_bytes=2,
         cuda_graphs_in_budget=graphs_in_budget,
+        # Every pre-0.21 log here is also pre-#25359 (v0.10.x), whose NCCL buffers were charged to the KV budget.
+        communicators_in_budget=not graphs_in_budget,
     )
 
     return fit_memory(spec, gpu_spec, settings).kv_cache_tokens
@@ -106,7 +109,7 @@ def test_kv_bytes_per_token_matches_every_logged_ratio() -> None:
     """Available KV GiB / tokens in each log is exactly the per-GPU bytes per token of the formula."""
     for key, model_id, _gpu, _graphs in TABLE:
         observation = OBSERVATIONS[key]
-        spec = catalog.find_model(model_id)
+        spec = bundled_spec(model_id)
         assert spec is not None
         per_token = kv_bytes_per_token(spec, observation["tensorParallelSize"], 2)
         logged = observation["logged"]

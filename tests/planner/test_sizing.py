@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from components import catalog
 from components.catalog import GpuSpec
+from components.catalog.hub import bundled_snapshot
 from components.config import parse_stack_config
 from components.errors import ConfigError
 from components.planner.cold_start import (
@@ -37,13 +39,14 @@ from components.planner.memory import (
     resolve_settings,
     weights_bytes,
 )
+from components.planner.model_spec import bundled_spec
 from components.planner.plan import StackPlan, plan_stack
 
 LLAMA_8B = "meta-llama/Llama-3.1-8B-Instruct"
 
 
 def spec(model_id: str) -> catalog.ModelSpec:
-    found = catalog.find_model(model_id)
+    found = bundled_spec(model_id)
     assert found is not None
     return found
 
@@ -101,6 +104,29 @@ def test_default_batch_limits_follow_vllm_per_gpu_class() -> None:
     assert default_batch_limits(gpus["L4"]) == (256, 2048)
     assert default_batch_limits(gpus["A100-80GB"]) == (256, 2048)
     assert default_batch_limits(gpus["H100"]) == (1024, 8192)
+    assert default_batch_limits(gpus["H200"]) == (1024, 8192)
+    # vLLM 0.33 engine/arg_utils.py:2973: 160 GiB and more (B200, B300) get 16384 batched tokens.
+    assert default_batch_limits(gpus["B200"]) == default_batch_limits(gpus["B300"]) == (1024, 16384)
+
+
+def test_vllm_0_33_charges_no_nccl_buffers_to_the_kv_budget() -> None:
+    # gpu_worker.py:499-541: NCCL and custom all-reduce are set up before the memory snapshot, so a TP 2 replica's
+    # reserve is the TP 1 one; only logs of vLLM before PR #25359 (v0.10.x) charged them.
+    llama = spec(LLAMA_8B)
+    gpu = catalog.gpus()["L40S"]
+    settings = ServingSettings(
+        tensor_parallel_size=2,
+        gpu_memory_utilization=0.92,
+        max_model_len=8192,
+        max_num_seqs=256,
+        max_num_batched_tokens=2048,
+        weight_format="fp16",
+        kv_cache_bytes=2,
+    )
+    single = fit_memory(llama, gpu, replace(settings, tensor_parallel_size=1))
+    assert fit_memory(llama, gpu, settings).non_torch_gib == single.non_torch_gib
+    older = replace(settings, communicators_in_budget=True)
+    assert fit_memory(llama, gpu, older).non_torch_gib == pytest.approx(single.non_torch_gib + 0.35)
 
 
 # --- planning ---------------------------------------------------------------------------------------------
@@ -233,7 +259,9 @@ def test_small_instance_ebs_bandwidth_caps_weight_reading() -> None:
 
 # --- properties -------------------------------------------------------------------------------------------
 
-MODEL_IDS = sorted(m.id for m in catalog.models().values() if m.num_experts is None)
+MODEL_IDS = sorted(
+    r.repo_id for r in bundled_snapshot().values() if (s := bundled_spec(r.repo_id)) and s.num_experts is None
+)
 
 
 @settings(max_examples=150, deadline=None)

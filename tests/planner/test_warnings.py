@@ -9,12 +9,14 @@ import pytest
 from repo import PROJECT_DIR
 
 from components import catalog
+from components.catalog.hub import bundled_snapshot
 from components.config import parse_stack_config
 from components.config.sources import raw_from_stack_file
 from components.errors import ConfigError
 from components.planner import StackPlan, plan_config
 from components.planner.checks import model_warnings
 from components.planner.memory import fit_memory, resolve_settings
+from components.planner.model_spec import bundled_spec
 
 # Warnings that may fire on defaults, and why their condition is real there.
 ALLOWED_ON_DEFAULTS = {
@@ -63,8 +65,8 @@ def test_the_shipped_stacks_plan_without_unexplained_warnings(stack: str) -> Non
 @pytest.mark.parametrize("instance_type", [*COMMON_TYPES, None])
 def test_defaults_trigger_no_warning_on_any_common_type(instance_type: str | None) -> None:
     planned = 0
-    for spec in catalog.models().values():
-        model: dict[str, Any] = {"name": "m", "id": spec.id}
+    for record in bundled_snapshot().values():
+        model: dict[str, Any] = {"name": "m", "id": record.repo_id}
         if instance_type is not None:
             model["instanceType"] = instance_type
         try:
@@ -72,7 +74,7 @@ def test_defaults_trigger_no_warning_on_any_common_type(instance_type: str | Non
         except ConfigError:
             continue  # does not fit or cannot run there: an error, not a warning
         planned += 1
-        assert _unexplained(plan) == [], f"{spec.id} on {instance_type or 'the chosen type'}"
+        assert _unexplained(plan) == [], f"{record.repo_id} on {instance_type or 'the chosen type'}"
     assert planned > 0
 
 
@@ -124,7 +126,7 @@ def test_concurrency_warning_fires_only_for_a_context_length_the_user_set() -> N
 
 
 def test_a_single_gpu_server_needs_two_cores_and_more_servers_need_more() -> None:
-    spec = catalog.find_model("Qwen/Qwen2.5-1.5B-Instruct")
+    spec = bundled_spec("Qwen/Qwen2.5-1.5B-Instruct")
     assert spec is not None
     parsed = parse_stack_config(
         {

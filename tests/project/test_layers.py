@@ -99,6 +99,7 @@ NOT_PURE = (
     "config/sources.py",
     "quotas/check.py",
     "quotas/instance_types.py",
+    "quotas/live_prices.py",
     "host/gpu_host.py",
     "host/model_cache.py",
     "host/secrets.py",

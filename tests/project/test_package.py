@@ -37,7 +37,6 @@ PACKAGE_DATA = (
     "catalog/gpus.yaml",
     "catalog/instances.json",
     "catalog/model_snapshot.json",
-    "catalog/models.yaml",
     "catalog/vllm_serve_flags.json",
     "catalog/vllm_serve_json_flags.json",
     "catalog/vllm_metric_names.txt",
@@ -91,6 +90,7 @@ CHECK = textwrap.dedent(
     import vllm_aws
     from vllm_aws import GpuHost, LoadBalancer, ModelCache, Monitoring, VllmDeployment, VllmServer, __version__
     from vllm_aws import catalog, observability
+    from vllm_aws.catalog.hub import bundled_snapshot
     from vllm_aws.cli import run_offline
     from vllm_aws.host.bootstrap import BootstrapSpec, render_user_data
     import yaml
@@ -114,7 +114,7 @@ CHECK = textwrap.dedent(
         "components": [c.__name__ for c in (VllmDeployment, GpuHost, ModelCache, VllmServer, Monitoring, LoadBalancer)],
         "instances": len(catalog.instance_types()),
         "gpus": len(catalog.gpus()),
-        "models": len(catalog.models()),
+        "models": len(bundled_snapshot()),
         "flags": len(catalog.serve_flags()),
         "metrics": len(observability.metrics.vllm_metric_names()),
         "userData": user_data.startswith("#cloud-config") and "vllm-aws-bootstrap" in user_data,
