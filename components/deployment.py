@@ -151,6 +151,8 @@ class VllmDeployment(pulumi.ComponentResource):
     """Security group of each host (admit scrapers to them)."""
     target_group_arn: pulumi.Output[str]
     """The model's target group."""
+    first_ready: pulumi.Resource
+    """Its first replica's registration: a rule forwarding to the model must come after it (serve_default_model)."""
     base_url: pulumi.Output[str] | None
     """OpenAI base URL when the deployment created its own ALB (else unset)."""
 
@@ -287,6 +289,7 @@ class VllmDeployment(pulumi.ComponentResource):
                         instance_id=host.instance_id,
                         port=slot.host_port,
                         after=(server.health_wait,),
+                        server_id=server.container.id,
                     )
                 )
             previous_waits = host_waits
@@ -336,8 +339,9 @@ class VllmDeployment(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         if own_load_balancer is not None:
-            own_load_balancer.serve_default_model(model.name, routes.target_group_arn)
+            own_load_balancer.serve_default_model(model.name, routes.target_group_arn, (routes.first_ready,))
         self.target_group_arn = routes.target_group_arn
+        self.first_ready = routes.first_ready
         self.host_security_group_ids = pulumi.Output.all(
             **{host_name: host.security_group_id for host_name, host in self.hosts.items()}
         )

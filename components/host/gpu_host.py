@@ -55,6 +55,9 @@ class GpuHostArgs(BaseModel):
         dict[str, str], Field(description="Environment variable -> SSM SecureString parameter name.")
     ] = {}
     secret_parameter_arns: tuple[StrInput, ...] = ()
+    secret_owners: Annotated[
+        dict[str, int], Field(description="Environment variable -> uid owning its file (0400). Default: root (0600).")
+    ] = {}
     ssh_public_key: StrInput
     ssh_private_key: Annotated[pulumi.Output[str], Field(description="Secret; used by the readiness gate only.")]
     access_mode: ssh.AccessMode = "ssm"
@@ -218,6 +221,7 @@ class GpuHost(pulumi.ComponentResource):
                     ssh_public_key=str(values[1]),
                     region=args.region,
                     secret_parameters=args.secret_parameters,
+                    secret_owners=args.secret_owners,
                     ssh_user=args.ssh_user,
                     gpu=args.gpu,
                     packages=args.packages,

@@ -86,3 +86,27 @@ def create_stack_secrets(
     arns = tuple(parameter_arn(region, account_id, name) for name in parameters.values())
     version = pulumi.Output.all(*versions).apply(lambda numbers: "-".join(str(n) for n in numbers))
     return StackSecrets(api_key=key, hosts=HostSecrets(parameters=parameters, parameter_arns=arns, version=version))
+
+
+WEBHOOK_ENV_NAME = "ALERTS_WEBHOOK_URL"  # its file's name in the monitoring host's secrets directory
+
+
+def create_webhook_secret(
+    stack: str, region: str, account_id: str, url: pulumi.Output[str], tags: dict[str, str]
+) -> HostSecrets:
+    """The alerts webhook URL as a SecureString, ``/vllm-aws/<stack>/alerts-webhook-url`` (logical name
+    ``alerts-webhook-url-parameter``), for the monitoring host alone: the GPU hosts neither read nor see it."""
+    parameter_name = f"/vllm-aws/{stack}/alerts-webhook-url"
+    parameter = aws.ssm.Parameter(
+        "alerts-webhook-url-parameter",
+        name=parameter_name,
+        type="SecureString",
+        value=url,  # a secret Output (config.sources.secret_output): encrypted in state
+        description=f"vllm-aws {stack}: the alerts webhook URL for Alertmanager (read at boot)",
+        tags=tags,
+    )
+    return HostSecrets(
+        parameters={WEBHOOK_ENV_NAME: parameter_name},
+        parameter_arns=(parameter_arn(region, account_id, parameter_name),),
+        version=parameter.version.apply(str),
+    )

@@ -17,13 +17,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .._naming import MONITORING_ROLE, ROLE_TAG
 from ..host.ami import MONITORING_AMI_PARAMETER, MONITORING_SSH_USER
+from ..host.bootstrap import SECRETS_DIR
 from ..host.gpu_host import GpuHost, GpuHostArgs
 from ..host.model_cache import ModelCache, ModelCacheArgs
+from ..host.secrets import WEBHOOK_ENV_NAME, HostSecrets
 from ..host.ssh import AccessMode
 from ..host.ssh_access import SshAccess, docker_provider, port_forward_command
 from ..network.lookup import follow_cache
 from ..network.placement import HostZones
 from ..planner.cost import MONITORING_ROOT_VOLUME_GIB, MONITORING_VOLUME_GIB
+from ..serving.host_commands import refresh_secrets
+from ..serving.vllm_server import HostAccess
+from .alertmanager import ALERTMANAGER_UID
 from .prometheus import GRAFANA_PORT, PROMETHEUS_PORT
 
 StrInput = str | pulumi.Output[str]
@@ -45,6 +50,13 @@ class MonitoringHostArgs(BaseModel):
     ssh: SshAccess
     access_mode: AccessMode = "ssm"
     ssh_cidrs: tuple[str, ...] = ()
+    webhook_secret: Annotated[
+        HostSecrets | None,
+        Field(
+            description="The alerts webhook URL's parameter (host.secrets.create_webhook_secret): fetched at boot "
+            "into a file only Alertmanager's user can read. Default: none."
+        ),
+    ] = None
     tags: dict[str, str] = {}
 
 
@@ -55,6 +67,18 @@ class MonitoringHost:
     host: GpuHost
     data: ModelCache
     docker_provider: docker.Provider
+    webhook_url_file: WebhookUrlFile | None = None
+
+
+@dataclass(frozen=True)
+class WebhookUrlFile:
+    """The alerts webhook URL's file on the monitoring host, and when its current value is there."""
+
+    host_path: str
+    version: pulumi.Output[str]
+    """The parameter's version: Alertmanager is replaced with it, so it binds the file of the new value."""
+    fetched: pulumi.Resource
+    """Re-fetches the secrets on the host when the version changes (the bootstrap fetched them at boot)."""
 
 
 def create_monitoring_host(args: MonitoringHostArgs, name: str = "monitoring") -> MonitoringHost:
@@ -74,6 +98,9 @@ def create_monitoring_host(args: MonitoringHostArgs, name: str = "monitoring") -
             availability_zone=data.availability_zone,
             associate_public_ip=args.associate_public_ip,
             cache_volume_id=data.volume_id,
+            secret_parameters=args.webhook_secret.parameters if args.webhook_secret else {},
+            secret_parameter_arns=args.webhook_secret.parameter_arns if args.webhook_secret else (),
+            secret_owners={WEBHOOK_ENV_NAME: ALERTMANAGER_UID} if args.webhook_secret else {},
             root_volume_gib=MONITORING_ROOT_VOLUME_GIB,
             region=args.region,
             ssh_public_key=args.ssh.public_key,
@@ -88,7 +115,21 @@ def create_monitoring_host(args: MonitoringHostArgs, name: str = "monitoring") -
         ),
     )
     provider = docker_provider(name, host, args.access_mode, args.region, args.ssh)
-    return MonitoringHost(host=host, data=data, docker_provider=provider)
+    webhook = None
+    if args.webhook_secret is not None and args.webhook_secret.version is not None:
+        access = HostAccess(
+            mode=args.access_mode,
+            region=args.region,
+            target=host.access_target,
+            ssh_private_key=args.ssh.private_key,
+            user=MONITORING_SSH_USER,
+        )
+        webhook = WebhookUrlFile(
+            host_path=f"{SECRETS_DIR}/{WEBHOOK_ENV_NAME}",
+            version=pulumi.Output.from_input(args.webhook_secret.version),
+            fetched=refresh_secrets(name, access, args.webhook_secret.version, host_ready=host.readiness, parent=host),
+        )
+    return MonitoringHost(host=host, data=data, docker_provider=provider, webhook_url_file=webhook)
 
 
 def monitoring_outputs(

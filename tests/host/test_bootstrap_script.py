@@ -7,6 +7,7 @@ script gets the device and mountpoint.
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import subprocess
@@ -135,6 +136,18 @@ def test_bootstrap_keeps_only_the_configured_secrets(bootstrap_host: BootstrapHo
     assert result.returncode == 0, result.stdout + result.stderr
     assert [p.name for p in host.secrets.iterdir()] == ["VLLM_API_KEY"]
     assert "removed HF_TOKEN: no longer configured" in result.stdout
+
+
+def test_an_owned_secret_is_read_only_to_its_user_and_the_rest_stay_roots(bootstrap_host: BootstrapHost) -> None:
+    """The webhook URL's file belongs to Alertmanager's user (nobody, 65534), read-only; no other file changes."""
+    host = bootstrap_host
+    host.settings.write_text(host.settings.read_text() + "VLLM_AWS_SECRET_OWNERS='HF_TOKEN=65534'\n")
+    result = host.run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    owned, private = (host.secrets / "HF_TOKEN").stat(), (host.secrets / "VLLM_API_KEY").stat()
+    assert (owned.st_uid, stat.S_IMODE(owned.st_mode)) == (65534, 0o400)
+    assert (private.st_uid, stat.S_IMODE(private.st_mode)) == (os.getuid(), 0o600)
+    assert stat.S_IMODE(host.secrets.stat().st_mode) == 0o700
 
 
 def test_bootstrap_refuses_output_that_is_not_a_value(bootstrap_host: BootstrapHost) -> None:

@@ -62,6 +62,7 @@ PURE = (
     "serving/watchdog/__init__.py",
     "network/__init__.py",
     "network/routing.py",
+    "network/drain.py",
     "network/placement.py",
     "network/client_snippets.py",
     "observability/__init__.py",

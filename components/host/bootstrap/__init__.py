@@ -24,10 +24,10 @@ import gzip
 import re
 import shlex
 from importlib import resources
-from typing import Any
+from typing import Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from ...catalog.cuda import DriverRequirement
 from ...config import aws_ids
@@ -85,6 +85,9 @@ class BootstrapSpec(BaseModel):
     ssh_public_key: str  # OpenSSH public key for ssh_user
     region: str  # for `aws ssm get-parameter --region`
     secret_parameters: dict[str, str]  # env var -> SSM SecureString parameter NAME
+    # env var -> uid that owns its file (0400) instead of root (0600): a container running as that user reads it
+    # through a read-only bind mount of the file alone (Alertmanager's image runs as nobody, 65534).
+    secret_owners: dict[str, int] = {}
     ssh_user: str = DLAMI_SSH_USER
     gpu: bool = True  # False on the dedicated monitoring host: no NVIDIA checks
     packages: tuple[str, ...] = ()  # distribution packages to install first (Docker on a plain AMI)
@@ -112,6 +115,15 @@ class BootstrapSpec(BaseModel):
         if not _SSH_USER.fullmatch(value):
             raise ValueError(f"not a valid Linux user name (got {value!r})")
         return value
+
+    @model_validator(mode="after")
+    def _owners_of_fetched_secrets(self) -> Self:
+        for env_name, uid in self.secret_owners.items():
+            if env_name not in self.secret_parameters:
+                raise ValueError(f"secret_owners: {env_name!r} is not one of the secret parameters")
+            if not 0 < uid < 2**31:
+                raise ValueError(f"secret_owners: {env_name}: {uid} is not a non-root uid")
+        return self
 
     @field_validator("secret_parameters")
     @classmethod
@@ -172,6 +184,11 @@ def settings_env(spec: BootstrapSpec) -> str:
         "VLLM_AWS_MIN_DRIVER_VERSION": spec.driver.min_driver if spec.driver else "",
         "VLLM_AWS_CUDA_VERSION": spec.driver.cuda if spec.driver else "",
     }
+    if spec.secret_owners:
+        # Only when used: a new line in every host's user-data would be a diff on every host.
+        settings["VLLM_AWS_SECRET_OWNERS"] = " ".join(
+            f"{name}={uid}" for name, uid in sorted(spec.secret_owners.items())
+        )
     lines = ["# vllm-aws bootstrap settings (no secrets: values are fetched from SSM at boot)"]
     lines += [f"{key}={shlex.quote(value)}" for key, value in settings.items()]
     return "\n".join(lines) + "\n"

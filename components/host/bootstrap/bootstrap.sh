@@ -39,6 +39,8 @@ fi
 : "${VLLM_AWS_MOUNT_SCRIPT:?missing from the settings file}"
 # Space-separated ENV_NAME=parameter-name pairs; may be empty.
 secret_parameters=${VLLM_AWS_SECRET_PARAMETERS:-}
+# Space-separated ENV_NAME=uid pairs: that secret's file is owned by uid, read-only (0400); the rest stay root's.
+secret_owners=${VLLM_AWS_SECRET_OWNERS:-}
 # Attachment of the cache volume is asynchronous; it normally lands within a minute of boot.
 device_wait_seconds=${VLLM_AWS_DEVICE_WAIT_SECONDS:-600}
 # Attempts per SSM parameter (2, 4, 6... seconds apart).
@@ -164,7 +166,11 @@ cache_dirs() {
 fetch_secrets() {
     set +x
     local old_umask pairs pair name parameter attempt file
-    local -A wanted=()
+    local -A wanted=() owner=()
+    read -ra pairs <<<"$secret_owners"
+    for pair in "${pairs[@]}"; do
+        owner[${pair%%=*}]=${pair#*=}
+    done
     old_umask=$(umask)
     umask 077
     install -d -m 0700 -- "$VLLM_AWS_SECRETS_DIR"
@@ -194,6 +200,10 @@ fetch_secrets() {
             return 1
         fi
         truncate -s -1 -- "$secrets_tmp"
+        if [[ -n ${owner[$name]:-} ]]; then
+            chown -- "${owner[$name]}" "$secrets_tmp"
+            chmod 0400 -- "$secrets_tmp"
+        fi
         mv -f -- "$secrets_tmp" "$VLLM_AWS_SECRETS_DIR/$name"
         secrets_tmp=""
         log "fetched $name from $parameter"
