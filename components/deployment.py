@@ -151,8 +151,6 @@ class VllmDeployment(pulumi.ComponentResource):
     """Security group of each host (admit scrapers to them)."""
     target_group_arn: pulumi.Output[str]
     """The model's target group."""
-    first_ready: pulumi.Resource
-    """Its first replica's registration: a rule forwarding to the model must come after it (serve_default_model)."""
     base_url: pulumi.Output[str] | None
     """OpenAI base URL when the deployment created its own ALB (else unset)."""
 
@@ -341,7 +339,9 @@ class VllmDeployment(pulumi.ComponentResource):
         if own_load_balancer is not None:
             own_load_balancer.serve_default_model(model.name, routes.target_group_arn, (routes.first_ready,))
         self.target_group_arn = routes.target_group_arn
-        self.first_ready = routes.first_ready
+        # Not a class annotation: the component provider publishes those as outputs, and a Resource is none.
+        self.first_ready: pulumi.Resource = routes.first_ready
+        """Its first replica's registration: a rule forwarding to the model comes after it (serve_default_model)."""
         self.host_security_group_ids = pulumi.Output.all(
             **{host_name: host.security_group_id for host_name, host in self.hosts.items()}
         )

@@ -81,8 +81,6 @@ class ModelEndpoint(pulumi.ComponentResource):
 
     target_group_arn: pulumi.Output[str]
     """The model's target group."""
-    first_ready: pulumi.Resource
-    """The first replica's registration (after its health wait): the model's forward rules come after it."""
 
     def __init__(self, name: str, args: ModelEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("ModelEndpoint"), name, None, opts)
@@ -138,7 +136,9 @@ class ModelEndpoint(pulumi.ComponentResource):
 
         # First deploy: the loading rules answer 503 JSON until the first replica is healthy and registered; only
         # then do the forward rules exist (routing: loading rules).
-        self.first_ready = attachments[0]
+        # The first replica's registration (after its health wait): the model's forward rules come after it. Not a
+        # class annotation: the component provider publishes those as outputs, and a Resource is none.
+        self.first_ready: pulumi.Resource = attachments[0]
         first_ready = pulumi.ResourceOptions(parent=self, depends_on=[self.first_ready])
         for route in routing.model_routes(args.model_name, args.rule_priority, args.domain):
             loading_rule(name, route, listener_arn=args.listener_arn, tags=args.tags, opts=child)
