@@ -37,6 +37,7 @@ from components import (
     secret_output,
     stack_tags,
 )
+from components.host.self_healing import auto_recovery_supported
 from components.quotas import instance_types as instance_check
 
 stack, project = pulumi.get_stack(), pulumi.get_project()
@@ -45,6 +46,8 @@ try:
     config = plan.config
     # The planned types' GPUs as EC2 describes them in this region: a stale catalog fails here, before any resource.
     instance_check.check_instance_types(plan)
+    # Read before any resource exists: a lookup made among registrations first waits for all of them.
+    ec2_recovers = {name: auto_recovery_supported(name) for name in {model.instance.name for model in plan.models}}
     network = placement.lookup_network(config.network)
     placements = placement.place_models(plan.models, network, config.network)
     lb_subnets = placement.load_balancer_subnets(network, config.network, config.load_balancer.internal)
@@ -118,6 +121,7 @@ for index, model in enumerate(plan.models):
             endpoint=ExistingEndpoint.of(load_balancer, rule_priorities[name]),
             prometheus_discovery=monitoring.enabled and not dedicated and index == 0,
             alarm_topic_arn=alert_topics.alerts_arn if alert_topics is not None else None,
+            auto_recovery_supported=ec2_recovers[model.instance.name],
             tags=tags,
         ),
     )
