@@ -344,9 +344,8 @@ class VllmDeployment(pulumi.ComponentResource):
         if own_load_balancer is not None:
             own_load_balancer.serve_default_model(model.name, routes.target_group_arn, (routes.first_ready,))
         self.target_group_arn = routes.target_group_arn
-        # Not a class annotation: the component provider publishes those as outputs, and a Resource is none.
+        # Its first replica's registration, for serve_default_model (not a class annotation: those become outputs).
         self.first_ready: pulumi.Resource = routes.first_ready
-        """Its first replica's registration: a rule forwarding to the model comes after it (serve_default_model)."""
         self.host_security_group_ids = pulumi.Output.all(
             **{host_name: host.security_group_id for host_name, host in self.hosts.items()}
         )
