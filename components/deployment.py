@@ -344,8 +344,7 @@ class VllmDeployment(pulumi.ComponentResource):
         if own_load_balancer is not None:
             own_load_balancer.serve_default_model(model.name, routes.target_group_arn, (routes.first_ready,))
         self.target_group_arn = routes.target_group_arn
-        # Its first replica's registration, for serve_default_model (not a class annotation: those become outputs).
-        self.first_ready: pulumi.Resource = routes.first_ready
+        self.first_ready: pulumi.Resource = routes.first_ready  # an instance attribute: see ModelEndpoint
         self.host_security_group_ids = pulumi.Output.all(
             **{host_name: host.security_group_id for host_name, host in self.hosts.items()}
         )
