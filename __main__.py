@@ -26,6 +26,7 @@ from components import (
     create_monitoring_host,
     create_stack_key,
     create_stack_secrets,
+    create_webhook_secret,
     load_stack_config,
     monitoring_outputs,
     observability,
@@ -150,11 +151,13 @@ for index, model in enumerate(plan.models):
         ),
     )
 # The listener's plain /v1/* serves the first model: one rule whichever model that is.
-load_balancer.serve_default_model(model_names[0], deployments[model_names[0]].target_group_arn)
+default = deployments[model_names[0]]
+load_balancer.serve_default_model(model_names[0], default.target_group_arn, (default.first_ready,))
 hosts = {name: host for deployment in deployments.values() for name, host in deployment.hosts.items()}
 
 # --- monitoring: Prometheus + Grafana, on its own host or on the first GPU host --------------------------------
 if monitoring.enabled:
+    webhook_url_file = None
     if monitoring_zones is None:
         monitoring_host_name = f"{model_names[0]}-0"
         monitoring_host, monitoring_provider = deployments[model_names[0]].first_host()
@@ -171,11 +174,23 @@ if monitoring.enabled:
                 ssh_cidrs=config.access.ssh_cidrs,
                 kms_key_arn=kms_key_arn,
                 service_secrets=(grafana_secret,) if grafana_secret is not None else (),
+                # The schema allows the webhook with a dedicated host only: no GPU host's container may see it.
+                webhook_secret=create_webhook_secret(
+                    stack,
+                    config.region,
+                    account_id,
+                    secret_output(config.alerts_webhook_url),
+                    tags=tags,
+                    kms_key_arn=kms_key_arn,
+                )
+                if config.alerts_webhook_url is not None
+                else None,
                 tags=tags,
             )
         )
         monitoring_host_name = "monitoring"
         monitoring_host, monitoring_provider = dedicated_host.host, dedicated_host.docker_provider
+        webhook_url_file = dedicated_host.webhook_url_file
     assert alert_topics is not None  # created whenever monitoring is enabled
     alert_topics.allow_publishing(monitoring_host_name, monitoring_host)
     Monitoring(
@@ -192,6 +207,7 @@ if monitoring.enabled:
             inventory=observability.stack_inventory(plan),
             targets_ready=tuple(host.readiness for host in hosts.values()),
             alert_topics=alert_topics,
+            webhook_url_file=webhook_url_file,
             retention_days=monitoring.retention_days,
             grafana=monitoring.grafana,
             grafana_admin_password_file=grafana_secret.host_path if grafana_secret is not None else None,

@@ -43,7 +43,7 @@ from .host.gpu_host import GpuHost, GpuHostArgs, IngressRule
 from .host.iam import parameter_arn
 from .host.kms_key import create_stack_key
 from .host.model_cache import ModelCache, ModelCacheArgs
-from .host.secrets import HostSecrets, StackSecrets, create_stack_secrets
+from .host.secrets import HostSecrets, StackSecrets, create_stack_secrets, create_webhook_secret
 from .host.ssh_access import SshAccess
 from .network import client_snippets as examples
 from .network import lookup as placement
@@ -56,6 +56,7 @@ from .observability.monitoring import Monitoring, MonitoringArgs
 from .observability.monitoring_host import (
     MonitoringHost,
     MonitoringHostArgs,
+    WebhookUrlFile,
     create_monitoring_host,
     monitoring_outputs,
 )
@@ -123,12 +124,14 @@ __all__ = [
     "VllmDeploymentArgs",
     "VllmServer",
     "VllmServerArgs",
+    "WebhookUrlFile",
     "__version__",
     "access",
     "create_alert_topics",
     "create_monitoring_host",
     "create_stack_key",
     "create_stack_secrets",
+    "create_webhook_secret",
     "custom_image_tag",
     "examples",
     "hosts_for",

@@ -97,9 +97,8 @@ class VllmDeploymentArgs(BaseModel):
     zone_subnets: Annotated[
         dict[str, str],
         Field(
-            description="AZ -> host subnet for every zone where the instance type may run, so a host whose cache "
-            "was created in another zone than its placement's (an earlier spread) finds a subnet there. "
-            "Default: the placements' zones."
+            description="AZ -> host subnet in every zone the type may run in, so a host whose cache was created "
+            "in a zone not its placement's (an earlier spread) finds a subnet there. Default: the placements' zones."
         ),
     ] = {}
     associate_public_ip: Annotated[bool, Field(description="True in subnets without NAT (default VPC).")] = False
@@ -293,6 +292,7 @@ class VllmDeployment(pulumi.ComponentResource):
                         instance_id=host.instance_id,
                         port=slot.host_port,
                         after=(server.health_wait,),
+                        server_id=server.container.id,
                     )
                 )
             previous_waits = host_waits
@@ -344,8 +344,9 @@ class VllmDeployment(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         if own_load_balancer is not None:
-            own_load_balancer.serve_default_model(model.name, routes.target_group_arn)
+            own_load_balancer.serve_default_model(model.name, routes.target_group_arn, (routes.first_ready,))
         self.target_group_arn = routes.target_group_arn
+        self.first_ready: pulumi.Resource = routes.first_ready  # an instance attribute: see ModelEndpoint
         self.host_security_group_ids = pulumi.Output.all(**{k: h.security_group_id for k, h in self.hosts.items()})
         self.register_outputs(
             {

@@ -11,7 +11,7 @@ from repo import PROJECT_DIR
 from components.cli.offline import OfflineAws
 from components.cli.program import ProgramRun, RecordedResource, Recording, run_program
 from components.cli.report import plan_json
-from components.config import parse_stack_config, raw_from_stack_file
+from components.config import SECRET_KEYS, parse_stack_config, raw_from_stack_file
 from components.planner import plan_stack
 
 PROGRAM = PROJECT_DIR / "__main__.py"
@@ -25,7 +25,7 @@ def stack_raw(stack: str) -> tuple[dict[str, Any], list[str]]:
 def run_stack(stack: str = "dev", aws: OfflineAws | None = None, **overrides: Any) -> ProgramRun:
     raw, secret_keys = stack_raw(stack)
     raw.update(overrides)
-    secret_keys = sorted({*secret_keys, *(k for k in ("hfToken", "apiKey") if k in overrides)})
+    secret_keys = sorted({*secret_keys, *(k for k in SECRET_KEYS if k in overrides)})
     return run_program(PROGRAM, raw, secret_keys, stack, aws=aws)
 
 
@@ -45,6 +45,6 @@ def plan_document(
     raw, secret_keys = stack_raw(stack)
     if change is not None:
         change(raw)
-    secret_keys = sorted({*secret_keys, *(k for k in ("hfToken", "apiKey") if isinstance(raw.get(k), str))})
+    secret_keys = sorted({*secret_keys, *(k for k in SECRET_KEYS if isinstance(raw.get(k), str))})
     run = run_program(PROGRAM, raw, secret_keys, stack, aws=aws)
     return plan_json(stack, plan_stack(parse_stack_config(raw)), run.resources)

@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
 from .._naming import TAG_PREFIX
-from ..errors import ConfigError, ConfigIssue, did_you_mean
+from ..errors import NAMESPACE, ConfigError, ConfigIssue, did_you_mean
 from ..network import routing
 from . import aws_ids, aws_tags, secret_values
 from .base import ConfigModel, LocatedError, MultiLocatedError
@@ -32,7 +32,8 @@ from .sections import (
 )
 
 DEFAULT_IMAGE = "vllm/vllm-openai:v0.33.0"
-SECRET_KEYS = ("hfToken", "apiKey")
+WEBHOOK_KEY = "alertsWebhookUrl"
+SECRET_KEYS = ("hfToken", "apiKey", WEBHOOK_KEY)
 # Shown instead of a secret that cannot (or must not) be read, e.g. a `secure:` value offline.
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -40,6 +41,8 @@ _IMAGE = re.compile(
     r"^(?P<repo>[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
+# scheme, a host of letters, digits, '.', '-' (and an optional port), then any path and query without whitespace.
+_HTTPS_URL = re.compile(r"https://[A-Za-z0-9.-]+(:\d{1,5})?(/\S*)?")
 # An ALB host-header condition value is at most 128 characters (botocore elbv2 HostHeaderConditionConfig.Values:
 # "The maximum length of each string is 128 characters"); a model's is "<name>.<domain>".
 _HOST_CONDITION_MAX = 128
@@ -135,6 +138,13 @@ class StackConfig(ConfigModel):
     tags: Annotated[dict[str, str], Field(description="Extra tags on every AWS resource.")] = {}  # noqa: RUF012
     hf_token: Annotated[SecretValue | None, Field(description="Hugging Face token (secret).")] = None
     api_key: Annotated[SecretValue | None, Field(description="vLLM API key (secret). Default: generated.")] = None
+    alerts_webhook_url: Annotated[
+        SecretValue | None,
+        Field(
+            description="HTTPS URL Alertmanager POSTs every alert to, besides the alerts topic (secret: it often "
+            "carries a token). Default: none."
+        ),
+    ] = None
 
     @field_validator("tags")
     @classmethod
@@ -195,6 +205,21 @@ class StackConfig(ConfigModel):
                 raise ValueError(f"{problem}. Fix: set the token exactly as Hugging Face shows it (hf_...)")
         return value
 
+    @field_validator("alerts_webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: SecretValue | None) -> SecretValue | None:
+        # Offline a `secure:` value is the placeholder: it cannot be read, so it cannot be checked either.
+        if isinstance(value, SecretStr) and (url := value.get_secret_value()) != SECRET_PLACEHOLDER:
+            # The value is never repeated: the URL is the secret.
+            if not _HTTPS_URL.fullmatch(url):
+                raise ValueError(
+                    "is not an https:// URL with a host (the value is not shown: it is a secret). Fix: "
+                    f"`pulumi config set --secret {NAMESPACE}:{WEBHOOK_KEY} https://hooks.example.com/...`"
+                )
+            if problem := secret_values.ssm_value_problem(url):
+                raise ValueError(f"{problem}. Fix: use the URL exactly as the receiving service gives it")
+        return value
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Self:
         # Every cross-section problem at once (each names its own key), not the first one found.
@@ -228,6 +253,19 @@ class StackConfig(ConfigModel):
                 )
             )
         problems.extend(self._transport_problems())
+        if self.alerts_webhook_url is not None and not (
+            self.monitoring.enabled and self.monitoring.placement == "dedicated"
+        ):
+            problems.append(
+                LocatedError(
+                    (WEBHOOK_KEY,),
+                    SECRET_PLACEHOLDER,
+                    "needs the dedicated monitoring host: only it runs Alertmanager with the webhook's secret file "
+                    "(a GPU host's containers must not see it)",
+                    "set monitoring.enabled: true and monitoring.placement: dedicated, or remove the key "
+                    f"(`pulumi config rm {NAMESPACE}:{WEBHOOK_KEY}`)",
+                )
+            )
         arn = self.load_balancer.certificate_arn
         arn_match = ACM_ARN.match(arn) if arn else None
         if arn_match and arn_match.group("region") != self.region:
@@ -310,8 +348,9 @@ class StackConfig(ConfigModel):
                 LocatedError(
                     loc,
                     pinned.get(other, other),
-                    f"gives the listener rule of '{other}' priority {priority}, which models[{model_indexes[holder]}] "
-                    f"('{holder}') already holds; rule priorities must be unique on a listener",
+                    f"gives the listener rule of '{other}' priority {priority} (its loading rule: "
+                    f"{routing.loading_slot(priority)}), one of which models[{model_indexes[holder]}] ('{holder}') "
+                    "already holds; rule priorities must be unique on a listener",
                     f"pin another priority: `loadBalancer.rulePriorities: {{{other}: {free}}}` (1-10000)",
                 )
             )

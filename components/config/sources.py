@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from ..errors import NAMESPACE, ConfigError, ConfigIssue
 from .project_rules import parse_key, read_yaml, stack_file_issues
-from .schema import SECRET_KEYS, SECRET_PLACEHOLDER, OutputSecret, SecretValue, StackConfig
+from .schema import SECRET_KEYS, SECRET_PLACEHOLDER, WEBHOOK_KEY, OutputSecret, SecretValue, StackConfig
 from .translate import parse_stack_config
 
 
@@ -61,6 +61,17 @@ def anchored_paths(models: object, config_dir: Path) -> object:
     return anchored
 
 
+def _plain_webhook_issue() -> ConfigError:
+    """The webhook URL in plain text, which Pulumi would keep readable in the stack file and in state."""
+    return ConfigError.single(
+        f"{NAMESPACE}:{WEBHOOK_KEY}",
+        SECRET_PLACEHOLDER,
+        "is stored in plain text; the URL usually carries the receiving service's token, so it must be a Pulumi "
+        "secret (encrypted in the stack file and in state)",
+        f"`pulumi config set --secret {NAMESPACE}:{WEBHOOK_KEY} https://...`",
+    )
+
+
 def raw_from_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
     """Read a ``Pulumi.<stack>.yaml``-shaped file into un-namespaced keys.
 
@@ -76,6 +87,8 @@ def raw_from_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
         if (namespace, key) == ("aws", "region"):
             raw["aws:region"] = value
         elif namespace == NAMESPACE:
+            if key == WEBHOOK_KEY and not _is_encrypted(value):
+                raise _plain_webhook_issue()
             if _is_encrypted(value) or key in SECRET_KEYS:
                 secret_keys.append(key)
             raw[key] = SECRET_PLACEHOLDER if _is_encrypted(value) else value
@@ -132,8 +145,16 @@ def load_stack_config() -> StackConfig:
         # value is validated like a plain file's before anything is registered; secret_output marks it secret.
         secret = config.get(key)
         if secret is not None:
+            if key == WEBHOOK_KEY and not _is_secret_key(f"{NAMESPACE}:{key}"):
+                raise _plain_webhook_issue()
             raw[key] = SecretStr(secret)
     return parse_stack_config(raw)
+
+
+def _is_secret_key(full_key: str) -> bool:
+    # `pulumi up`: the Python language host lists the secret keys in PULUMI_CONFIG_SECRET_KEYS (pulumi/pulumi
+    # sdk/python/cmd/pulumi-language-python/main.go); under mocks set_all_config holds them.
+    return pulumi.runtime.is_config_secret(full_key) or full_key in pulumi.runtime.get_config_secret_keys_env()
 
 
 def _all_config_keys() -> list[str]:

@@ -30,6 +30,13 @@ class ServiceSecret(BaseModel):
     owner_uid: Annotated[int, Field(ge=0, description="The uid the container runs as (its only reader).")]
     parameter: Annotated[str, Field(description="SSM SecureString parameter name.")]
     parameter_arn: StrInput
+    version: Annotated[
+        StrInput | None,
+        Field(
+            description="The parameter's version: the host re-fetches the file and its container is replaced when it "
+            "changes. Default: none (read at boot only)."
+        ),
+    ] = None
 
     @property
     def host_path(self) -> str:
@@ -39,6 +46,9 @@ class ServiceSecret(BaseModel):
 # grafana/grafana's image runs as uid 472 (its Dockerfile: ARG GF_UID="472", GF_GID="0").
 GRAFANA_UID = 472
 GRAFANA_PASSWORD_FILE = "GF_SECURITY_ADMIN_PASSWORD"
+# prometheus/alertmanager's image: `USER nobody` (its Dockerfile at v0.34.0), uid 65534 in its busybox base.
+ALERTMANAGER_UID = 65534
+ALERTS_WEBHOOK_SECRET_FILE = "ALERTS_WEBHOOK_URL"
 
 
 class HostSecrets(BaseModel):
@@ -156,4 +166,35 @@ def create_stack_secrets(
             monitoring=(grafana,) if grafana else (),
         ),
         grafana_admin_password=grafana,
+    )
+
+
+def create_webhook_secret(
+    stack: str,
+    region: str,
+    account_id: str,
+    url: pulumi.Output[str],
+    *,
+    tags: dict[str, str],
+    kms_key_arn: pulumi.Output[str] | None = None,
+) -> ServiceSecret:
+    """The alerts webhook URL as a SecureString, ``/vllm-aws/<stack>/alerts-webhook-url`` (logical name
+    ``alerts-webhook-url-parameter``), under the stack key with ``kmsKey``: Alertmanager's service secret, for the
+    dedicated monitoring host alone (the GPU hosts neither read nor see it)."""
+    name = f"/vllm-aws/{stack}/alerts-webhook-url"
+    parameter = aws.ssm.Parameter(
+        "alerts-webhook-url-parameter",
+        name=name,
+        type="SecureString",
+        value=url,  # a secret Output (config.sources.secret_output): encrypted in state
+        key_id=kms_key_arn,
+        description=f"vllm-aws {stack}: the alerts webhook URL for Alertmanager (read at boot)",
+        tags=tags,
+    )
+    return ServiceSecret(
+        name=ALERTS_WEBHOOK_SECRET_FILE,
+        owner_uid=ALERTMANAGER_UID,
+        parameter=name,
+        parameter_arn=parameter_arn(region, account_id, name),
+        version=parameter.version.apply(str),
     )

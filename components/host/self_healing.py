@@ -36,6 +36,15 @@ import pulumi_aws as aws
 from .._naming import child_name, merge_tags
 from . import iam
 
+# The AWS-owned runbook stops, then starts (not a reboot, which would stay on the failing hardware): its document,
+# as AWS publishes it in awslabs/aws-systems-manager Automation/RestartInstance/Documents/aws-RestartEC2Instance.json
+# (commit de4e6872de8a3ce58df759600f3bd5fd427f54c5), has two steps, "stopInstances" (aws:changeInstanceState,
+# DesiredState stopped) then "startInstances" (DesiredState running), on the StringList parameter InstanceId, run
+# as AutomationAssumeRole. What a stop and start keeps (EC2 User Guide Stop_Start.md, awsdocs/amazon-ec2-user-guide
+# @e3707c431483ec0ffffcabebd36cf799ba682cd0): "The instance retains its instance ID"; "The EBS volumes remain
+# attached"; "In most cases, the instance is migrated to a new underlying host computer"; "the data on any
+# instance store volumes is erased". The repository's copy may lag the live document
+# (`aws ssm get-document --name AWS-RestartEC2Instance` shows it).
 RESTART_RUNBOOK = "AWS-RestartEC2Instance"
 ALARM_PERIOD_SECONDS = 60
 ALARM_EVALUATION_PERIODS = 2

@@ -14,7 +14,7 @@ from ..config.hardening import AccessLogsConfig, WafConfig
 from ..config.sections import LoadBalancerConfig
 from . import certificate, client_snippets, routing
 from .access_logs import create_log_bucket
-from .model_endpoint import listener_rule
+from .model_endpoint import listener_rule, loading_rule
 from .routing import HTTP_PORT, HTTPS_PORT
 from .waf import web_acl
 
@@ -288,20 +288,32 @@ class LoadBalancer(pulumi.ComponentResource):
             },
         }
 
-    def serve_default_model(self, model_name: str, target_group_arn: StrInput) -> aws.lb.ListenerRule:
+    def serve_default_model(
+        self, model_name: str, target_group_arn: StrInput, first_ready: Sequence[pulumi.Resource] = ()
+    ) -> aws.lb.ListenerRule:
         """Forward the listener's plain ``/v1/*`` and ``/health`` to one model's target group; call it once.
 
         The rule is ``<name>-default-rule`` whichever model it serves, so choosing another default model
         changes its forward action in place (ModifyRule) instead of creating a second rule at its priority.
+        It is created after ``first_ready`` (the model's first registered replica: VllmDeployment.first_ready);
+        until then ``<name>-default-loading-rule`` answers 503 "model loading" (routing: loading rules).
         """
         if self._default_rule is not None:
             raise ValueError(f"{self._name}: the default model is already set; a listener has one /v1/* route")
+        route = routing.default_route(model_name)
+        loading_rule(
+            self._name,
+            route,
+            listener_arn=self.listener_arn,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self._default_rule = listener_rule(
             self._name,
-            routing.default_route(model_name),
+            route,
             listener_arn=self.listener_arn,
             target_group_arn=target_group_arn,
             tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(first_ready)),
         )
         return self._default_rule

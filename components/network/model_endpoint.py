@@ -6,11 +6,12 @@ from typing import Annotated
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_command as command
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._naming import MODEL_TAG, TARGET_GROUP_NAME_MAX, auto_named, child_name, target_group_name, type_token
 from ..planner.vllm_args import VLLM_PORT
-from . import routing
+from . import drain, routing
 
 StrInput = str | pulumi.Output[str]
 
@@ -30,6 +31,13 @@ class Target(BaseModel):
             "holds a loading server, which the ALB would route to when no target is healthy (it fails open)."
         ),
     ] = ()
+    server_id: Annotated[
+        pulumi.Output[str] | None,
+        Field(
+            description="The server's container id: a new container (or host) first deregisters the target and "
+            "waits until the ALB drains it (network.drain). Default: none (the target is only drained on delete)."
+        ),
+    ] = None
 
 
 class ModelEndpointArgs(BaseModel):
@@ -124,26 +132,52 @@ class ModelEndpoint(pulumi.ComponentResource):
             tags={**args.tags, MODEL_TAG: args.model_name},
             opts=child,
         )
-        for target in args.targets:
-            aws.lb.TargetGroupAttachment(
-                child_name(name, f"{target.key}-attach"),
-                target_group_arn=self.target_group.arn,
-                target_id=target.instance_id,
-                port=target.port,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(target.after)),
-            )
+        attachments = [self._attach(name, target) for target in args.targets]
 
+        # First deploy: the loading rules answer 503 JSON until the first replica is healthy and registered; only
+        # then do the forward rules exist (routing: loading rules).
+        # The first replica's registration (after its health wait): the model's forward rules come after it. Not a
+        # class annotation: the component provider publishes those as outputs, and a Resource is none.
+        self.first_ready: pulumi.Resource = attachments[0]
+        first_ready = pulumi.ResourceOptions(parent=self, depends_on=[self.first_ready])
         for route in routing.model_routes(args.model_name, args.rule_priority, args.domain):
+            loading_rule(name, route, listener_arn=args.listener_arn, tags=args.tags, opts=child)
             listener_rule(
                 name,
                 route,
                 listener_arn=args.listener_arn,
                 target_group_arn=self.target_group.arn,
                 tags=args.tags,
-                opts=child,
+                opts=first_ready,
             )
         self.target_group_arn = self.target_group.arn
         self.register_outputs({"target_group_arn": self.target_group_arn})
+
+    def _attach(self, name: str, target: Target) -> aws.lb.TargetGroupAttachment:
+        """Register the target after its health wait; deregister and drain it before its server stops (drain)."""
+        drain_wait = command.local.Command(
+            child_name(name, f"{target.key}-drain"),
+            delete=pulumi.Output.all(self.target_group.arn, target.instance_id).apply(
+                lambda values: drain.drain_script(str(values[0]), str(values[1]), target.port)
+            ),
+            interpreter=["/bin/bash", "-c"],
+            # A new container replaces this wait first (it is delete-before-replace), so its delete runs before the
+            # old container is stopped.
+            triggers=[target.server_id] if target.server_id is not None else None,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(target.after), delete_before_replace=True),
+        )
+        # The target id passes through the wait: a replaced wait makes it unknown, so the attachment is replaced
+        # (deregistered) before the wait's delete, and registered again after the new server's health wait.
+        return aws.lb.TargetGroupAttachment(
+            child_name(name, f"{target.key}-attach"),
+            target_group_arn=self.target_group.arn,
+            target_id=pulumi.Output.all(target.instance_id, drain_wait.id).apply(lambda values: str(values[0])),
+            port=target.port,
+            # Replaced create-first, the new registration (the same target) would be undone by the old one's delete.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*target.after, drain_wait], delete_before_replace=True
+            ),
+        )
 
 
 def listener_rule(
@@ -156,17 +190,6 @@ def listener_rule(
     opts: pulumi.ResourceOptions,
 ) -> aws.lb.ListenerRule:
     """The ALB rule for ``route``, named ``<owner>-<route.key>-rule`` (never after a position or a priority)."""
-    conditions = [
-        aws.lb.ListenerRuleConditionArgs(
-            path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(route.paths))
-        )
-    ]
-    if route.host:
-        conditions.append(
-            aws.lb.ListenerRuleConditionArgs(
-                host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=[route.host])
-            )
-        )
     transforms = (
         [
             aws.lb.ListenerRuleTransformArgs(
@@ -185,9 +208,54 @@ def listener_rule(
         child_name(owner, f"{route.key}-rule"),
         listener_arn=listener_arn,
         priority=route.priority,
-        conditions=conditions,
+        conditions=_conditions(route),
         actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group_arn)],
         transforms=transforms,
         tags={**tags, "Name": route.description},
         opts=opts,
     )
+
+
+def loading_rule(
+    owner: str,
+    route: routing.Route,
+    *,
+    listener_arn: StrInput,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.lb.ListenerRule:
+    """The fixed 503 "model loading" behind ``route``'s rule, ``<owner>-<route.key>-loading-rule``."""
+    loading = routing.loading_route(route)
+    return aws.lb.ListenerRule(
+        child_name(owner, f"{loading.key}-rule"),
+        listener_arn=listener_arn,
+        priority=loading.priority,
+        conditions=_conditions(loading),
+        actions=[
+            aws.lb.ListenerRuleActionArgs(
+                type="fixed-response",
+                fixed_response=aws.lb.ListenerRuleActionFixedResponseArgs(
+                    content_type="application/json",
+                    status_code=routing.LOADING_STATUS,
+                    message_body=routing.loading_body(route.model),
+                ),
+            )
+        ],
+        tags={**tags, "Name": loading.description},
+        opts=opts,
+    )
+
+
+def _conditions(route: routing.Route) -> list[aws.lb.ListenerRuleConditionArgs]:
+    conditions = [
+        aws.lb.ListenerRuleConditionArgs(
+            path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(route.paths))
+        )
+    ]
+    if route.host:
+        conditions.append(
+            aws.lb.ListenerRuleConditionArgs(
+                host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=[route.host])
+            )
+        )
+    return conditions

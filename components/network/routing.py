@@ -23,7 +23,14 @@ name instead, in ranges that never overlap:
 - ``ATTACHED_PRIORITIES``: the path rules of models that other stacks attach to the listener
   (``ExistingEndpoint``, examples/extra-model, the component provider), so they never meet the owner's;
 - a model's host rule sits ``HOST_RULE_OFFSET`` above its path rule;
-- ``DEFAULT_PRIORITY``: the one ``/v1/*`` rule, last (only host rules overlap with it, and they must win).
+- ``DEFAULT_PRIORITY``: the one ``/v1/*`` rule, after every forward rule (only host rules overlap with it, and
+  they must win);
+- loading rules (:func:`loading_route`), one behind each forward rule, in ``LOADING_PRIORITIES``: the same
+  conditions, a fixed 503 JSON "model loading". The forward rule is created only once the model's first replica
+  is healthy (network.model_endpoint); until then the loading rule answers, never a loading server or an empty
+  target group (whose 503 is the ALB's own HTML page). Afterwards the forward rule, higher in priority, shadows
+  it. A host rule's loading rule must still come before the default rule (else the default model would answer
+  for a host whose rule is not there yet), and the default rule's own loading rule is the listener's last.
 
 Model rules never overlap each other (``/<a>/v1/*`` and ``/<b>/v1/*`` are disjoint, as are host names), so
 among them priorities need only be distinct, not ordered.
@@ -32,6 +39,7 @@ among them priorities need only be distinct, not ordered.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -46,9 +54,22 @@ HTTPS_PORT = 443
 STACK_PRIORITIES = range(1, 10_001)
 ATTACHED_PRIORITIES = range(10_001, 20_001)
 HOST_RULE_OFFSET = 25_000
-DEFAULT_PRIORITY = 50_000
-# The highest path-rule priority whose host rule still comes before the default rule.
-MAX_PATH_PRIORITY = DEFAULT_PRIORITY - HOST_RULE_OFFSET - 1
+# The highest path-rule priority: host rules then end at 45000, below the loading rules.
+MAX_PATH_PRIORITY = ATTACHED_PRIORITIES.stop - 1
+# Four ranges of loading rules (path/host rules of the owner's/attached models), each LOADING_SLOTS long, from
+# 45001: a path priority p takes slot (p - start of its range) % LOADING_SLOTS. Two of the owner's models whose
+# priorities share a slot clash like equal priorities do (checked with the config).
+LOADING_SLOTS = 1_249
+LOADING_PRIORITIES = range(
+    MAX_PATH_PRIORITY + HOST_RULE_OFFSET + 1, MAX_PATH_PRIORITY + HOST_RULE_OFFSET + 1 + 4 * LOADING_SLOTS
+)
+DEFAULT_PRIORITY = LOADING_PRIORITIES.stop  # 49997: after every host loading rule
+DEFAULT_LOADING_PRIORITY = DEFAULT_PRIORITY + 1
+# ALB fixed responses: MessageBody at most 1024 characters (botocore elbv2 2015-12-01 shape
+# FixedResponseActionMessage); ContentType one of text/plain, text/css, text/html, application/javascript,
+# application/json (FixedResponseActionConfig.ContentType); StatusCode 2XX, 4XX or 5XX.
+FIXED_RESPONSE_BODY_MAX = 1024
+LOADING_STATUS = "503"
 
 
 @dataclass(frozen=True)
@@ -77,28 +98,73 @@ def derived_priority(name: str, attached: bool = False) -> int:
     return space.start + int.from_bytes(digest[:8], "big") % len(space)
 
 
+def loading_slot(priority: int, host: bool = False) -> int:
+    """The priority of the loading rule behind the path rule at ``priority`` (or behind its host rule)."""
+    attached = priority in ATTACHED_PRIORITIES
+    space = ATTACHED_PRIORITIES if attached else STACK_PRIORITIES
+    block = (2 if host else 0) + (1 if attached else 0)
+    return LOADING_PRIORITIES.start + block * LOADING_SLOTS + (priority - space.start) % LOADING_SLOTS
+
+
+def loading_body(model: str) -> str:
+    """The 503's JSON, in the OpenAI error shape clients already parse."""
+    body = json.dumps(
+        {
+            "error": {
+                "message": f"model loading: {model} has no ready replica yet; retry in a minute",
+                "type": "service_unavailable",
+                "code": 503,
+            }
+        }
+    )
+    if len(body) > FIXED_RESPONSE_BODY_MAX:
+        raise ValueError(f"the loading body of {model!r} is {len(body)} characters; an ALB allows 1024")
+    return body
+
+
+def loading_route(route: Route) -> Route:
+    """The fixed-503 rule behind ``route``: same conditions, a loading-range priority (module docstring)."""
+    if route.key == "default":
+        priority = DEFAULT_LOADING_PRIORITY
+    else:
+        path_priority = route.priority - HOST_RULE_OFFSET if route.host else route.priority
+        priority = loading_slot(path_priority, host=route.host is not None)
+    return Route(
+        key=f"{route.key}-loading",
+        priority=priority,
+        model=route.model,
+        paths=route.paths,
+        host=route.host,
+        description=f"model loading answer for {route.description}",
+    )
+
+
 def stack_priorities(models: Sequence[str], pinned: Mapping[str, int]) -> dict[str, int]:
     """Path-rule priority of each of the listener owner's models: pinned, else derived from the name."""
     return {name: pinned.get(name, derived_priority(name)) for name in models}
 
 
 def priority_clashes(priorities: Mapping[str, int]) -> list[tuple[str, str]]:
-    """``(holder, other)`` for each model whose priority an earlier model (in the mapping's order) holds."""
+    """``(holder, other)`` for each model whose priority, or loading slot, an earlier model (in the mapping's order)
+    holds."""
     holders: dict[int, str] = {}
     clashes: list[tuple[str, str]] = []
     for name, priority in priorities.items():
-        if priority in holders:
-            clashes.append((holders[priority], name))
+        taken = [number for number in (priority, loading_slot(priority)) if number in holders]
+        if taken:
+            clashes.append((holders[taken[0]], name))
         else:
-            holders[priority] = name
+            holders[priority] = holders[loading_slot(priority)] = name
     return clashes
 
 
 def free_priority(taken: Collection[int], near: int, space: range = STACK_PRIORITIES) -> int:
-    """The first priority at or after ``near`` (wrapping within ``space``) that is not taken."""
+    """The first priority at or after ``near`` (wrapping within ``space``) that is not taken, nor is its loading
+    slot (the slot of a taken priority)."""
+    slots = {loading_slot(priority) for priority in taken}
     for offset in range(len(space)):
         candidate = space.start + (near - space.start + offset) % len(space)
-        if candidate not in taken:
+        if candidate not in taken and loading_slot(candidate) not in slots:
             return candidate
     raise ValueError(f"every priority in {space.start}-{space.stop - 1} is taken")
 

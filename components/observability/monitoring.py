@@ -28,6 +28,7 @@ from .alertmanager import (
     ALERTMANAGER_CONFIG_PATH,
     ALERTMANAGER_HOST,
     ALERTMANAGER_PORT,
+    ALERTS_WEBHOOK_URL_FILE,
     AlertDestination,
     AlertmanagerSpec,
     render_alertmanager_config,
@@ -38,6 +39,7 @@ from .grafana import (
     render_grafana_dashboard_provider,
     render_grafana_datasource,
 )
+from .monitoring_host import WebhookUrlFile
 from .prometheus import (
     DCGM_EXPORTER_PORT,
     GRAFANA_PORT,
@@ -52,6 +54,7 @@ from .stack_alerts import StackAlertsSpec
 # and, on a dedicated host, a new instance. The bootstrap creates these owned by the images' users.
 PROMETHEUS_DATA = f"{CACHE_MOUNT}/monitoring/prometheus"
 GRAFANA_DATA = f"{CACHE_MOUNT}/monitoring/grafana"
+WEBHOOK_VERSION_LABEL = "vllm-aws.webhook-version"  # a new webhook URL (its parameter's version) replaces Alertmanager
 LOOPBACK = "127.0.0.1"  # UIs are reached through an SSM port forward only, never from the network
 # Grafana reaches Prometheus on the containers' own network, by the Prometheus container's alias.
 PROMETHEUS_ALIAS = "prometheus"
@@ -112,6 +115,13 @@ class MonitoringArgs(BaseModel):
             "only shown in Prometheus)."
         ),
     ] = None
+    webhook_url_file: Annotated[
+        WebhookUrlFile | None,
+        Field(
+            description="Also POST every alert to the URL in this host file (MonitoringHost.webhook_url_file; needs "
+            "alert_topics). Default: none."
+        ),
+    ] = None
     retention_days: Annotated[
         int, Field(ge=1, description=f"Prometheus retention. Default: {DEFAULT_RETENTION_DAYS} days.")
     ] = DEFAULT_RETENTION_DAYS
@@ -128,6 +138,12 @@ class MonitoringArgs(BaseModel):
         dict[str, str],
         Field(description="Image -> the reference to pull, e.g. by digest (serving.images). Default: by tag."),
     ] = {}
+
+    @model_validator(mode="after")
+    def _webhook_needs_alertmanager(self) -> Self:
+        if self.webhook_url_file is not None and self.alert_topics is None:
+            raise ValueError("webhook_url_file needs alert_topics: Alertmanager runs only with them")
+        return self
 
     @model_validator(mode="after")
     def _grafana_needs_a_password(self) -> Self:
@@ -201,8 +217,9 @@ class Monitoring(pulumi.ComponentResource):
                 name,
                 args.stack,
                 args.alert_topics,
-                network,
-                on_host,
+                args.webhook_url_file,
+                network=network,
+                on_host=on_host,
                 image_reference=pull_reference(ALERTMANAGER_IMAGE, args.pinned_images),
             )
         # Replaced with its files: after every host the new rules expect is running (see targets_ready).
@@ -293,13 +310,19 @@ def _alertmanager(
     name: str,
     stack: str,
     topics: AlertTopics,
+    webhook: WebhookUrlFile | None,
+    *,
     network: docker.Network,
     on_host: pulumi.ResourceOptions,
-    *,
     image_reference: str,
 ) -> docker.Container:
     """Alertmanager on the monitoring network (Prometheus reaches it by its alias; no port is published), its
-    config rendered from the topics' ARNs. Single instance: clustering is off, so it opens no gossip port."""
+    config rendered from the topics' ARNs. Single instance: clustering is off, so it opens no gossip port.
+
+    The webhook URL reaches it as a read-only bind mount of its file alone (never in the config, the command or
+    the environment; ``url_file`` is read at each notification, notify/webhook/webhook.go at v0.34.0). A new URL
+    replaces the container after the host fetched it: the bootstrap renames a new file into place, and a bind
+    mount keeps the file it started with."""
     image = docker.RemoteImage(
         child_name(name, "alertmanager-image"), name=image_reference, keep_locally=True, opts=on_host
     )
@@ -307,7 +330,7 @@ def _alertmanager(
         lambda arns: render_alertmanager_config(
             AlertmanagerSpec(
                 stack=stack,
-                alerts=AlertDestination(sns_topic_arn=str(arns[0])),
+                alerts=AlertDestination(sns_topic_arn=str(arns[0]), webhook=webhook is not None),
                 heartbeat=AlertDestination(sns_topic_arn=str(arns[1])),
             )
         )
@@ -323,9 +346,21 @@ def _alertmanager(
             "--cluster.listen-address=",
         ],
         uploads=[docker.ContainerUploadArgs(file=ALERTMANAGER_CONFIG_PATH, content=config)],
+        mounts=[
+            docker.ContainerMountArgs(
+                type="bind", source=webhook.host_path, target=ALERTS_WEBHOOK_URL_FILE, read_only=True
+            )
+        ]
+        if webhook is not None
+        else None,
+        labels=[docker.ContainerLabelArgs(label=WEBHOOK_VERSION_LABEL, value=webhook.version)]
+        if webhook is not None
+        else None,
         networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[ALERTMANAGER_HOST])],
         restart="unless-stopped",
         log_driver=LOG_DRIVER,
         log_opts=SIDECAR_LOG_OPTIONS,
-        opts=on_host,
+        opts=pulumi.ResourceOptions.merge(
+            on_host, pulumi.ResourceOptions(depends_on=[webhook.fetched] if webhook is not None else [])
+        ),
     )

@@ -8,12 +8,12 @@ under itself (new URNs: a new host and an empty data volume).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Self
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._naming import MONITORING_ROLE, ROLE_TAG
 from ..host.ami import MONITORING_AMI_PARAMETER, MONITORING_SSH_USER
@@ -25,6 +25,8 @@ from ..host.ssh_access import SshAccess, docker_provider, port_forward_command
 from ..network.lookup import follow_cache
 from ..network.placement import HostZones
 from ..planner.cost import MONITORING_ROOT_VOLUME_GIB, MONITORING_VOLUME_GIB
+from ..serving.host_commands import refresh_secrets
+from ..serving.vllm_server import HostAccess
 from .prometheus import GRAFANA_PORT, PROMETHEUS_PORT
 
 StrInput = str | pulumi.Output[str]
@@ -53,7 +55,20 @@ class MonitoringHostArgs(BaseModel):
         tuple[ServiceSecret, ...],
         Field(description="Secrets of its containers, fetched at boot (Grafana's password). Default: none."),
     ] = ()
+    webhook_secret: Annotated[
+        ServiceSecret | None,
+        Field(
+            description="The alerts webhook URL's service secret (host.secrets.create_webhook_secret): fetched at "
+            "boot into a file only Alertmanager's user can read, re-fetched when its version changes. Default: none."
+        ),
+    ] = None
     tags: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _webhook_has_a_version(self) -> Self:
+        if self.webhook_secret is not None and self.webhook_secret.version is None:
+            raise ValueError("webhook_secret needs its parameter's version: a new URL must reach Alertmanager")
+        return self
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,18 @@ class MonitoringHost:
     host: GpuHost
     data: ModelCache
     docker_provider: docker.Provider
+    webhook_url_file: WebhookUrlFile | None = None
+
+
+@dataclass(frozen=True)
+class WebhookUrlFile:
+    """The alerts webhook URL's file on the monitoring host, and when its current value is there."""
+
+    host_path: str
+    version: pulumi.Output[str]
+    """The parameter's version: Alertmanager is replaced with it, so it binds the file of the new value."""
+    fetched: pulumi.Resource
+    """Re-fetches the secrets on the host when the version changes (the bootstrap fetched them at boot)."""
 
 
 def create_monitoring_host(args: MonitoringHostArgs, name: str = "monitoring") -> MonitoringHost:
@@ -76,6 +103,8 @@ def create_monitoring_host(args: MonitoringHostArgs, name: str = "monitoring") -
             tags=args.tags,
         ),
     )
+    # The webhook URL is one more service secret (owned by Alertmanager's user), fetched like Grafana's password.
+    service_secrets = (*args.service_secrets, *((args.webhook_secret,) if args.webhook_secret else ()))
     host = GpuHost(
         name,
         GpuHostArgs(
@@ -94,9 +123,10 @@ def create_monitoring_host(args: MonitoringHostArgs, name: str = "monitoring") -
             ssh_private_key=args.ssh.private_key,
             access_mode=args.access_mode,
             ssh_cidrs=args.ssh_cidrs,
-            service_secrets=args.service_secrets,
-            # The stack's one key encrypts its SecureStrings too (Grafana's password): decrypt through SSM.
-            secrets_kms_key_arn=args.kms_key_arn if args.service_secrets else None,
+            service_secrets=service_secrets,
+            # The stack's one key encrypts its SecureStrings too (Grafana's password, the webhook URL): decrypt
+            # through SSM.
+            secrets_kms_key_arn=args.kms_key_arn if service_secrets else None,
             gpu=False,
             ssh_user=MONITORING_SSH_USER,
             packages=("docker",),
@@ -105,7 +135,21 @@ def create_monitoring_host(args: MonitoringHostArgs, name: str = "monitoring") -
         ),
     )
     provider = docker_provider(name, host, args.access_mode, args.region, args.ssh)
-    return MonitoringHost(host=host, data=data, docker_provider=provider)
+    webhook = None
+    if args.webhook_secret is not None and args.webhook_secret.version is not None:  # always: _webhook_has_a_version
+        access = HostAccess(
+            mode=args.access_mode,
+            region=args.region,
+            target=host.access_target,
+            ssh_private_key=args.ssh.private_key,
+            user=MONITORING_SSH_USER,
+        )
+        webhook = WebhookUrlFile(
+            host_path=args.webhook_secret.host_path,
+            version=pulumi.Output.from_input(args.webhook_secret.version),
+            fetched=refresh_secrets(name, access, args.webhook_secret.version, host_ready=host.readiness, parent=host),
+        )
+    return MonitoringHost(host=host, data=data, docker_provider=provider, webhook_url_file=webhook)
 
 
 def monitoring_outputs(

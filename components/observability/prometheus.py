@@ -176,6 +176,12 @@ def render_prometheus_config(spec: PrometheusSpec) -> str:
             _gpu_host_job("node", [_gpu_host_sd(spec, NODE_EXPORTER_PORT, [])]),
             _gpu_host_job("dcgm", [_gpu_host_sd(spec, DCGM_EXPORTER_PORT, [])]),
             {"job_name": "prometheus", "static_configs": [{"targets": [f"localhost:{PROMETHEUS_PORT}"]}]},
+            # Its notification counters: a failing destination (a webhook, SNS) is an alert of its own.
+            *(
+                [{"job_name": "alertmanager", "static_configs": [{"targets": [spec.alertmanager]}]}]
+                if spec.alertmanager
+                else []
+            ),
         ],
     }
     header = (

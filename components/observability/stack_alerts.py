@@ -53,6 +53,7 @@ EXPECTED_HOST_METRIC = "vllm_aws:expected_gpu_host"
 WEIGHT_BYTES_METRIC = "vllm_aws:model_weight_bytes"
 MISSING_FOR = "2m"  # see "Within 5 minutes" above
 DISK_HEADROOM_FOR = "15m"
+DELIVERY_FAILING_ALERT = "AlertDeliveryFailing"
 WATCHDOG_ALERT = "Watchdog"
 ROOT_MOUNT = "/"
 
@@ -236,11 +237,29 @@ def _watchdog() -> dict[str, Any]:
     )
 
 
+def _delivery_failing() -> dict[str, Any]:
+    # notify/metrics.go at v0.34.0: alertmanager_notifications_failed_total{integration, reason}, counted per
+    # failed notification after its retries; integration is "sns", "webhook", ...
+    return alert_rule(
+        DELIVERY_FAILING_ALERT,
+        "sum by (integration, reason) (increase(alertmanager_notifications_failed_total[10m])) > 0",
+        "0m",
+        "critical",
+        summary="Alertmanager could not deliver through {{ $labels.integration }}",
+        description=(
+            "{{ $value | humanize }} notifications through {{ $labels.integration }} failed in the last 10 minutes"
+            " (reason {{ $labels.reason }}). A webhook: check that its URL (vllm-aws:alertsWebhookUrl) still works;"
+            " `docker logs alertmanager` on the monitoring host names the error. SNS: the host's sns:Publish grant."
+            " This alert reaches the other destinations of the alerts receiver."
+        ),
+    )
+
+
 def stack_alert_groups(spec: StackAlertsSpec) -> list[dict[str, Any]]:
     """Rule groups of the inventory, disk headroom and the watchdog; recording rules come first in their group
     (a group evaluates its rules in order, so the alerts compare with this evaluation's inventory)."""
     return [
         {"name": "vllm-aws.inventory", "rules": [*_inventory_rules(spec), *_missing_alerts()]},
         {"name": "vllm-aws.disk", "rules": _disk_rules(spec)},
-        {"name": "vllm-aws.watchdog", "rules": [_watchdog()]},
+        {"name": "vllm-aws.watchdog", "rules": [_watchdog(), _delivery_failing()]},
     ]

@@ -58,8 +58,9 @@ def _by_version(cidrs: Iterable[str], references: int = 0, per_cidr: int = 1) ->
 
 
 def listener_rules(models: int, domain: bool) -> int:
-    """Rules on the serving listener: a path rule per model, a host rule per model with a domain, the default."""
-    return models * (2 if domain else 1) + 1
+    """Rules on the serving listener: a path rule per model, a host rule per model with a domain, the default, and
+    a loading rule behind each of them (components.network.routing)."""
+    return 2 * (models * (2 if domain else 1) + 1)
 
 
 def stack_counts(config: StackConfig) -> StackCounts:

@@ -204,7 +204,8 @@ def load_balancer_needs(config: StackConfig, counts: StackCounts) -> list[QuotaN
     models = key_path(("models",))
     second_stack = "or serve some models from a second vllm-aws stack, which has its own load balancer"
     fewer_rules = (
-        "or unset loadBalancer.domain (one rule per model instead of two), " + second_stack
+        "or unset loadBalancer.domain (two rules per model instead of four: each route has a loading rule), "
+        + second_stack
         if config.load_balancer.domain
         else second_stack
     )

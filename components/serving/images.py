@@ -24,7 +24,10 @@ GRAFANA_IMAGE = "grafana/grafana:12.1.1"
 # v0.34.0 (2026-08-16): the newest release verified to exist (tag v0.34.0 in prometheus/alertmanager, commit
 # 085f0ef7eb41da24cab8cd000f1345b6250f2edb; its CHANGELOG.md), and the one whose config code was read for
 # observability/alertmanager.py. v0.34.2, pinned in phase A, could not be verified (the newest snapshot of the
-# repository, 2026-08-22, ends at v0.34.0). quay.io, like the Prometheus image.
+# repository, 2026-08-22, ends at v0.34.0). quay.io, like the Prometheus image: a release tag's workflow publishes
+# the images to Docker Hub and quay.io (.github/workflows/release.yml at v0.34.0: job publish_release,
+# prometheus/promci publish_release with quay_io_login), and tianon/dockerfiles#1365 ("Update
+# prometheus/alertmanager to 0.34.0") saw the release out.
 ALERTMANAGER_IMAGE = "quay.io/prometheus/alertmanager:v0.34.0"
 
 

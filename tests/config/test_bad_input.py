@@ -102,6 +102,18 @@ CASES = [
     Case("api-key-with-a-newline", top(apiKey="key-0123456789\n"), p("apiKey"), "printable ASCII"),
     Case("api-key-not-ascii", top(apiKey="clé-0123456789"), p("apiKey"), "printable ASCII"),
     Case("api-key-above-the-ssm-limit", top(apiKey="k" * 4097), p("apiKey"), "at most 4096 bytes"),
+    Case(
+        "alerts-webhook-not-https",
+        top(alertsWebhookUrl="http://hooks.example.com/T0"),
+        p("alertsWebhookUrl"),
+        "pulumi config set --secret vllm-aws:alertsWebhookUrl https://",
+    ),
+    Case(
+        "alerts-webhook-without-the-dedicated-monitoring-host",
+        top(alertsWebhookUrl="https://hooks.example.com/T0", monitoring={"placement": "colocated"}),
+        p("alertsWebhookUrl"),
+        "monitoring.placement: dedicated",
+    ),
     Case("api-key-ssm-reference", top(apiKey="{{ssm:/other/secret}}"), p("apiKey"), "without {{...}}"),
     Case("hf-token-empty", top(hfToken=""), p("hfToken"), "ungated models need no token"),
     # --- cache ------------------------------------------------------------------------------------------------------

@@ -18,8 +18,14 @@ from components.config.schema import StackConfig
 DOC = PROJECT_DIR / "docs" / "configuration.md"
 # Read instead of the explicit architecture fields: an alternative, not part of the example.
 # allowPlainHttp is rejected together with the HTTPS keys the example sets; an existing access-logs bucket is the
-# alternative to the created one, whose expirationDays the example sets.
-NOT_IN_EXAMPLE = {"models[].architecture.configJson", "loadBalancer.allowPlainHttp", "loadBalancer.accessLogs.bucket"}
+# alternative to the created one, whose expirationDays the example sets. alertsWebhookUrl is refused in plain text,
+# and the example's secrets are plain.
+NOT_IN_EXAMPLE = {
+    "models[].architecture.configJson",
+    "loadBalancer.allowPlainHttp",
+    "loadBalancer.accessLogs.bucket",
+    "alertsWebhookUrl",
+}
 
 
 def _nested_models(annotation: Any) -> list[type[BaseModel]]:

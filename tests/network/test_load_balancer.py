@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from pathlib import Path
 
 import pulumi
@@ -80,12 +81,17 @@ def test_only_v1_and_health_are_forwarded_everything_else_is_a_fixed_404() -> No
         (path,) = [c["pathPattern"]["values"] for c in rule.inputs["conditions"] if "pathPattern" in c]
         for pattern in path:
             assert pattern.endswith("/v1/*") or pattern.endswith("/health"), pattern
-        assert rule.inputs["actions"][0]["type"] == "forward"
+        (action,) = rule.inputs["actions"]
+        if rule.name.endswith("-loading-rule"):
+            # The answer until the model's first replica is registered: never a loading server.
+            assert action["type"] == "fixed-response" and action["fixedResponse"]["statusCode"] == "503"
+        else:
+            assert action["type"] == "forward"
 
 
 def test_rules_with_prefix_rewrite_host_names_and_one_default_rule_last() -> None:
     run = run_stack("prod", loadBalancer={"domain": "llm.example.com", "allowPlainHttp": True})
-    rules = {r.name: r for r in of_type(run, RULE)}
+    rules = {r.name: r for r in of_type(run, RULE) if not r.name.endswith("-loading-rule")}
     priority = {name: routing.derived_priority(name) for name in ("qwen-72b", "qwen-8b")}
     assert {name: r.inputs["priority"] for name, r in rules.items()} == {
         "qwen-72b-endpoint-prefix-rule": priority["qwen-72b"],
@@ -248,7 +254,12 @@ def test_a_deployment_with_its_own_alb_serves_its_model_by_default(tmp_path: Pat
     program.write_text(OWN_ALB_PROGRAM, encoding="utf-8")
     run = run_program(program, {"aws:region": "us-east-1"}, [], "solo", project="solo-stack")
     rules = {r.name: r for r in of_type(run, RULE)}
-    assert set(rules) == {"solo-endpoint-prefix-rule", "solo-alb-default-rule"}
+    assert set(rules) == {
+        "solo-endpoint-prefix-rule",
+        "solo-endpoint-prefix-loading-rule",
+        "solo-alb-default-rule",
+        "solo-alb-default-loading-rule",
+    }
     assert rules["solo-endpoint-prefix-rule"].inputs["priority"] == routing.derived_priority("solo")
     default = rules["solo-alb-default-rule"]
     assert (default.parent, default.inputs["priority"]) == ("solo-alb", routing.DEFAULT_PRIORITY)
@@ -269,3 +280,28 @@ def test_a_listener_has_one_default_model(pulumi_mocks: object) -> None:
     load_balancer.serve_default_model("a", "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/a/1")
     with pytest.raises(ValueError, match="front: the default model is already set"):
         load_balancer.serve_default_model("b", "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/b/2")
+
+
+def test_first_deploy_answers_503_model_loading_until_the_first_replica_is_registered() -> None:
+    """#14: the forward rules exist only once a replica passed its health wait and was registered; before, the loading
+    rules behind them answer a JSON 503 (never a loading server, never the ALB's own HTML 503 of an empty group)."""
+    run = run_stack("prod", loadBalancer={"domain": "llm.example.com", "allowPlainHttp": True})
+    rules = {r.name: r for r in of_type(run, RULE)}
+    for forward_name in ("qwen-8b-endpoint-prefix-rule", "qwen-8b-endpoint-host-rule", "endpoint-default-rule"):
+        forward = rules[forward_name]
+        loading = rules[forward_name.removesuffix("-rule") + "-loading-rule"]
+        assert loading.inputs["conditions"] == forward.inputs["conditions"]
+        assert loading.inputs["priority"] > forward.inputs["priority"]
+        (action,) = loading.inputs["actions"]
+        assert action["type"] == "fixed-response"
+        response = action["fixedResponse"]
+        assert (response["statusCode"], response["contentType"]) == ("503", "application/json")
+        assert json.loads(response["messageBody"])["error"]["message"].startswith("model loading")
+        # The loading rule exists from the start; the forward rule waits for the first replica's registration.
+        assert not any(dep.endswith("-attach") for dep in loading.options["dependsOn"])
+    first = "qwen-72b-endpoint-qwen-72b-0-vllm-0-attach"
+    assert first in rules["endpoint-default-rule"].options["dependsOn"]  # the default model is the first
+    assert "qwen-8b-endpoint-qwen-8b-0-vllm-0-attach" in rules["qwen-8b-endpoint-host-rule"].options["dependsOn"]
+    # ... which waits for that replica's health.
+    attach = named(run, "qwen-8b-endpoint-qwen-8b-0-vllm-0-attach")
+    assert "qwen-8b-0-vllm-0-health" in attach.options["dependsOn"]

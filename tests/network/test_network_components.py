@@ -93,4 +93,5 @@ def test_a_model_endpoint_with_a_host_route_and_one_rule_pair_for_all_targets(pu
     assert named(pulumi_mocks, "qwen-8b-tg").inputs["tags"] == {"vllm-aws:model": "qwen-8b"}
     priorities = sorted(r.inputs["priority"] for r in of_type(pulumi_mocks, RULE))
     path = routing.derived_priority("qwen-8b")
-    assert priorities == [path, path + routing.HOST_RULE_OFFSET]
+    loading = [routing.loading_slot(path), routing.loading_slot(path, host=True)]
+    assert priorities == [path, path + routing.HOST_RULE_OFFSET, *loading]

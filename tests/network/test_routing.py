@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from hypothesis import assume, given
@@ -118,3 +119,54 @@ def test_deregistration_delay_follows_the_idle_timeout_within_alb_limits() -> No
     assert routing.deregistration_delay_seconds(600) == 600
     assert routing.deregistration_delay_seconds(4000) == 3600
     assert routing.deregistration_delay_seconds(5) == 30
+
+
+# --- first deploy: a loading rule behind every route (#14) -------------------------------------------------------
+
+
+def test_loading_rules_have_their_own_ranges_and_every_host_loading_rule_precedes_the_default() -> None:
+    forward = [*routing.STACK_PRIORITIES, *routing.ATTACHED_PRIORITIES]
+    hosts = [p + routing.HOST_RULE_OFFSET for p in forward]
+    path_loading = {routing.loading_slot(p) for p in forward}
+    host_loading = {routing.loading_slot(p, host=True) for p in forward}
+    assert path_loading.isdisjoint(host_loading)
+    everything_else = {*forward, *hosts, routing.DEFAULT_PRIORITY, routing.DEFAULT_LOADING_PRIORITY}
+    assert (path_loading | host_loading).isdisjoint(everything_else)
+    assert path_loading | host_loading <= set(routing.LOADING_PRIORITIES)
+    # A host's loading rule shares /v1/* with the default rule: it must win, or the default model would answer for
+    # a host whose own rule does not exist yet. Each loading rule comes after its own forward rule.
+    assert max(hosts) < min(routing.LOADING_PRIORITIES) and max(host_loading) < routing.DEFAULT_PRIORITY
+    assert routing.DEFAULT_PRIORITY < routing.DEFAULT_LOADING_PRIORITY <= 50_000  # botocore elbv2 RulePriority
+    # The owner's and attached models' loading rules never meet either.
+    stack = {routing.loading_slot(p) for p in routing.STACK_PRIORITIES}
+    assert stack.isdisjoint({routing.loading_slot(p) for p in routing.ATTACHED_PRIORITIES})
+
+
+@given(models=NAMES, with_domain=st.booleans())
+def test_loading_routes_keep_the_conditions_and_come_after_their_route(models: list[str], with_domain: bool) -> None:
+    priorities = routing.stack_priorities(models, {})
+    assume(not routing.priority_clashes(priorities))
+    table = routing.routes(priorities, "llm.example.com" if with_domain else None, models[0])
+    loading = [routing.loading_route(route) for route in table]
+    numbers = [r.priority for r in table + loading]
+    assert len(set(numbers)) == len(numbers)
+    for route, behind in zip(table, loading, strict=True):
+        assert (behind.paths, behind.host, behind.rewrite) == (route.paths, route.host, None)
+        assert behind.priority > route.priority and behind.key == f"{route.key}-loading"
+    assert max(numbers) == routing.DEFAULT_LOADING_PRIORITY
+
+
+def test_two_models_sharing_a_loading_slot_clash_and_the_fix_avoids_it() -> None:
+    priorities = {"a": 7, "b": 7 + routing.LOADING_SLOTS}
+    assert routing.loading_slot(7) == routing.loading_slot(7 + routing.LOADING_SLOTS)
+    assert routing.priority_clashes(priorities) == [("a", "b")]
+    free = routing.free_priority(set(priorities.values()) - {priorities["b"]}, priorities["b"])
+    assert not routing.priority_clashes({"a": 7, "b": free})
+
+
+def test_the_loading_body_is_json_an_alb_accepts() -> None:
+    body = routing.loading_body("a" * 21)  # the longest model name (a target group name's limit)
+    assert len(body) <= routing.FIXED_RESPONSE_BODY_MAX  # botocore elbv2 FixedResponseActionMessage max 1024
+    error = json.loads(body)["error"]
+    assert error["type"] == "service_unavailable" and error["message"].startswith("model loading")
+    assert re.fullmatch(r"(2|4|5)\d\d", routing.LOADING_STATUS)  # FixedResponseActionStatusCode pattern

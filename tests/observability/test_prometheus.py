@@ -209,6 +209,12 @@ def test_prometheus_sends_alerts_to_the_alertmanager_container_only_when_given_o
     config = yaml.safe_load(render_prometheus_config(spec))
     # The container's name on the monitoring Docker network, as Grafana reaches Prometheus.
     assert config["alerting"] == {"alertmanagers": [{"static_configs": [{"targets": ["alertmanager:9093"]}]}]}
+    # And scrapes it: its failed-notification counters feed AlertDeliveryFailing.
+    assert config["scrape_configs"][-1] == {
+        "job_name": "alertmanager",
+        "static_configs": [{"targets": ["alertmanager:9093"]}],
+    }
+    config["scrape_configs"].pop()
     assert {key: value for key, value in config.items() if key != "alerting"} == plain
     (tmp_path / "rules").mkdir()
     (tmp_path / "prometheus.yml").write_text(render_prometheus_config(spec))

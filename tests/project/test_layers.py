@@ -64,6 +64,7 @@ PURE = (
     "serving/watchdog/__init__.py",
     "network/__init__.py",
     "network/routing.py",
+    "network/drain.py",
     "network/placement.py",
     "network/client_snippets.py",
     "network/access_log_policy.py",

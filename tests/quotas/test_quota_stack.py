@@ -96,8 +96,9 @@ def test_load_balancer_limits_are_checked_too() -> None:
     with pytest.raises(pulumi.RunError) as caught:
         run_stack("prod", aws=OfflineAws(quota_values={"L-7EED9B64": 2.0}))
     assert "Rules per Application Load Balancer (excluding default rules)" in str(caught.value)
-    # prod: two models, each with a path and (its domain) a host rule, plus the default rule.
-    assert "--service-code elasticloadbalancing --quota-code L-7EED9B64 --desired-value 5" in str(caught.value)
+    # prod: two models, each with a path and (its domain) a host rule, plus the default rule; each has a loading
+    # rule behind it.
+    assert "--service-code elasticloadbalancing --quota-code L-7EED9B64 --desired-value 10" in str(caught.value)
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ def test_a_readable_quota_logs_its_headroom(engine_log: list[str]) -> None:
     run_stack("prod", aws=OfflineAws(quota_values={"L-DB2E81BA": 64.0}))
     (headroom,) = [m for m in engine_log if m.startswith("quotas, needed/applied: ")]
     assert headroom.endswith(
-        "L-DB2E81BA 56/64, L-1216C47A 2/100000, L-7EED9B64 5/100, L-B6DF7632 2/50, L-7E6692B2 3/1000, L-0EA8095F 3/60"
+        "L-DB2E81BA 56/64, L-1216C47A 2/100000, L-7EED9B64 10/100, L-B6DF7632 2/50, L-7E6692B2 3/1000, L-0EA8095F 3/60"
     )
 
 

@@ -194,7 +194,8 @@ def test_load_balancer_and_security_group_counts() -> None:
         }
     )
     counts = stack_counts(config)
-    assert (counts.listeners, counts.rules, counts.target_groups, counts.targets) == (2, 3 + 3 + 1, 3, 6)
+    # 7 routes (3 path, 3 host, the default), each with a loading rule behind it.
+    assert (counts.listeners, counts.rules, counts.target_groups, counts.targets) == (2, 2 * 7, 3, 6)
     assert counts.load_balancer_inbound == RuleCount(ipv4=2 * 2, ipv6=2 * 1)  # two listeners x CIDRs
     # One per model (to its targets group), however many GPU hosts: 3 models, 6 hosts.
     assert counts.load_balancer_outbound == RuleCount(ipv4=3, ipv6=3)

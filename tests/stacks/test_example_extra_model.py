@@ -81,8 +81,11 @@ def test_routes_attach_to_the_referenced_listener_in_the_attached_range(run: Pro
     assert {r.inputs["listenerArn"] for r in rules} == {load_balancer["listenerArn"]}
     # The referenced stack's models hold 1-10000 (and their host rules, the default rule above): an attached
     # model's priority comes from 10001-20000, so neither side can ever take the other's. No /v1/* rule either.
-    (rule,) = rules
-    assert rule.name == "qwen-7b-endpoint-prefix-rule"
+    loading, rule = sorted(rules, key=lambda r: r.name)
+    assert (rule.name, loading.name) == ("qwen-7b-endpoint-prefix-rule", "qwen-7b-endpoint-prefix-loading-rule")
+    # Its loading rule sits in the attached models' own block, clear of the owner's loading rules.
+    assert loading.inputs["priority"] == routing.loading_slot(rule.inputs["priority"])
+    assert loading.inputs["priority"] not in {routing.loading_slot(p) for p in routing.STACK_PRIORITIES}
     assert rule.inputs["priority"] == routing.derived_priority("qwen-7b", attached=True)
     assert rule.inputs["priority"] in routing.ATTACHED_PRIORITIES
     assert rule.inputs["conditions"][0]["pathPattern"]["values"] == ["/qwen-7b/v1/*", "/qwen-7b/health"]
@@ -130,7 +133,7 @@ def test_own_ssh_key_and_key_file(run: ProgramRun) -> None:
 
 def test_a_pinned_rule_priority_for_a_second_extra_stack() -> None:
     run = run_example(rulePriority=12_345)
-    (rule,) = of_type(run, "aws:lb/listenerRule:ListenerRule")
+    _loading, rule = sorted(of_type(run, "aws:lb/listenerRule:ListenerRule"), key=lambda r: r.name)
     assert rule.inputs["priority"] == 12_345
 
 

@@ -46,10 +46,11 @@ def _host_name(instance: Resource) -> str:
 
 
 def _health_waits(run: EngineRun) -> dict[str, set[str]]:
-    """Container URN -> the commands that depend on it (its health wait)."""
+    """Container URN -> the commands that depend on it and run at registration (its health wait). A command with
+    only a ``delete`` (a target's drain wait, network.drain) does nothing when it registers: it gates nothing."""
     waits: dict[str, set[str]] = {}
     for urn, resource in run.new.items():
-        if resource.type == LOCAL_COMMAND:
+        if resource.type == LOCAL_COMMAND and resource.inputs.get("create"):
             for dependency in resource.dependencies:
                 waits.setdefault(dependency, set()).add(urn)
     return waits
