@@ -9,6 +9,8 @@ Public API (semantic versioning applies to these names; everything else is inter
   ``parse_stack_config``, ``parse_section`` (one section under any key), ``plan_config`` (parse and plan, every
   problem at once), ``plan_stack``, ``plan_model`` (one model wherever it is configured, with a ``PlanContext``),
   ``ConfigError``.
+- ``check_stack`` (every check a preview can make before registering: config, models, network, GPUs, quotas;
+  every problem at once) and its ``CheckedStack``.
 - Helpers the stack program uses: ``placement``, ``access``, ``observability``, ``examples``, ``routing``,
   ``quotas`` (what a stack needs of each AWS quota) and ``quota_check`` (the account's limits, read at preview).
 """
@@ -64,6 +66,7 @@ from .quotas import needs as quotas
 from .serving.container_spec import custom_image_tag
 from .serving.host_exporters import HostExporters, HostExportersArgs
 from .serving.vllm_server import HostAccess, ImageBuild, VllmServer, VllmServerArgs
+from .stack_checks import CheckedStack, check_stack
 from .version import __version__
 
 __all__ = [
@@ -79,6 +82,7 @@ __all__ = [
     "ArchitectureConfig",
     "AwsRegion",
     "CacheConfig",
+    "CheckedStack",
     "ConfigError",
     "ConfigIssue",
     "ExistingEndpoint",
@@ -120,6 +124,7 @@ __all__ = [
     "VllmServerArgs",
     "__version__",
     "access",
+    "check_stack",
     "create_alert_topics",
     "create_monitoring_host",
     "create_stack_secrets",

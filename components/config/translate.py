@@ -120,7 +120,9 @@ def issues_from_pydantic(
         located = (error.get("ctx") or {}).get("error")
         if isinstance(located, LocatedError | MultiLocatedError):
             for one in located.errors if isinstance(located, MultiLocatedError) else [located]:
-                issues.append(ConfigIssue(path((*loc, *one.loc)), one.value, one.problem, one.fix))
+                # A key a cross-field rule needs is one the user left out: "not set", never "got None".
+                origin = "not set" if one.value is None else None
+                issues.append(ConfigIssue(path((*loc, *one.loc)), one.value, one.problem, one.fix, origin))
             continue
         if loc != raw_loc and any(issue.path == path(loc) for issue in issues):
             continue  # another member of the same union failed on the same key: one issue per key
@@ -133,7 +135,7 @@ def issues_from_pydantic(
             issues.append(ConfigIssue(path(loc), value, "is not a known key here", fix))
             continue
         if error["type"] == "missing":
-            issues.append(ConfigIssue(path(loc), None, "is required", "set it"))
+            issues.append(ConfigIssue(path(loc), None, "is required", "set it", origin="not set"))
             continue
         if error["type"] == "too_short" and len(value or ()) >= (error.get("ctx") or {}).get("min_length", 0):
             continue  # pydantic counts only the valid entries; the invalid ones are reported on their own

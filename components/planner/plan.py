@@ -128,11 +128,28 @@ def day2_warnings(
     return warnings
 
 
+class StackPlanError(ConfigError):
+    """Bad input, and what could still be checked: the config the planner ran on (``config``: without the bad keys
+    and models) and the models it planned (``planned``: each with its index in the user's list).
+
+    The preview's AWS lookups (network, GPUs, quotas; :mod:`components.stack_checks`) check those too, so one run
+    reports the config's, the models' and the lookups' problems together.
+    """
+
+    def __init__(
+        self, issues: Sequence[ConfigIssue], config: StackConfig, planned: Sequence[tuple[int, ModelPlan]]
+    ) -> None:
+        super().__init__(issues)
+        self.config = config
+        self.planned = tuple(planned)
+
+
 def plan_config(parse: Callable[[], StackConfig]) -> StackPlan:
     """Parse the config and plan it; raise :class:`ConfigError` listing every problem of both in one run.
 
     A bad key does not hide the models' problems: the planner checks the config without the bad keys and models
     (:class:`~components.config.schema.PartialConfigError`), and says nothing where its check could not run.
+    The error is a :class:`StackPlanError` (with what was planned) whenever the planner could run.
     """
     try:
         return plan_stack(parse())
@@ -141,11 +158,13 @@ def plan_config(parse: Callable[[], StackConfig]) -> StackPlan:
             raise
         reported = {issue.path for issue in error.issues}
         try:
-            plan_stack(error.config, error.model_indexes)
-        except ConfigError as planned:
+            partial = plan_stack(error.config, error.model_indexes)
+        except StackPlanError as planned:
             more = [issue for issue in planned.issues if issue.path not in reported]
-            raise ConfigError([*error.issues, *more]) from None
-        raise
+            raise StackPlanError([*error.issues, *more], error.config, planned.planned) from None
+        raise StackPlanError(
+            error.issues, error.config, tuple(zip(error.model_indexes, partial.models, strict=True))
+        ) from None
 
 
 def plan_stack(config: StackConfig, model_indexes: Sequence[int] | None = None) -> StackPlan:
@@ -156,14 +175,15 @@ def plan_stack(config: StackConfig, model_indexes: Sequence[int] | None = None) 
     context = PlanContext.of_stack(config)
     indexes = range(len(config.models)) if model_indexes is None else model_indexes
     issues: list[ConfigIssue] = []
-    plans: list[ModelPlan] = []
+    planned: list[tuple[int, ModelPlan]] = []
     for index, model in zip(indexes, config.models, strict=True):
         try:
-            plans.append(plan_model(model, context, ("models", index)))
+            planned.append((index, plan_model(model, context, ("models", index))))
         except ConfigError as error:
             issues.extend(error.issues)
     if issues:
-        raise ConfigError(issues)
+        raise StackPlanError(issues, config, planned)
+    plans = [plan for _index, plan in planned]
 
     warnings: list[str] = []
     if config.load_balancer.allow_plain_http:

@@ -162,9 +162,28 @@ def test_nothing_fits_names_the_defaulted_tp_and_context() -> None:
     assert "(not set; maxModelLen not set: the model's own 131,072)" in message
 
 
-def test_a_missing_architecture_number_says_not_set() -> None:
-    message = _only({"id": "acme/private-model", "architecture": {"numLayers": 32}})
-    assert "architecture.numAttentionHeads: is needed to size" in message
+def test_an_architecture_block_reports_every_missing_number_at_once_with_its_key_path() -> None:
+    issues = _issues(
+        {
+            "models": [
+                {"name": "m", "id": "acme/private-model", "architecture": {"numLayers": 32}},
+                {"name": "n", "id": "acme/other-model", "architecture": {"headDim": 128, "paramsBillion": 7}},
+            ]
+        }
+    )
+    assert [issue.path for issue in issues] == [
+        "vllm-aws:models[0].architecture.numAttentionHeads",
+        "vllm-aws:models[0].architecture.numKeyValueHeads",
+        "vllm-aws:models[0].architecture.headDim",
+        "vllm-aws:models[0].architecture.maxPositionEmbeddings",
+        "vllm-aws:models[0].architecture.paramsBillion",
+        "vllm-aws:models[1].architecture.numLayers",
+        "vllm-aws:models[1].architecture.numAttentionHeads",
+        "vllm-aws:models[1].architecture.numKeyValueHeads",
+        "vllm-aws:models[1].architecture.maxPositionEmbeddings",
+    ]
+    message = str(issues[0])
+    assert "is needed to size acme/private-model" in message
     assert "(not set)" in message and "got None" not in message
 
 
