@@ -140,6 +140,7 @@ def issues_from_pydantic(
         if error["type"] == "too_short" and len(value or ()) >= (error.get("ctx") or {}).get("min_length", 0):
             continue  # pydantic counts only the valid entries; the invalid ones are reported on their own
         problem, _, fix = message.partition(". Fix: ")
+        problem = _yaml_words(problem)
         if not fix:
             fix = generic_fix(error["type"], error.get("ctx") or {})
         issues.append(ConfigIssue(path(loc), _redact(loc, value, root), problem, fix))
@@ -173,6 +174,12 @@ def _redact(loc: tuple[Any, ...], value: object, root: type[BaseModel] | None) -
     return SECRET_PLACEHOLDER if root is StackConfig and loc and loc[0] in SECRET_KEYS else value
 
 
+def _yaml_words(text: str) -> str:
+    """pydantic's words for the config as YAML spells it: a sequence field is a tuple in the models, a list in YAML
+    ("Tuple should have at least 1 item after validation" -> "List should have at least 1 item")."""
+    return text.replace("Tuple", "List").replace("tuple", "list").replace(" after validation", "")
+
+
 def generic_fix(error_type: str, ctx: Mapping[str, Any]) -> str:
     """The fix for a pydantic error that names none: the expected values, the bound, or the type."""
     if "expected" in ctx:
@@ -182,7 +189,7 @@ def generic_fix(error_type: str, ctx: Mapping[str, Any]) -> str:
         if key in ctx:
             return f"use a value {words} {ctx[key]}"
     if error_type.endswith("_type") or error_type.endswith("_parsing"):
-        kind = error_type.split("_", maxsplit=1)[0]
+        kind = _yaml_words(error_type.split("_", maxsplit=1)[0])
         return f"use {'an' if kind[0] in 'aeiou' else 'a'} {kind} value"
     if error_type == "too_short":
         return "give at least one entry"

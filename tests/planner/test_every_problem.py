@@ -197,3 +197,26 @@ def test_a_checkpoints_own_quantization_is_blamed_on_the_id_not_an_unset_key() -
     )
     int4 = [issue for issue in issues if "AWQ/GPTQ kernels" in issue.problem]
     assert [(issue.path, issue.value) for issue in int4] == [("vllm-aws:models[0].id", "Qwen/Qwen2.5-7B-Instruct-AWQ")]
+
+
+def test_an_absent_load_balancer_section_is_not_set_not_an_empty_value() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config({"models": [{"name": "m", "id": "Qwen/Qwen2.5-7B-Instruct"}]})
+    (issue,) = raised.value.issues
+    assert issue.path == "vllm-aws:loadBalancer"
+    assert "(not set)" in str(issue) and "got {}" not in str(issue)
+
+
+@pytest.mark.parametrize(
+    ("models", "problem", "fix"),
+    [
+        ([], "List should have at least 1 item, not 0", "give at least one entry"),
+        ({"name": "m"}, "Input should be a valid list", "use a list value"),
+    ],
+)
+def test_list_keys_are_named_lists_as_in_yaml_not_tuples(models: object, problem: str, fix: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config({"models": models, "loadBalancer": {"allowPlainHttp": True}})
+    (issue,) = raised.value.issues
+    assert (issue.path, issue.problem, issue.fix) == ("vllm-aws:models", problem, fix)
+    assert "tuple" not in str(issue).lower()
