@@ -70,6 +70,7 @@ class ConfigIssue:
 
     ``origin`` is set when the user did not set the value: where it came from ("not set; defaults to the model's
     131,072 tokens"), shown instead of "got ..." so no message claims the user wrote a value they never wrote.
+    An empty ``origin`` shows nothing: the path is the whole story (a file that does not exist, a declaration).
     """
 
     path: str
@@ -80,7 +81,7 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         given = self.origin if self.origin is not None else f"got {format_value(self.value)}"
-        return f"{self.path}: {self.problem} ({given}). Fix: {self.fix}"
+        return f"{self.path}: {self.problem}{f' ({given})' if given else ''}. Fix: {self.fix}"
 
 
 class ConfigError(ValueError):

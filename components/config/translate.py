@@ -57,11 +57,13 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
 
 def _without_bad_parts(values: Mapping[str, Any], exc: ValidationError) -> tuple[StackConfig | None, tuple[int, ...]]:
     """The config without the keys and models that failed, and the models' indexes in the user's list; no config
-    when a key the planner reads failed (its checks would run on a default the user did not choose)."""
+    when a key every model's checks read failed (the image decides the CUDA checks: they would judge a default the
+    user did not choose). A failed ``cache`` or ``hfToken`` takes its default: the planner's problems with that
+    key are not reported (:func:`components.planner.plan.plan_config`), the models' others are."""
     failed = {
         tuple(error["loc"][:2]) if error["loc"][:1] == ("models",) else error["loc"][:1] for error in exc.errors()
     }
-    if any(loc in failed for loc in (("image",), ("cache",), ("hfToken",), ("models",), ())):
+    if any(loc in failed for loc in (("image",), ("models",), ())):
         return None, ()
     models = values.get("models")
     if not isinstance(models, list | tuple):

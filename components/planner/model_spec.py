@@ -13,6 +13,7 @@ from .. import catalog
 from ..catalog import ModelSpec, WeightFormat
 from ..catalog.hub import ModelReadError, shape_from_config_file
 from ..catalog.model_shape import CannotSize, ModelShape
+from ..config.schema import SECRET_PLACEHOLDER
 from ..config.sections import ArchitectureConfig, ModelConfig
 from ..errors import ConfigError, ConfigIssue, KeyPaths, key_path
 from .context import PlanContext
@@ -97,9 +98,10 @@ def _read_issue(keys: KeyPaths, model: ModelConfig, context: PlanContext, error:
     if error.problem == "gated":
         return ConfigIssue(
             key_path(context.hf_token_key, namespace=context.namespace),
-            None,
+            SECRET_PLACEHOLDER if context.hf_token else None,
             f"cannot read {model.id}: it {error.message}",
             error.fix,
+            origin=None if context.hf_token else "not set",
         )
     if error.problem == "unreachable":
         return ConfigIssue(keys("id"), model.id, error.message, f"{error.fix}; {ARCHITECTURE_FIX}")

@@ -157,14 +157,24 @@ def plan_config(parse: Callable[[], StackConfig]) -> StackPlan:
         if error.config is None:
             raise
         reported = {issue.path for issue in error.issues}
+        # A rejected key (cache, hfToken) was planned at its default: the planner's problems with it would be about
+        # a value the user did not write. Model keys are not: a rejected model is not planned at all.
+        rejected = {_top_key(issue.path) for issue in error.issues} - {"models"}
         try:
             partial = plan_stack(error.config, error.model_indexes)
         except StackPlanError as planned:
-            more = [issue for issue in planned.issues if issue.path not in reported]
+            more = [
+                issue for issue in planned.issues if issue.path not in reported and _top_key(issue.path) not in rejected
+            ]
             raise StackPlanError([*error.issues, *more], error.config, planned.planned) from None
         raise StackPlanError(
             error.issues, error.config, tuple(zip(error.model_indexes, partial.models, strict=True))
         ) from None
+
+
+def _top_key(path: str) -> str:
+    """``vllm-aws:cache.sizeGib`` -> ``cache``; ``vllm-aws:models[1].dtype`` -> ``models``."""
+    return path.partition(":")[2].split(".")[0].split("[")[0]
 
 
 def plan_stack(config: StackConfig, model_indexes: Sequence[int] | None = None) -> StackPlan:

@@ -220,3 +220,40 @@ def test_list_keys_are_named_lists_as_in_yaml_not_tuples(models: object, problem
     (issue,) = raised.value.issues
     assert (issue.path, issue.problem, issue.fix) == ("vllm-aws:models", problem, fix)
     assert "tuple" not in str(issue).lower()
+
+
+def test_a_bad_cache_or_token_does_not_hide_the_models_problems_nor_judge_their_defaults() -> None:
+    issues = _issues(
+        {
+            # sizeGib 10 is below gp3's minimum: the planner's own cache check would judge the default instead.
+            "cache": {"sizeGib": 10},
+            "hfToken": "",
+            "models": [
+                {"name": "a", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 100000},
+                # gated: with the token rejected, "hfToken is required" would repeat the token's own problem
+                {"name": "b", "id": "meta-llama/Llama-3.1-8B-Instruct", "instanceType": "g4dn.xlarge"},
+            ],
+        }
+    )
+    assert [issue.path for issue in issues] == [
+        "vllm-aws:cache.sizeGib",
+        "vllm-aws:hfToken",
+        "vllm-aws:models[0].maxModelLen",
+        "vllm-aws:models[1].instanceType",
+    ]
+
+
+def test_a_file_that_does_not_exist_shows_no_value(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "plan", "--stack", "nope", "--project-dir", str(tmp_path)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_DIR)},
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: invalid configuration: {tmp_path}/Pulumi.nope.yaml: does not exist. Fix: pass --stack NAME or "
+        "--config FILE\n"
+    )
