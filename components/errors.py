@@ -61,7 +61,17 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     if norm(word) in by_norm:
         return by_norm[norm(word)]
     close = difflib.get_close_matches(norm(word), list(by_norm), n=1, cutoff=0.75)
-    return by_norm[close[0]] if close else None
+    if close:
+        return by_norm[close[0]]
+    # Swapped letters score low in difflib ("chace" 0.6 to "cache", "modle" 0.73 to "models"): the same letters,
+    # give or take one, are the typo too.
+    letters = sorted(norm(word))
+    for key, candidate in by_norm.items():
+        if len(key) >= 4 and letters in (sorted(key), *(sorted(key[:i] + key[i + 1 :]) for i in range(len(key)))):
+            return candidate
+        if len(key) >= 4 and any(sorted(key) == letters[:i] + letters[i + 1 :] for i in range(len(letters))):
+            return candidate
+    return None
 
 
 @dataclass(frozen=True)

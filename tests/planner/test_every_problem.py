@@ -257,3 +257,9 @@ def test_a_file_that_does_not_exist_shows_no_value(tmp_path: Path) -> None:
         f"error: invalid configuration: {tmp_path}/Pulumi.nope.yaml: does not exist. Fix: pass --stack NAME or "
         "--config FILE\n"
     )
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("modle", "models"), ("chace", "cache"), ("tgas", "tags")])
+def test_a_top_level_key_with_swapped_letters_gets_its_hint(typo: str, meant: str) -> None:
+    issues = _issues({typo: {}, "models": [{"name": "m", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ"}]})
+    assert [(issue.path, issue.fix) for issue in issues] == [(f"vllm-aws:{typo}", f"did you mean '{meant}'?")]
