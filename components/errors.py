@@ -103,7 +103,8 @@ class ConfigError(ValueError):
 
     @classmethod
     def single(cls, path: str, value: object, problem: str, fix: str) -> ConfigError:
-        return cls([ConfigIssue(path, value, problem, fix)])
+        """One issue; a ``None`` value shows nothing (the path is a file, a whole section: there is no value)."""
+        return cls([ConfigIssue(path, value, problem, fix, origin="" if value is None else None)])
 
     def render(self) -> str:
         if len(self.issues) == 1:

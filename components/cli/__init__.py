@@ -21,7 +21,7 @@ import pulumi
 from ..config.project_rules import stack_issues
 from ..config.sources import raw_from_stack_file
 from ..config.translate import parse_stack_config
-from ..errors import ConfigError, ConfigIssue
+from ..errors import ConfigError
 from ..planner.plan import StackPlan
 from ..stack_checks import check_stack
 from .compare import compare
@@ -150,7 +150,7 @@ def _load(args: argparse.Namespace) -> tuple[str, dict[str, Any], list[str], Sta
     # The stack name reaches resource inputs (SSM parameter names, tags): two files of one stack must plan alike.
     stack = args.stack or (args.config.stem.removeprefix("Pulumi.") if args.config else "dev")
     if not path.is_file():
-        raise ConfigError([ConfigIssue(str(path), None, "does not exist", "pass --stack NAME or --config FILE", "")])
+        raise ConfigError.single(str(path), None, "does not exist", "pass --stack NAME or --config FILE")
     project_file = args.project_dir / "Pulumi.yaml"
     # What `pulumi preview` checks before the program runs (a --config file may hold plain secrets offline),
     # reported together with the config's own problems when the file still reads.
@@ -213,28 +213,18 @@ def _read_old_plan(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(
-            [
-                ConfigIssue(
-                    str(path),
-                    None,
-                    f"is not a readable plan JSON ({exc})",
-                    f"pass a file written by `{PROG} plan --format json`",
-                    origin="",
-                )
-            ]
+        raise ConfigError.single(
+            str(path),
+            None,
+            f"is not a readable plan JSON ({exc})",
+            f"pass a file written by `{PROG} plan --format json`",
         ) from None
     if not isinstance(document, dict) or "resources" not in document or "models" not in document:
-        raise ConfigError(
-            [
-                ConfigIssue(
-                    str(path),
-                    None,
-                    "is not a plan JSON (no models/resources)",
-                    f"pass a file written by `{PROG} plan --format json`",
-                    origin="",
-                )
-            ]
+        raise ConfigError.single(
+            str(path),
+            None,
+            "is not a plan JSON (no models/resources)",
+            f"pass a file written by `{PROG} plan --format json`",
         )
     return document
 

@@ -263,3 +263,19 @@ def test_a_file_that_does_not_exist_shows_no_value(tmp_path: Path) -> None:
 def test_a_top_level_key_with_swapped_letters_gets_its_hint(typo: str, meant: str) -> None:
     issues = _issues({typo: {}, "models": [{"name": "m", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ"}]})
     assert [(issue.path, issue.fix) for issue in issues] == [(f"vllm-aws:{typo}", f"did you mean '{meant}'?")]
+
+
+def test_a_stack_file_that_is_not_yaml_shows_no_value(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text("config:\n  vllm-aws:models:\n  - name: a\n    id: x\n      instanceType: g6.xlarge\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "plan", "--config", str(path)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_DIR)},
+    )
+    assert result.returncode == 2
+    assert "is not valid YAML" in result.stderr and result.stderr.endswith("). Fix: fix the syntax\n")
+    assert "got None" not in result.stderr and "Traceback" not in result.stderr
