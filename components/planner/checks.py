@@ -323,6 +323,12 @@ def _cpu_warnings(model: ModelConfig, instance: InstanceType) -> list[str]:
     ]
 
 
+def sequences(model: ModelConfig, max_model_len: int) -> str:
+    """``32,768-token sequences``, saying where the length came from when the user did not set maxModelLen."""
+    own = "" if model.max_model_len is not None else ", the model's own context with maxModelLen not set"
+    return f"{max_model_len:,}-token sequences{own}"
+
+
 def _pcie_warnings(model: ModelConfig, spec: ModelSpec, instance: InstanceType) -> list[str]:
     """TP over PCIe pays an all-reduce per layer; when one GPU holds the model, independent replicas do not."""
     if model.tensor_parallel_size == 1 or instance.nvlink:
@@ -335,6 +341,6 @@ def _pcie_warnings(model: ModelConfig, spec: ModelSpec, instance: InstanceType) 
     return [
         f"{model.name}: TP={model.tensor_parallel_size} on {instance.name} runs over PCIe (no NVLink), but one "
         f"{instance.gpu.name} holds {spec.id} with {alone.kv_cache_tokens:,} KV tokens "
-        f"({alone.max_concurrency:.1f}x {alone.max_model_len:,}-token sequences): {replicas} independent TP 1 "
+        f"({alone.max_concurrency:.1f}x {sequences(model, alone.max_model_len)}): {replicas} independent TP 1 "
         f"servers on the same host skip the all-reduce. Fix: tensorParallelSize: 1 and replicasPerHost: {replicas}"
     ]

@@ -279,3 +279,15 @@ def test_a_stack_file_that_is_not_yaml_shows_no_value(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "is not valid YAML" in result.stderr and result.stderr.endswith("). Fix: fix the syntax\n")
     assert "got None" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_context_length_the_user_did_not_set_is_named_as_the_models_own() -> None:
+    def reason(**model: Any) -> str:
+        raw = {
+            "loadBalancer": {"allowPlainHttp": True},
+            "models": [{"name": "m", "id": "Qwen/Qwen2.5-7B-Instruct", **model}],
+        }
+        return plan_config(lambda: parse_stack_config(raw)).models[0].instance_reason
+
+    assert "x 32,768-token sequences, the model's own context with maxModelLen not set" in reason()
+    assert "x 8,192-token sequences (TP searched" in reason(maxModelLen=8192)
