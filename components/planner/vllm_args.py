@@ -36,6 +36,14 @@ TYPED_FLAGS: dict[str, str] = {
     "port": f"the container (vLLM listens on {VLLM_PORT}, the port the load balancer targets)",
     "download_dir": "the model cache (HF_HOME on the cache volume)",
 }
+# The fix where the owner is not a config key to use instead: vllm-aws sets the flag itself.
+_SET_BY_THE_STACK = "remove it from extraArgs: vllm-aws sets it for every server"
+_FIXES: dict[str, str] = {
+    "api_key": "remove it from extraArgs and set the key with `pulumi config set --secret vllm-aws:apiKey ...`",
+    "host": _SET_BY_THE_STACK,
+    "port": _SET_BY_THE_STACK,
+    "download_dir": _SET_BY_THE_STACK,
+}
 
 
 def render_args(model: ModelConfig, max_model_len: int) -> list[str]:
@@ -101,7 +109,7 @@ def extra_args_issues(keys: KeyPaths, model: ModelConfig) -> list[ConfigIssue]:
                     path,
                     use.written,
                     f"duplicates a typed setting owned by {owner}",
-                    f"remove it from extraArgs and use {owner}",
+                    _FIXES.get(spec["dest"], f"remove it from extraArgs and use {owner}"),
                 )
             )
         elif use.json_key is not None and spec["dest"] not in json_destinations():
