@@ -310,7 +310,8 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
         market = "spot" if model.spot else "on-demand"
         warnings.append(f"{model.name}: no {market} price for {instance.name} in {context.region}; not in the totals")
     elif price.stale and price.note:
-        warnings.append(f"{model.name}: the {instance.name} price in {context.region} {price.note}")
+        # A fact about the price source, with nothing to act on: in the reason, not a warning.
+        instance_reason += f"; its price in {context.region} {price.note}, so its cost may be above today's"
     return ModelPlan(
         config=model,
         spec=spec,

@@ -157,3 +157,14 @@ def test_fp8_kv_cache_on_a_gpu_without_fp8_states_the_tokens_it_buys() -> None:
     tokens = [int(word.replace(",", "")) for word in warning.split() if word.replace(",", "").isdigit()]
     assert "holds" in warning and "set kvCacheDtype: auto" in warning
     assert len(tokens) >= 2 and tokens[0] > tokens[1]  # fp8 holds more tokens than auto would
+
+
+def test_a_stale_price_is_a_fact_in_the_reason_not_a_warning() -> None:
+    raw = {
+        "aws:region": "eu-west-1",
+        "models": [{"name": "m", "id": "Qwen/Qwen2.5-7B-Instruct", "instanceType": "p4d.24xlarge"}],
+    }
+    model = _plan(raw).models[0]
+    assert not [w for w in model.warnings if "June 2025" in w]
+    assert "its price in eu-west-1 predates AWS's June 2025" in model.instance_reason
+    assert model.instance_reason.endswith("so its cost may be above today's")
