@@ -13,7 +13,7 @@ from ..errors import ConfigIssue, KeyPaths, key_path
 from .context import PlanContext
 from .cost import GP3_USD_PER_MIBPS_MONTH
 from .memory import GIB, MemoryFit, fit_memory, resolve_settings, weight_format
-from .vllm_args import extra_args_issues
+from .vllm_args import SIZING_OVERRIDES, extra_args_issues, sizing_overrides
 
 # Minimum compute capabilities (vLLM docs/features/quantization hardware table; gpu.cuda.inc.md).
 MIN_COMPUTE_CAPABILITY = 7.5
@@ -275,6 +275,12 @@ def model_warnings(
             "replicasPerHost use them at no extra cost"
         )
     warnings += _pcie_warnings(model, spec, instance)
+    for dest, written in sizing_overrides(model).items():
+        warnings.append(
+            f"{model.name}: extraArgs {written} changes what vLLM allocates on the GPU, which the plan does not "
+            f"model: its {memory.kv_cache_tokens:,} KV tokens ({memory.max_concurrency:.1f}x "
+            f"{sequences(model, memory.max_model_len)}) and its fit check assume it away. Fix: {SIZING_OVERRIDES[dest]}"
+        )
     set_throughput = cache.throughput_mibps
     if set_throughput is not None and set_throughput > instance.startup_ebs_mibps:
         unused = set_throughput - math.floor(instance.startup_ebs_mibps)

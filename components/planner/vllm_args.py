@@ -151,3 +151,27 @@ def _unknown(path: str, use: FlagUse) -> ConfigIssue:
         f"is not a `vllm serve` flag in vLLM {catalog.serve_flags_version()}",
         f"did you mean '{hint}'?" if hint else "check `vllm serve --help` for the pinned image",
     )
+
+
+# extraArgs that change what vLLM allocates on the GPU in ways the plan does not model, and the typed alternative.
+# kv_cache_memory_bytes: the KV budget is the given bytes and gpu_memory_utilization is ignored
+# (vllm/v1/worker/gpu_worker.py determine_available_memory); num_gpu_blocks_override replaces the block count that
+# fits (vllm/v1/core/kv_cache_utils.py); hf_overrides rewrites the config.json vLLM sizes the model from
+# (vllm/config/model.py ModelConfig.hf_overrides). vLLM 0.33.0 (VLLM_SIZING.md §1.2 and §2.4).
+SIZING_OVERRIDES: dict[str, str] = {
+    "kv_cache_memory_bytes": "set gpuMemoryUtilization instead, which the plan sizes",
+    "num_gpu_blocks_override": "remove it, and size the KV cache with gpuMemoryUtilization",
+    "hf_overrides": "describe the changed shape in an `architecture:` block (its numbers override the read ones), "
+    "or use maxModelLen for the context",
+}
+
+
+def sizing_overrides(model: ModelConfig) -> dict[str, str]:
+    """The :data:`SIZING_OVERRIDES` flags in ``extraArgs``, by destination, as the user wrote them."""
+    table = option_table()
+    found: dict[str, str] = {}
+    for use in flag_uses(model.extra_args):
+        spec = table.get(use.option)
+        if spec is not None and spec["dest"] in SIZING_OVERRIDES:
+            found.setdefault(spec["dest"], use.written)
+    return found
