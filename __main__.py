@@ -34,6 +34,7 @@ from components import (
     secret_output,
     stack_tags,
 )
+from components.host.self_healing import auto_recovery_supported
 
 stack, project = pulumi.get_stack(), pulumi.get_project()
 try:
@@ -46,6 +47,8 @@ except ConfigError as error:
 plan, network, placements = checked.plan, checked.network, checked.placements
 config, monitoring = plan.config, plan.config.monitoring
 monitoring_zones = checked.monitoring_zones
+# Read before any resource exists: a lookup made among registrations first waits for all of them.
+ec2_recovers = {name: auto_recovery_supported(name) for name in {model.instance.name for model in plan.models}}
 
 for warning in plan.warnings + tuple(w for model in plan.models for w in model.warnings):
     pulumi.log.warn(warning)
@@ -107,6 +110,7 @@ for index, model in enumerate(plan.models):
             endpoint=ExistingEndpoint.of(load_balancer, rule_priorities[name]),
             prometheus_discovery=monitoring.enabled and monitoring_zones is None and index == 0,
             alarm_topic_arn=alert_topics.alerts_arn if alert_topics is not None else None,
+            auto_recovery_supported=ec2_recovers[model.instance.name],
             tags=tags,
         ),
     )

@@ -60,6 +60,9 @@ def large_stack_config() -> dict[str, object]:
             "vllm-aws:image": "vllm/vllm-openai:v0.33.0",
             "vllm-aws:models": models,
             "vllm-aws:monitoring": {"placement": "dedicated"},
+            # HTTPS as the shipped prod serves it: the certificate, its validation records and the aliases are
+            # part of what a real large stack plans.
+            "vllm-aws:loadBalancer": {"domain": "llm.example.com", "hostedZoneId": "ZREPLACEWITHYOURZONEID"},
             # Two of the models are gated: the token is what the hosts would need (never sent offline).
             "vllm-aws:hfToken": "hf_benchmark",
         }

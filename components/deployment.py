@@ -129,6 +129,10 @@ class VllmDeploymentArgs(BaseModel):
             description="SNS topic the hosts' system-check alarms notify (observability alert topics). Default: none."
         ),
     ] = None
+    auto_recovery_supported: Annotated[
+        bool | None,
+        Field(description="EC2 can recover the instance type (GpuHostArgs). Default: each host looks it up."),
+    ] = None
     tags: dict[str, str] = {}
 
     @model_validator(mode="after")
@@ -236,6 +240,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     driver=driver_requirement(args.image),
                     ec2_discovery=args.prometheus_discovery and index == 0,
                     alarm_topic_arn=args.alarm_topic_arn,
+                    auto_recovery_supported=args.auto_recovery_supported,
                     tags={**host_tags, ROLE_TAG: GPU_HOST_ROLE, SERVERS_TAG: str(len(slots))},
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

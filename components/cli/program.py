@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
 import json
 import logging
-import pkgutil
 import runpy
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -22,6 +20,7 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
@@ -29,6 +28,7 @@ from ..config.project_rules import read_yaml
 from ..config.schema import SECRET_PLACEHOLDER
 from ..config.sources import read_stack_file, to_pulumi_config
 from ..errors import NAMESPACE
+from .installed_name import INSTALLED_NAME, share_installed_name
 from .offline import (
     OFFLINE_ACCOUNT_ID,
     OFFLINE_ALB_ZONE_ID,
@@ -228,11 +228,30 @@ def mock_engine(
     pulumi.runtime.set_all_config(
         to_pulumi_config(raw), [key if ":" in key else f"{NAMESPACE}:{key}" for key in secret_keys]
     )
+    capture_stack = _skip_stack_traces()
     try:
         yield Recording(resources=monitor.recorded, invokes=recorder.invokes, mocks=recorder, warnings=warnings)
     finally:
         quiet.removeHandler(kept)
         pulumi.runtime.set_all_config({}, [])
+        if capture_stack is not None:
+            sdk_resource._get_stack_trace = capture_stack
+
+
+def _skip_stack_traces() -> Callable[[], Any] | None:
+    """Stop the SDK from walking the Python stack for each resource; return the walker to put back afterwards.
+
+    The SDK sends each registration's stack trace to the engine for its source positions
+    (``pulumi/runtime/resource.py`` ``_get_stack_trace``, pulumi 3.x); no engine reads them here and nothing
+    records them, yet the walk (``traceback.extract_stack`` and a file URI per frame) is about a tenth of a large
+    plan (benchmarks/README.md). An SDK without the function is left as it is.
+    """
+    walker: Callable[[], Any] | None = getattr(sdk_resource, "_get_stack_trace", None)
+    if walker is None:
+        return None
+    # Whatever message type this SDK's walker returns, built empty: no frames, hence no source position.
+    sdk_resource._get_stack_trace = type(walker())
+    return walker
 
 
 def run_program(
@@ -324,29 +343,6 @@ def run_offline(
 def resolved(value: Any) -> Any:
     """The value of a stack output (an Output, or a plain value holding Outputs) once the offline run resolved it."""
     return _sync_await(pulumi.Output.from_input(value).future())
-
-
-# The import name of the installed package (pyproject.toml); a checkout imports the same directory as components.
-INSTALLED_NAME = "vllm_aws"
-
-
-def share_installed_name() -> None:
-    """Make ``import vllm_aws`` give this package's own modules when it runs from a checkout as ``components``.
-
-    A program written against the installed package (examples/extra-model, the README's snippet, a user's stack)
-    then runs from the checkout unchanged, on the very modules the plan uses: never a second copy of the
-    package, whose classes (ConfigError, the components) would be different classes.
-    """
-    package = __name__.split(".")[0]
-    if package == INSTALLED_NAME or INSTALLED_NAME in sys.modules:
-        return
-    root = importlib.import_module(package)
-    for module in pkgutil.walk_packages(root.__path__, f"{package}."):
-        if not module.name.endswith(".__main__"):  # running it would run the CLI
-            importlib.import_module(module.name)
-    for name, module_object in list(sys.modules.items()):
-        if name == package or name.startswith(f"{package}."):
-            sys.modules[INSTALLED_NAME + name.removeprefix(package)] = module_object
 
 
 __all__ = [

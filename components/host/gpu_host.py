@@ -98,6 +98,14 @@ class GpuHostArgs(BaseModel):
         StrInput | None,
         Field(description="SNS topic told when the host's system check fails and clears. Default: none."),
     ] = None
+    auto_recovery_supported: Annotated[
+        bool | None,
+        Field(
+            description="Whether EC2 can recover this instance type onto new hardware (its system-check alarm then "
+            "recovers; otherwise it stops and starts). Default: looked up with one DescribeInstanceTypes call per "
+            "host; a caller with many hosts of one type reads it once (self_healing.auto_recovery_supported)."
+        ),
+    ] = None
     after: Annotated[
         tuple[pulumi.Resource, ...],
         Field(
@@ -309,7 +317,11 @@ class GpuHost(pulumi.ComponentResource):
             self_healing.heal_host(
                 name,
                 self.instance,
-                instance_type=args.instance_type,
+                recoverable=(
+                    args.auto_recovery_supported
+                    if args.auto_recovery_supported is not None
+                    else self_healing.auto_recovery_supported(args.instance_type)
+                ),
                 region=args.region,
                 notify_topic_arn=args.alarm_topic_arn,
                 tags=args.tags,

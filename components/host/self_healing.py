@@ -109,11 +109,20 @@ def restart_instance_policy(instance_arn: str) -> str:
     )
 
 
+def auto_recovery_supported(instance_type: str) -> bool:
+    """Whether CloudWatch's recover action works for this type (DescribeInstanceTypes ``AutoRecoverySupported``).
+
+    A synchronous invoke: read it once per type, not once per host (each call waits for the registrations queued so
+    far; 32 hosts cost the offline plan about 2.7 s, benchmarks/README.md).
+    """
+    return bool(aws.ec2.get_instance_type(instance_type=instance_type).auto_recovery_supported)
+
+
 def heal_host(
     name: str,
     instance: aws.ec2.Instance,
     *,
-    instance_type: str,
+    recoverable: bool,
     region: str,
     notify_topic_arn: str | pulumi.Output[str] | None,
     tags: dict[str, str],
@@ -121,7 +130,6 @@ def heal_host(
 ) -> aws.cloudwatch.MetricAlarm:
     """The system-check alarm of one host and, where EC2 cannot recover its type, its stop-and-start path."""
     child = pulumi.ResourceOptions(parent=parent)
-    recoverable = bool(aws.ec2.get_instance_type(instance_type=instance_type).auto_recovery_supported)
     notify = [notify_topic_arn] if notify_topic_arn is not None else []
     alarm_name = child_name(name, "system-check")
     alarm = aws.cloudwatch.MetricAlarm(

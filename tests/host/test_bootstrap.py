@@ -61,6 +61,23 @@ def test_user_data_is_deterministic() -> None:
     assert render_user_data(SPEC) == render_user_data(SPEC.model_copy())
 
 
+@pytest.mark.parametrize(
+    "update",
+    [
+        {},
+        {"ssh_user": "deploy"},
+        {"secret_parameters": {}, "region": "ap-southeast-2", "driver": None},
+        {"gpu": False, "packages": ("docker", "amazon-cloudwatch-agent")},
+        {"secret_parameters": {"VLLM_API_KEY": "/vllm-aws/stack.with-dots_and-dashes/api-key"}},
+    ],
+)
+def test_libyaml_and_pure_python_emitters_write_the_same_user_data(update: dict[str, Any]) -> None:
+    # User-data replaces the host when it changes: it must not depend on whether the deploying machine's PyYAML
+    # has libyaml (its wheels do; a source build may not). Without libyaml both sides are the pure emitter.
+    spec = SPEC.model_copy(update=update)
+    assert render_user_data(spec) == render_user_data(spec, pure_python=True)
+
+
 def test_user_data_holds_no_secret_value() -> None:
     text = render_user_data(SPEC)
     everything = text + "".join(decoded_files(yaml.safe_load(text)).values())

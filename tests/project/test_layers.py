@@ -86,6 +86,7 @@ PURE = (
     "cli/recorded.py",
     "cli/offline.py",
     "cli/render.py",
+    "cli/installed_name.py",
 )
 # Modules that register resources, call AWS, read pulumi.Config or drive the mock engine.
 NOT_PURE = (
