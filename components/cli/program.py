@@ -94,7 +94,7 @@ class _Recorder(mocks.Mocks):
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.invokes.append((args.token, dict(args.args)))
-        return self.aws.answer(args.token, dict(args.args)), self.aws.failures(args.token)
+        return self.aws.answer(args.token, dict(args.args)), self.aws.failures(args.token, dict(args.args))
 
 
 class RecordingMonitor(mocks.MockMonitor):
