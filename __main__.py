@@ -22,6 +22,7 @@ from components import (
     VllmDeployment,
     VllmDeploymentArgs,
     access,
+    check_stack,
     create_alert_topics,
     create_monitoring_host,
     create_stack_key,
@@ -31,39 +32,28 @@ from components import (
     monitoring_outputs,
     observability,
     open_egress,
-    placement,
-    plan_config,
     pull_references,
-    quota_check,
     quotas,
     routing,
     secret_output,
     stack_tags,
 )
 from components.host.self_healing import auto_recovery_supported
-from components.quotas import instance_types as instance_check
 from components.quotas import live_prices
 
 stack, project = pulumi.get_stack(), pulumi.get_project()
 try:
-    plan = plan_config(load_stack_config)
-    config = plan.config
-    # The planned types' GPUs as EC2 describes them in this region: a stale catalog fails here, before any resource.
-    instance_check.check_instance_types(plan)
-    # Read before any resource exists: a lookup made among registrations first waits for all of them.
-    ec2_recovers = {name: auto_recovery_supported(name) for name in {model.instance.name for model in plan.models}}
-    network = placement.lookup_network(config.network)
-    placements = placement.place_models(plan.models, network, config.network)
-    lb_subnets = placement.load_balancer_subnets(network, config.network, config.load_balancer.internal)
-    placement.check_hosted_zone(config.load_balancer)
-    monitoring = config.monitoring
-    dedicated = monitoring.enabled and monitoring.placement == "dedicated"
-    monitoring_zones = placement.place_monitoring(monitoring.instance_type, network) if dedicated else None
-    # EC2 vCPU and load-balancer quotas, read from the account: a stack that does not fit fails here.
-    quota_needs = quota_check.check_stack_quotas(config, plan)
+    # The config, every model, and what AWS says (the VPC and subnets, the zones that offer each type, the hosted
+    # zone, the GPUs EC2 describes, the quotas): every problem at once, before any resource.
+    checked = check_stack(load_stack_config)
 except ConfigError as error:
     # RunError ends the program with just this message: no traceback, nothing registered.
     raise pulumi.RunError(str(error)) from None
+plan, network, placements = checked.plan, checked.network, checked.placements
+config, monitoring = plan.config, plan.config.monitoring
+monitoring_zones = checked.monitoring_zones
+# Read before any resource exists: a lookup made among registrations first waits for all of them.
+ec2_recovers = {name: auto_recovery_supported(name) for name in {model.instance.name for model in plan.models}}
 
 for warning in plan.warnings + tuple(w for model in plan.models for w in model.warnings):
     pulumi.log.warn(warning)
@@ -104,7 +94,7 @@ load_balancer = LoadBalancer(
     LoadBalancerArgs.of_config(
         config.load_balancer,
         vpc_id=network.vpc_id,
-        subnet_ids=lb_subnets,
+        subnet_ids=checked.load_balancer_subnets,
         allowed_cidrs=config.network.allowed_cidrs,
         model_names=[model.config.name for model in plan.models],
         region=config.region,
@@ -144,7 +134,7 @@ for index, model in enumerate(plan.models):
             secrets=secrets.hosts,
             kms_key_arn=kms_key_arn,
             endpoint=ExistingEndpoint.of(load_balancer, rule_priorities[name]),
-            prometheus_discovery=monitoring.enabled and not dedicated and index == 0,
+            prometheus_discovery=monitoring.enabled and monitoring_zones is None and index == 0,
             alarm_topic_arn=alert_topics.alerts_arn if alert_topics is not None else None,
             auto_recovery_supported=ec2_recovers[model.instance.name],
             tags=tags,
@@ -223,14 +213,14 @@ if monitoring.enabled:
 if config.network.host_egress == "open":
     for host_name, host in hosts.items():
         open_egress(host_name, host.security_group_id, host)
-    if monitoring.enabled and dedicated:
+    if monitoring.enabled and monitoring_zones is not None:
         open_egress("monitoring", monitoring_host.security_group_id, monitoring_host)
 
 # --- outputs: each part exports what it owns -------------------------------------------------------------------
 outputs = {
     **load_balancer.stack_outputs(model_names),
     "network": network.stack_output(),
-    "quotas": quotas.needs_json(quota_needs),
+    "quotas": quotas.needs_json(checked.quota_needs),
     **secrets.stack_outputs(),
     **ssh.stack_outputs(config.access.mode, config.region),
     "hosts": {name: out for deployment in deployments.values() for name, out in deployment.host_outputs().items()},

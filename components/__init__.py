@@ -10,6 +10,8 @@ Public API (semantic versioning applies to these names; everything else is inter
   problem at once), ``plan_stack``, ``plan_model`` (one model wherever it is configured, with a ``PlanContext``),
   ``ConfigError``, and ``pull_references`` (the plan's images as the hosts pull them, by digest with
   ``pinImagesByDigest``).
+- ``check_stack`` (every check a preview can make before registering: config, models, network, GPUs, quotas;
+  every problem at once) and its ``CheckedStack``.
 - Helpers the stack program uses: ``placement``, ``access``, ``observability``, ``examples``, ``routing``,
   ``quotas`` (what a stack needs of each AWS quota) and ``quota_check`` (the account's limits, read at preview).
 """
@@ -69,6 +71,7 @@ from .serving.container_spec import custom_image_tag
 from .serving.host_exporters import HostExporters, HostExportersArgs
 from .serving.images import ImagePin, pull_references
 from .serving.vllm_server import HostAccess, ImageBuild, VllmServer, VllmServerArgs
+from .stack_checks import CheckedStack, check_stack
 from .version import __version__
 
 __all__ = [
@@ -84,6 +87,7 @@ __all__ = [
     "ArchitectureConfig",
     "AwsRegion",
     "CacheConfig",
+    "CheckedStack",
     "ConfigError",
     "ConfigIssue",
     "ExistingEndpoint",
@@ -127,6 +131,7 @@ __all__ = [
     "WebhookUrlFile",
     "__version__",
     "access",
+    "check_stack",
     "create_alert_topics",
     "create_monitoring_host",
     "create_stack_key",

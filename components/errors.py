@@ -61,7 +61,17 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     if norm(word) in by_norm:
         return by_norm[norm(word)]
     close = difflib.get_close_matches(norm(word), list(by_norm), n=1, cutoff=0.75)
-    return by_norm[close[0]] if close else None
+    if close:
+        return by_norm[close[0]]
+    # Swapped letters score low in difflib ("chace" 0.6 to "cache", "modle" 0.73 to "models"): the same letters,
+    # give or take one, are the typo too.
+    letters = sorted(norm(word))
+    for key, candidate in by_norm.items():
+        if len(key) >= 4 and letters in (sorted(key), *(sorted(key[:i] + key[i + 1 :]) for i in range(len(key)))):
+            return candidate
+        if len(key) >= 4 and any(sorted(key) == letters[:i] + letters[i + 1 :] for i in range(len(letters))):
+            return candidate
+    return None
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class ConfigIssue:
 
     ``origin`` is set when the user did not set the value: where it came from ("not set; defaults to the model's
     131,072 tokens"), shown instead of "got ..." so no message claims the user wrote a value they never wrote.
+    An empty ``origin`` shows nothing: the path is the whole story (a file that does not exist, a declaration).
     """
 
     path: str
@@ -80,7 +91,7 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         given = self.origin if self.origin is not None else f"got {format_value(self.value)}"
-        return f"{self.path}: {self.problem} ({given}). Fix: {self.fix}"
+        return f"{self.path}: {self.problem}{f' ({given})' if given else ''}. Fix: {self.fix}"
 
 
 class ConfigError(ValueError):
@@ -92,7 +103,8 @@ class ConfigError(ValueError):
 
     @classmethod
     def single(cls, path: str, value: object, problem: str, fix: str) -> ConfigError:
-        return cls([ConfigIssue(path, value, problem, fix)])
+        """One issue; a ``None`` value shows nothing (the path is a file, a whole section: there is no value)."""
+        return cls([ConfigIssue(path, value, problem, fix, origin="" if value is None else None)])
 
     def render(self) -> str:
         if len(self.issues) == 1:

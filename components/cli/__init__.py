@@ -22,14 +22,15 @@ from ..config.project_rules import stack_issues
 from ..config.sources import raw_from_stack_file
 from ..config.translate import parse_stack_config
 from ..errors import ConfigError
-from ..planner.plan import StackPlan, plan_config
+from ..planner.plan import StackPlan
+from ..stack_checks import check_stack
 from .compare import compare
 from .diff_report import render_diff_markdown, render_diff_text
 from .endings import end_by_signal
 from .measured import read_outputs
 from .offline import OfflineAws, volume_zones_of
 from .out_dir import OutDirError
-from .program import run_offline, run_program
+from .program import mock_engine, run_offline, run_program
 from .progress import Progress
 from .render import write_artifacts
 from .report import plan_json, render_markdown, render_table
@@ -158,7 +159,9 @@ def _load(args: argparse.Namespace) -> tuple[str, dict[str, Any], list[str], Sta
     )
     try:
         raw, secret_keys = raw_from_stack_file(path)
-        plan = plan_config(lambda: parse_stack_config(raw))
+        # The program's own checks, AWS lookups included (answered offline): every problem in this one run.
+        with mock_engine(stack=stack, config=raw, secret_keys=secret_keys):
+            plan = check_stack(lambda: parse_stack_config(raw)).plan
     except ConfigError as error:
         known = {str(issue) for issue in file_issues}
         raise ConfigError([*file_issues, *(issue for issue in error.issues if str(issue) not in known)]) from None

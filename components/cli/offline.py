@@ -25,6 +25,8 @@ OFFLINE_VPC_ID = "vpc-00000000000000000"
 # OfflineAws.quota_values per code.
 OFFLINE_VCPU_QUOTA = 100_000.0
 QUOTA_TOKEN = "aws:servicequotas/getServiceQuota:getServiceQuota"
+SUBNET_TOKEN = "aws:ec2/getSubnet:getSubnet"
+VPC_TOKEN = "aws:ec2/getVpc:getVpc"
 
 
 # GPU families EC2 can recover with a CloudWatch alarm action: the accelerated types of the EC2 User Guide's list
@@ -78,6 +80,13 @@ class OfflineAws:
     """Route 53 zone name by zone id; a zone not listed answers without a name (its domain is not checked)."""
     gpus: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     """EC2's (count, MiB per GPU) of an instance type, where it differs from the catalog's."""
+    subnet_zones: dict[str, str] = field(default_factory=dict)
+    """The zone of a configured subnet. Others take the next zone in turn (one per zone while there are enough):
+    offline nothing knows the user's subnets, so the plan assumes they are spread, and never invents a problem."""
+    missing_subnets: set[str] = field(default_factory=set)
+    """Subnet ids EC2 does not find in the asked VPC (a typo, or a subnet of another VPC)."""
+    no_default_vpc: bool = False
+    """The region has no default VPC (its owner deleted it)."""
 
     @property
     def zones(self) -> list[str]:
@@ -101,12 +110,28 @@ class OfflineAws:
             for count, mib in self.gpus.get(instance_type, default)
         ]
 
-    def failures(self, token: str) -> list[tuple[str, str]]:
+    def failures(self, token: str, args: Mapping[str, Any]) -> list[tuple[str, str]]:
         """Invoke failures as (property, reason) pairs, the shape the mock monitor reports."""
         if token == PRICE_LIST_TOKEN:
             # pricing.source live: the offline plan keeps the snapshot's prices and says so (quotas/live_prices.py).
             return [("", "the offline plan never reads the live AWS Price List; pulumi preview and up do")]
-        return [("", self.quota_error)] if token == QUOTA_TOKEN and self.quota_error else []
+        if token == QUOTA_TOKEN and self.quota_error:
+            return [("", self.quota_error)]
+        if token == SUBNET_TOKEN and args.get("id") in self.missing_subnets:
+            # What the data source reports when DescribeSubnets finds nothing (hashicorp/terraform-provider-aws
+            # internal/tfresource errors.go SingularDataSourceFindError).
+            return [("", "no matching EC2 Subnet found")]
+        if token == VPC_TOKEN and self.no_default_vpc and args.get("default"):
+            return [("", "no matching EC2 VPC found")]
+        return []
+
+    def subnet_zone(self, subnet: str) -> str:
+        """The default VPC's subnets are one per zone (subnet_id); a configured one is in subnet_zones, or spread."""
+        known = {self.subnet_id(zone): zone for zone in self.zones} | self.subnet_zones
+        if subnet not in known:
+            self.subnet_zones[subnet] = self.zones[len(self.subnet_zones) % len(self.zones)]
+            return self.subnet_zones[subnet]
+        return known[subnet]
 
     def answer(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -118,14 +143,17 @@ class OfflineAws:
             }
         if token == "aws:ssm/getParameter:getParameter":
             return {"name": args.get("name"), "value": OFFLINE_AMI_ID, "type": "String", "id": args.get("name")}
-        if token == "aws:ec2/getVpc:getVpc":
+        if token == VPC_TOKEN:
             return {"id": args.get("id") or OFFLINE_VPC_ID, "default": True, "cidrBlock": "172.31.0.0/16"}
         if token == "aws:ec2/getSubnets:getSubnets":
             return {"id": "subnets", "ids": [self.subnet_id(zone) for zone in self.zones]}
-        if token == "aws:ec2/getSubnet:getSubnet":
+        if token == SUBNET_TOKEN:
             subnet = str(args.get("id"))
-            zone = next((z for z in self.zones if self.subnet_id(z) == subnet), self.zones[0])
-            return {"id": subnet, "availabilityZone": zone, "vpcId": OFFLINE_VPC_ID}
+            return {
+                "id": subnet,
+                "availabilityZone": self.subnet_zone(subnet),
+                "vpcId": args.get("vpcId", OFFLINE_VPC_ID),
+            }
         if token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
             wanted = [v for f in args.get("filters", []) if f.get("name") == "instance-type" for v in f["values"]]
             locations = [zone for instance_type in wanted for zone in self.offered_zones.get(instance_type, self.zones)]

@@ -139,6 +139,7 @@ def project_issues(project: Mapping[str, Any], source: str = "Pulumi.yaml") -> l
                     None,
                     f"Pulumi refuses it: \"project config '{key}' cannot have both a 'default' and 'value' attribute\"",
                     "keep one",
+                    origin="",
                 )
             )
         if _own_namespace(name, key):
@@ -199,6 +200,7 @@ def _foreign_key_issues(where: str, key: str, declaration: Mapping[str, Any]) ->
             None,
             f"Pulumi refuses it: \"Configuration key '{key}' is namespaced and must provide an attribute 'value'\"",
             "give it a `value`, or set it per stack instead",
+            origin="",
         )
 
 
@@ -260,6 +262,7 @@ def stack_file_issues(document: Mapping[str, Any]) -> list[ConfigIssue]:
                     f'Pulumi refuses the stack file: "could not parse {key} as a configuration key (configuration '
                     'keys should be of the form `<namespace>:<name>`)"',
                     f"write it as `<namespace>:{name}`, e.g. `vllm-aws:{name}`",
+                    origin="",
                 )
             )
         for path, ciphertext in _secure_values(value, str(key)):

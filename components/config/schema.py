@@ -308,7 +308,8 @@ class StackConfig(ConfigModel):
             problems.append(
                 LocatedError(
                     ("loadBalancer",),
-                    section.model_dump(by_alias=True, exclude_unset=True),
+                    # None (shown as "not set") when the section is absent: "got {}" would claim the user wrote it.
+                    section.model_dump(by_alias=True, exclude_unset=True) or None,
                     "serves plain HTTP: the API key and every prompt would cross the network in clear",
                     "set loadBalancer.domain and loadBalancer.hostedZoneId (the stack requests the certificate), or "
                     "loadBalancer.certificateArn (an ACM certificate you have), or, knowingly, "

@@ -253,6 +253,15 @@ class NetworkConfig(ConfigModel):
             raise LocatedError(
                 ("vpcId",), None, "is required when subnet ids are given", "set network.vpcId to their VPC"
             )
+        if self.vpc_id is not None and not (self.public_subnet_ids or self.private_subnet_ids):
+            # Without them no host and no load balancer has a subnet: only the default VPC's are found by itself.
+            raise LocatedError(
+                ("publicSubnetIds",),
+                None,
+                f"is required with network.vpcId ({self.vpc_id}): the load balancer needs subnets in two zones",
+                "list the VPC's public subnets (and privateSubnetIds for hosts behind a NAT), or remove "
+                "network.vpcId to use the default VPC",
+            )
         return self
 
 

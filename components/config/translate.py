@@ -57,11 +57,13 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
 
 def _without_bad_parts(values: Mapping[str, Any], exc: ValidationError) -> tuple[StackConfig | None, tuple[int, ...]]:
     """The config without the keys and models that failed, and the models' indexes in the user's list; no config
-    when a key the planner reads failed (its checks would run on a default the user did not choose)."""
+    when a key every model's checks read failed (the image decides the CUDA checks: they would judge a default the
+    user did not choose). A failed ``cache`` or ``hfToken`` takes its default: the planner's problems with that
+    key are not reported (:func:`components.planner.plan.plan_config`), the models' others are."""
     failed = {
         tuple(error["loc"][:2]) if error["loc"][:1] == ("models",) else error["loc"][:1] for error in exc.errors()
     }
-    if any(loc in failed for loc in (("image",), ("cache",), ("hfToken",), ("models",), ())):
+    if any(loc in failed for loc in (("image",), ("models",), ())):
         return None, ()
     models = values.get("models")
     if not isinstance(models, list | tuple):
@@ -120,7 +122,9 @@ def issues_from_pydantic(
         located = (error.get("ctx") or {}).get("error")
         if isinstance(located, LocatedError | MultiLocatedError):
             for one in located.errors if isinstance(located, MultiLocatedError) else [located]:
-                issues.append(ConfigIssue(path((*loc, *one.loc)), one.value, one.problem, one.fix))
+                # A key a cross-field rule needs is one the user left out: "not set", never "got None".
+                origin = "not set" if one.value is None else None
+                issues.append(ConfigIssue(path((*loc, *one.loc)), one.value, one.problem, one.fix, origin))
             continue
         if loc != raw_loc and any(issue.path == path(loc) for issue in issues):
             continue  # another member of the same union failed on the same key: one issue per key
@@ -133,11 +137,12 @@ def issues_from_pydantic(
             issues.append(ConfigIssue(path(loc), value, "is not a known key here", fix))
             continue
         if error["type"] == "missing":
-            issues.append(ConfigIssue(path(loc), None, "is required", "set it"))
+            issues.append(ConfigIssue(path(loc), None, "is required", "set it", origin="not set"))
             continue
         if error["type"] == "too_short" and len(value or ()) >= (error.get("ctx") or {}).get("min_length", 0):
             continue  # pydantic counts only the valid entries; the invalid ones are reported on their own
         problem, _, fix = message.partition(". Fix: ")
+        problem = _yaml_words(problem)
         if not fix:
             fix = generic_fix(error["type"], error.get("ctx") or {})
         issues.append(ConfigIssue(path(loc), _redact(loc, value, root), problem, fix))
@@ -171,6 +176,12 @@ def _redact(loc: tuple[Any, ...], value: object, root: type[BaseModel] | None) -
     return SECRET_PLACEHOLDER if root is StackConfig and loc and loc[0] in SECRET_KEYS else value
 
 
+def _yaml_words(text: str) -> str:
+    """pydantic's words for the config as YAML spells it: a sequence field is a tuple in the models, a list in YAML
+    ("Tuple should have at least 1 item after validation" -> "List should have at least 1 item")."""
+    return text.replace("Tuple", "List").replace("tuple", "list").replace(" after validation", "")
+
+
 def generic_fix(error_type: str, ctx: Mapping[str, Any]) -> str:
     """The fix for a pydantic error that names none: the expected values, the bound, or the type."""
     if "expected" in ctx:
@@ -180,7 +191,7 @@ def generic_fix(error_type: str, ctx: Mapping[str, Any]) -> str:
         if key in ctx:
             return f"use a value {words} {ctx[key]}"
     if error_type.endswith("_type") or error_type.endswith("_parsing"):
-        kind = error_type.split("_", maxsplit=1)[0]
+        kind = _yaml_words(error_type.split("_", maxsplit=1)[0])
         return f"use {'an' if kind[0] in 'aeiou' else 'a'} {kind} value"
     if error_type == "too_short":
         return "give at least one entry"

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..config.sections import LoadBalancerConfig, NetworkConfig
-from ..errors import ConfigError, key_path
+from ..errors import ConfigError, ConfigIssue, key_path
 from ..planner.plan import ModelPlan, hosts_for
 from .placement import (
     HostZones,
@@ -27,10 +27,32 @@ from .placement import (
 )
 
 
+def invoke_reason(error: Exception) -> str:
+    """What AWS answered, without the SDK's wrapping ("invoke of <token> failed: <reason> (<property>)")."""
+    text = str(error).removesuffix(" ()")
+    return text.split(" failed: ", 1)[1] if text.startswith("invoke of ") and " failed: " in text else text
+
+
 def lookup_network(network: NetworkConfig) -> Network:
-    """Resolve the configured VPC and subnets (or the region's default VPC) with their AZs."""
+    """Resolve the configured VPC and subnets (or the region's default VPC) with their AZs.
+
+    Raises :class:`ConfigError` naming every listed subnet EC2 does not find in ``network.vpcId``, at once.
+    """
     if network.vpc_id is None:
-        vpc = aws.ec2.get_vpc(default=True)
+        try:
+            vpc = aws.ec2.get_vpc(default=True)
+        except Exception as error:  # an invoke failure is a plain Exception: here, no default VPC to read
+            raise ConfigError(
+                [
+                    ConfigIssue(
+                        key_path(("network", "vpcId")),
+                        None,
+                        f"is needed: the region has no default VPC to deploy into ({invoke_reason(error)})",
+                        "set network.vpcId and network.publicSubnetIds (and privateSubnetIds for hosts behind a NAT)",
+                        origin="not set; defaults to the region's default VPC",
+                    )
+                ]
+            ) from None
         vpc_id = vpc.id
         defaults = aws.ec2.get_subnets(
             filters=[{"name": "vpc-id", "values": [vpc_id]}, {"name": "default-for-az", "values": ["true"]}]
@@ -40,11 +62,32 @@ def lookup_network(network: NetworkConfig) -> Network:
             vpc_id=vpc_id, cidr_block=vpc.cidr_block, host_subnets=zones, public_subnets=zones, is_default_vpc=True
         )
 
-    def zones_of(ids: Sequence[str] | None) -> dict[str, str]:
-        return {subnet: aws.ec2.get_subnet(id=subnet).availability_zone for subnet in ids or ()}
+    issues: list[ConfigIssue] = []
 
-    private = zones_of(network.private_subnet_ids)
-    public = zones_of(network.public_subnet_ids)
+    def zones_of(key: str, ids: Sequence[str] | None) -> dict[str, str]:
+        zones: dict[str, str] = {}
+        for index, subnet in enumerate(ids or ()):
+            # With vpc_id, DescribeSubnets filters on vpc-id: a subnet of another VPC is "not found" like a typo
+            # (hashicorp/terraform-provider-aws internal/service/ec2/vpc_subnet_data_source.go, dataSourceSubnetRead).
+            try:
+                zones[subnet] = aws.ec2.get_subnet(id=subnet, vpc_id=network.vpc_id).availability_zone
+            except Exception as error:  # an invoke failure is a plain Exception
+                issues.append(
+                    ConfigIssue(
+                        key_path(("network", key, index)),
+                        subnet,
+                        f"is not a subnet of network.vpcId ({network.vpc_id}) in this account and region "
+                        f"({invoke_reason(error)})",
+                        f"list subnets of {network.vpc_id} (`aws ec2 describe-subnets --filters "
+                        f"Name=vpc-id,Values={network.vpc_id}`), or set network.vpcId to the subnets' VPC",
+                    )
+                )
+        return zones
+
+    private = zones_of("privateSubnetIds", network.private_subnet_ids)
+    public = zones_of("publicSubnetIds", network.public_subnet_ids)
+    if issues:
+        raise ConfigError(issues)
     return Network(
         vpc_id=network.vpc_id,
         cidr_block=aws.ec2.get_vpc(id=network.vpc_id).cidr_block,

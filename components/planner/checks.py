@@ -13,7 +13,7 @@ from ..errors import ConfigIssue, KeyPaths, key_path
 from .context import PlanContext
 from .cost import GP3_USD_PER_MIBPS_MONTH
 from .memory import GIB, MemoryFit, fit_memory, resolve_settings, weight_format
-from .vllm_args import extra_args_issues
+from .vllm_args import SIZING_OVERRIDES, extra_args_issues, sizing_overrides
 
 # Minimum compute capabilities (vLLM docs/features/quantization hardware table; gpu.cuda.inc.md).
 MIN_COMPUTE_CAPABILITY = 7.5
@@ -275,6 +275,12 @@ def model_warnings(
             "replicasPerHost use them at no extra cost"
         )
     warnings += _pcie_warnings(model, spec, instance)
+    for dest, written in sizing_overrides(model).items():
+        warnings.append(
+            f"{model.name}: extraArgs {written} changes what vLLM allocates on the GPU, which the plan does not "
+            f"model: its {memory.kv_cache_tokens:,} KV tokens ({memory.max_concurrency:.1f}x "
+            f"{sequences(model, memory.max_model_len)}) and its fit check assume it away. Fix: {SIZING_OVERRIDES[dest]}"
+        )
     set_throughput = cache.throughput_mibps
     if set_throughput is not None and set_throughput > instance.startup_ebs_mibps:
         unused = set_throughput - math.floor(instance.startup_ebs_mibps)
@@ -323,6 +329,12 @@ def _cpu_warnings(model: ModelConfig, instance: InstanceType) -> list[str]:
     ]
 
 
+def sequences(model: ModelConfig, max_model_len: int) -> str:
+    """``32,768-token sequences``, saying where the length came from when the user did not set maxModelLen."""
+    own = "" if model.max_model_len is not None else ", the model's own context with maxModelLen not set"
+    return f"{max_model_len:,}-token sequences{own}"
+
+
 def _pcie_warnings(model: ModelConfig, spec: ModelSpec, instance: InstanceType) -> list[str]:
     """TP over PCIe pays an all-reduce per layer; when one GPU holds the model, independent replicas do not."""
     if model.tensor_parallel_size == 1 or instance.nvlink:
@@ -335,6 +347,6 @@ def _pcie_warnings(model: ModelConfig, spec: ModelSpec, instance: InstanceType) 
     return [
         f"{model.name}: TP={model.tensor_parallel_size} on {instance.name} runs over PCIe (no NVLink), but one "
         f"{instance.gpu.name} holds {spec.id} with {alone.kv_cache_tokens:,} KV tokens "
-        f"({alone.max_concurrency:.1f}x {alone.max_model_len:,}-token sequences): {replicas} independent TP 1 "
+        f"({alone.max_concurrency:.1f}x {sequences(model, alone.max_model_len)}): {replicas} independent TP 1 "
         f"servers on the same host skip the all-reduce. Fix: tensorParallelSize: 1 and replicasPerHost: {replicas}"
     ]

@@ -12,7 +12,7 @@ from ..catalog import InstanceType, ModelSpec
 from ..catalog.cuda import DriverRequirement
 from ..config.sections import MAX_SERVERS_PER_HOST, ModelConfig
 from ..errors import ConfigIssue, KeyPaths
-from .checks import instance_issues
+from .checks import instance_issues, sequences
 from .cost import host_price
 from .memory import MemoryFit, fit_memory, resolve_settings
 
@@ -93,7 +93,7 @@ def choose(
         f"{best.hosts} x {best.instance.name} at "
         f"TP={best.tensor_parallel_size}, {best.replicas_per_host} per host, ${best.hourly_usd:.2f}/h; "
         f"{best.memory.kv_cache_tokens:,} KV tokens = {best.memory.max_concurrency:.1f}x "
-        f"{best.memory.max_model_len:,}-token sequences"
+        f"{sequences(model, best.memory.max_model_len)}"
         + (" (TP searched: 1, 2, 4, 8)" if tp_free else f" (TP {model.tensor_parallel_size} as configured)")
     )
     runner_up = next((c for c in found[1:] if c.instance.name != best.instance.name), None)

@@ -11,8 +11,9 @@ from pathlib import Path
 from ..catalog import ModelSpec, WeightFormat
 from ..catalog.hub import ModelReadError, bundled_snapshot, shape_from_config_file
 from ..catalog.model_shape import CannotSize, ModelShape
+from ..config.schema import SECRET_PLACEHOLDER
 from ..config.sections import ArchitectureConfig, ModelConfig
-from ..errors import ConfigIssue, KeyPaths, key_path
+from ..errors import ConfigError, ConfigIssue, KeyPaths, key_path
 from .context import PlanContext
 from .weights import estimated_parameters
 
@@ -80,7 +81,10 @@ def _weight_format(shape: ModelShape) -> WeightFormat | None:
 
 
 def resolve_model_spec(keys: KeyPaths, model: ModelConfig, context: PlanContext) -> ModelSpec | ConfigIssue:
-    """The shape of ``model.id``: its ``architecture`` block when it has one, else what the reader reads."""
+    """The shape of ``model.id``: its ``architecture`` block when it has one, else what the reader reads.
+
+    Raises :class:`ConfigError` naming every number an ``architecture`` block is missing.
+    """
     if model.architecture is not None:
         return _spec_from_architecture(keys, model, model.architecture, context)
     try:
@@ -98,9 +102,10 @@ def _read_issue(keys: KeyPaths, model: ModelConfig, context: PlanContext, error:
     if error.problem == "gated":
         return ConfigIssue(
             key_path(context.hf_token_key, namespace=context.namespace),
-            None,
+            SECRET_PLACEHOLDER if context.hf_token else None,
             f"cannot read {model.id}: it {error.message}",
             error.fix,
+            origin=None if context.hf_token else "not set",
         )
     if error.problem == "unreachable":
         return ConfigIssue(keys("id"), model.id, error.message, f"{error.fix}; {ARCHITECTURE_FIX}")
@@ -146,29 +151,36 @@ def _spec_from_architecture(
         shaped = shape.model_copy(update={k: v for k, v in updates.items() if k in ModelShape.model_fields})
         return spec_from_shape(shaped, model.id, gated=bool(updates.get("gated", False)))
     fields.update(explicit)
+    # Every missing number at once, each with its key path: the user fills the block in one edit.
     required = ("numLayers", "numAttentionHeads", "numKeyValueHeads", "headDim", "maxPositionEmbeddings")
-    for key in required:
-        if fields.get(key) is None:
-            return ConfigIssue(
-                keys("architecture", key),
+    missing = [
+        ConfigIssue(
+            keys("architecture", key),
+            None,
+            f"is needed to size {model.id}, which the planner cannot read",
+            f"set architecture.{key} (from the model's config.json)",
+            origin="not set",
+        )
+        for key in required
+        if fields.get(key) is None
+    ]
+    if fields.get("paramsBillion") is None:
+        missing.append(
+            ConfigIssue(
+                keys("architecture", "paramsBillion"),
                 None,
-                f"is needed to size {model.id}, which the planner cannot read",
-                f"set architecture.{key} (from the model's config.json)",
+                f"is needed to size the weights of {model.id}",
+                "set architecture.paramsBillion (the model card's parameter count, in billions)",
                 origin="not set",
             )
+        )
+    if missing:
+        raise ConfigError(missing)
     heads = int(fields["numAttentionHeads"])  # type: ignore[call-overload]
     head_dim = int(fields["headDim"])  # type: ignore[call-overload]
     fields.setdefault("hiddenSize", heads * head_dim)
     fields.setdefault("intermediateSize", int(3.5 * int(fields["hiddenSize"])))  # type: ignore[call-overload]
     fields.setdefault("vocabSize", 32000)
-    if fields.get("paramsBillion") is None:
-        return ConfigIssue(
-            keys("architecture", "paramsBillion"),
-            None,
-            f"is needed to size the weights of {model.id}",
-            "set architecture.paramsBillion (the model card's parameter count, in billions)",
-            origin="not set",
-        )
     fields["source"] = "architecture block" + (" over the bundled snapshot" if base else "")
     return ModelSpec.model_validate(fields)
 

@@ -17,7 +17,7 @@ from ..catalog import InstanceType, ModelSpec, aws_instances, cuda
 from ..catalog.aws_instances import Price
 from ..catalog.registry import DigestResolver, default_resolver
 from ..config.schema import PartialConfigError, StackConfig
-from ..config.sections import CacheConfig, ModelConfig
+from ..config.sections import ModelConfig
 from ..errors import ConfigError, ConfigIssue, KeyPaths, KeyPrefix, did_you_mean, format_value, key_path
 from ..serving.images import ImagePin, pin_images, stack_images
 from .checks import BF16_MIN_CC, instance_issues, model_level_issues, model_warnings, no_fit_issue
@@ -27,15 +27,14 @@ from .context import PlanContext
 from .cost import (
     COMPILE_CACHE_GIB,
     HOURS_PER_MONTH,
-    ROOT_VOLUME_GIB,
     cache_size_gib,
     cache_throughput_mibps,
     host_price,
     model_hourly_usd,
     recommended_cache_gib,
     stack_hourly_usd,
-    stopped_host_monthly_usd,
 )
+from .day2 import day2_warnings
 from .memory import GIB, MemoryFit, ServingSettings, fit_memory, model_weights, resolve_settings
 from .model_spec import resolve_model_spec
 
@@ -101,35 +100,20 @@ class StackPlan:
         return outputs
 
 
-def day2_warnings(
-    model: ModelConfig, instance: InstanceType, cache: CacheConfig, cache_size: int, weight_bytes: float
-) -> list[str]:
-    """What day 2 costs: a persistent spot host's stopped time, and a cache too small for a second revision."""
-    warnings = []
-    if model.spot:
-        stopped_usd = stopped_host_monthly_usd(cache, cache_size, cache_throughput_mibps(cache, instance))
-        # EC2 User Guide (stop-spot-instances.md, spot-requests.md): a stopped Spot Instance is charged for its
-        # EBS volumes only, and a persistent request restarts it when capacity returns in its zone.
-        warnings.append(
-            f"{model.name}: spot hosts use a persistent request that stops on interruption, so EC2 restarts the same "
-            f"host (instance, cache, containers) when {instance.name} capacity returns in its zone, with no limit on "
-            f"how long that takes; while stopped each host still bills its volumes, "
-            f"${stopped_usd:.0f}/month ({cache_size} GiB cache + {ROOT_VOLUME_GIB} "
-            "GiB root). Each interruption is a warm restart (cold start from the cache)"
-            + (", and with 1 replica the model is down until then" if model.replicas == 1 else "")
-            + ". Costs are shown at spot prices (the highest recorded zone). Set spot: false for a model that must "
-            "stay up" + (", or replicas: 2 or more." if model.replicas == 1 else ".")
-        )
-    # The Hugging Face cache keeps the old revision until it is deleted: a new one downloads beside it.
-    second_revision_gib = 2 * weight_bytes / GIB + COMPILE_CACHE_GIB
-    if cache_size < second_revision_gib:
-        warnings.append(
-            f"{model.name}: the {cache_size} GiB cache cannot hold a second revision of the weights "
-            f"({2 * weight_bytes / GIB:.0f} GiB for two copies + {COMPILE_CACHE_GIB} GiB of compile caches): a "
-            f"revision upgrade would fail on a full disk. Set cache.sizeGib to at least "
-            f"{math.ceil(second_revision_gib)} or 'auto'"
-        )
-    return warnings
+class StackPlanError(ConfigError):
+    """Bad input, and what could still be checked: the config the planner ran on (``config``: without the bad keys
+    and models) and the models it planned (``planned``: each with its index in the user's list).
+
+    The preview's AWS lookups (network, GPUs, quotas; :mod:`components.stack_checks`) check those too, so one run
+    reports the config's, the models' and the lookups' problems together.
+    """
+
+    def __init__(
+        self, issues: Sequence[ConfigIssue], config: StackConfig, planned: Sequence[tuple[int, ModelPlan]]
+    ) -> None:
+        super().__init__(issues)
+        self.config = config
+        self.planned = tuple(planned)
 
 
 def plan_config(parse: Callable[[], StackConfig]) -> StackPlan:
@@ -137,6 +121,7 @@ def plan_config(parse: Callable[[], StackConfig]) -> StackPlan:
 
     A bad key does not hide the models' problems: the planner checks the config without the bad keys and models
     (:class:`~components.config.schema.PartialConfigError`), and says nothing where its check could not run.
+    The error is a :class:`StackPlanError` (with what was planned) whenever the planner could run.
     """
     try:
         return plan_stack(parse())
@@ -144,12 +129,24 @@ def plan_config(parse: Callable[[], StackConfig]) -> StackPlan:
         if error.config is None:
             raise
         reported = {issue.path for issue in error.issues}
+        # A rejected key (cache, hfToken) was planned at its default: the planner's problems with it would be about
+        # a value the user did not write. Model keys are not: a rejected model is not planned at all.
+        rejected = {_top_key(issue.path) for issue in error.issues} - {"models"}
         try:
-            plan_stack(error.config, error.model_indexes)
-        except ConfigError as planned:
-            more = [issue for issue in planned.issues if issue.path not in reported]
-            raise ConfigError([*error.issues, *more]) from None
-        raise
+            partial = plan_stack(error.config, error.model_indexes)
+        except StackPlanError as planned:
+            more = [
+                issue for issue in planned.issues if issue.path not in reported and _top_key(issue.path) not in rejected
+            ]
+            raise StackPlanError([*error.issues, *more], error.config, planned.planned) from None
+        raise StackPlanError(
+            error.issues, error.config, tuple(zip(error.model_indexes, partial.models, strict=True))
+        ) from None
+
+
+def _top_key(path: str) -> str:
+    """``vllm-aws:cache.sizeGib`` -> ``cache``; ``vllm-aws:models[1].dtype`` -> ``models``."""
+    return path.partition(":")[2].split(".")[0].split("[")[0]
 
 
 def plan_stack(
@@ -164,14 +161,15 @@ def plan_stack(
     context = PlanContext.of_stack(config)
     indexes = range(len(config.models)) if model_indexes is None else model_indexes
     issues: list[ConfigIssue] = []
-    plans: list[ModelPlan] = []
+    planned: list[tuple[int, ModelPlan]] = []
     for index, model in zip(indexes, config.models, strict=True):
         try:
-            plans.append(plan_model(model, context, ("models", index)))
+            planned.append((index, plan_model(model, context, ("models", index))))
         except ConfigError as error:
             issues.extend(error.issues)
     if issues:
-        raise ConfigError(issues)
+        raise StackPlanError(issues, config, planned)
+    plans = [plan for _index, plan in planned]
 
     warnings: list[str] = []
     if config.load_balancer.allow_plain_http:
@@ -310,7 +308,8 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
         market = "spot" if model.spot else "on-demand"
         warnings.append(f"{model.name}: no {market} price for {instance.name} in {context.region}; not in the totals")
     elif price.stale and price.note:
-        warnings.append(f"{model.name}: the {instance.name} price in {context.region} {price.note}")
+        # A fact about the price source, with nothing to act on: in the reason, not a warning.
+        instance_reason += f"; its price in {context.region} {price.note}, so its cost may be above today's"
     return ModelPlan(
         config=model,
         spec=spec,

@@ -36,6 +36,14 @@ TYPED_FLAGS: dict[str, str] = {
     "port": f"the container (vLLM listens on {VLLM_PORT}, the port the load balancer targets)",
     "download_dir": "the model cache (HF_HOME on the cache volume)",
 }
+# The fix where the owner is not a config key to use instead: vllm-aws sets the flag itself.
+_SET_BY_THE_STACK = "remove it from extraArgs: vllm-aws sets it for every server"
+_FIXES: dict[str, str] = {
+    "api_key": "remove it from extraArgs and set the key with `pulumi config set --secret vllm-aws:apiKey ...`",
+    "host": _SET_BY_THE_STACK,
+    "port": _SET_BY_THE_STACK,
+    "download_dir": _SET_BY_THE_STACK,
+}
 
 
 def render_args(model: ModelConfig, max_model_len: int) -> list[str]:
@@ -101,7 +109,7 @@ def extra_args_issues(keys: KeyPaths, model: ModelConfig) -> list[ConfigIssue]:
                     path,
                     use.written,
                     f"duplicates a typed setting owned by {owner}",
-                    f"remove it from extraArgs and use {owner}",
+                    _FIXES.get(spec["dest"], f"remove it from extraArgs and use {owner}"),
                 )
             )
         elif use.json_key is not None and spec["dest"] not in json_destinations():
@@ -143,3 +151,27 @@ def _unknown(path: str, use: FlagUse) -> ConfigIssue:
         f"is not a `vllm serve` flag in vLLM {catalog.serve_flags_version()}",
         f"did you mean '{hint}'?" if hint else "check `vllm serve --help` for the pinned image",
     )
+
+
+# extraArgs that change what vLLM allocates on the GPU in ways the plan does not model, and the typed alternative.
+# kv_cache_memory_bytes: the KV budget is the given bytes and gpu_memory_utilization is ignored
+# (vllm/v1/worker/gpu_worker.py determine_available_memory); num_gpu_blocks_override replaces the block count that
+# fits (vllm/v1/core/kv_cache_utils.py); hf_overrides rewrites the config.json vLLM sizes the model from
+# (vllm/config/model.py ModelConfig.hf_overrides). vLLM 0.33.0 (VLLM_SIZING.md §1.2 and §2.4).
+SIZING_OVERRIDES: dict[str, str] = {
+    "kv_cache_memory_bytes": "set gpuMemoryUtilization instead, which the plan sizes",
+    "num_gpu_blocks_override": "remove it, and size the KV cache with gpuMemoryUtilization",
+    "hf_overrides": "describe the changed shape in an `architecture:` block (its numbers override the read ones), "
+    "or use maxModelLen for the context",
+}
+
+
+def sizing_overrides(model: ModelConfig) -> dict[str, str]:
+    """The :data:`SIZING_OVERRIDES` flags in ``extraArgs``, by destination, as the user wrote them."""
+    table = option_table()
+    found: dict[str, str] = {}
+    for use in flag_uses(model.extra_args):
+        spec = table.get(use.option)
+        if spec is not None and spec["dest"] in SIZING_OVERRIDES:
+            found.setdefault(spec["dest"], use.written)
+    return found

@@ -11,12 +11,14 @@ deploy that would work.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pulumi
 import pulumi_aws as aws
 
 from ..catalog import aws_instances
 from ..errors import ConfigError, ConfigIssue, KeyPaths
-from ..planner.plan import StackPlan
+from ..planner.plan import ModelPlan
 
 
 def gpu_mismatch(instance_type: str, ec2_gpus: list[tuple[int, int]]) -> str | None:
@@ -35,10 +37,11 @@ def gpu_mismatch(instance_type: str, ec2_gpus: list[tuple[int, int]]) -> str | N
     return None
 
 
-def check_instance_types(plan: StackPlan) -> None:
-    """Refuse a planned type whose GPUs EC2 describes differently from the catalog."""
+def check_instance_types(planned: Iterable[tuple[int, ModelPlan]]) -> None:
+    """Refuse a planned type whose GPUs EC2 describes differently from the catalog (``planned``: each planned
+    model with its index in the config's ``models``)."""
     issues: list[ConfigIssue] = []
-    for index, model in enumerate(plan.models):
+    for index, model in planned:
         name = model.instance.name
         try:
             described = aws.ec2.get_instance_type(instance_type=name).gpuses

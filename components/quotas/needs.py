@@ -272,7 +272,9 @@ def stack_needs(config: StackConfig, plan: StackPlan, monitoring_vcpus: int) -> 
         )
     warnings = tuple(
         f"{group.label}: AWS documents no {'spot ' if group.spot else ''}vCPU quota for {group.instance_type}; "
-        f"its {group.vcpus * group.count} vCPUs are not checked against the account's quotas"
+        f"its {group.vcpus * group.count} vCPUs are not checked against the account's quotas, and a launch above "
+        "the account's limit fails during `pulumi up`. Fix: look the limit up in the Service Quotas console "
+        "(Amazon EC2) before deploying"
         for group in unknown
     )
     return StackNeeds((*vcpus, *load_balancer_needs(config, stack_counts(config))), warnings)

@@ -187,7 +187,7 @@ CASES = [
         "extra-args-api-key",
         extra_args("--api-key", "sk-123"),
         p("models[0].extraArgs[0]"),
-        "use the apiKey secret",
+        "set the key with `pulumi config set --secret vllm-aws:apiKey ...`",
     ),
 ]
 

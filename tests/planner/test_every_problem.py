@@ -162,9 +162,28 @@ def test_nothing_fits_names_the_defaulted_tp_and_context() -> None:
     assert "(not set; maxModelLen not set: the model's own 131,072)" in message
 
 
-def test_a_missing_architecture_number_says_not_set() -> None:
-    message = _only({"id": "acme/private-model", "architecture": {"numLayers": 32}})
-    assert "architecture.numAttentionHeads: is needed to size" in message
+def test_an_architecture_block_reports_every_missing_number_at_once_with_its_key_path() -> None:
+    issues = _issues(
+        {
+            "models": [
+                {"name": "m", "id": "acme/private-model", "architecture": {"numLayers": 32}},
+                {"name": "n", "id": "acme/other-model", "architecture": {"headDim": 128, "paramsBillion": 7}},
+            ]
+        }
+    )
+    assert [issue.path for issue in issues] == [
+        "vllm-aws:models[0].architecture.numAttentionHeads",
+        "vllm-aws:models[0].architecture.numKeyValueHeads",
+        "vllm-aws:models[0].architecture.headDim",
+        "vllm-aws:models[0].architecture.maxPositionEmbeddings",
+        "vllm-aws:models[0].architecture.paramsBillion",
+        "vllm-aws:models[1].architecture.numLayers",
+        "vllm-aws:models[1].architecture.numAttentionHeads",
+        "vllm-aws:models[1].architecture.numKeyValueHeads",
+        "vllm-aws:models[1].architecture.maxPositionEmbeddings",
+    ]
+    message = str(issues[0])
+    assert "is needed to size acme/private-model" in message
     assert "(not set)" in message and "got None" not in message
 
 
@@ -178,3 +197,97 @@ def test_a_checkpoints_own_quantization_is_blamed_on_the_id_not_an_unset_key() -
     )
     int4 = [issue for issue in issues if "AWQ/GPTQ kernels" in issue.problem]
     assert [(issue.path, issue.value) for issue in int4] == [("vllm-aws:models[0].id", "Qwen/Qwen2.5-7B-Instruct-AWQ")]
+
+
+def test_an_absent_load_balancer_section_is_not_set_not_an_empty_value() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config({"models": [{"name": "m", "id": "Qwen/Qwen2.5-7B-Instruct"}]})
+    (issue,) = raised.value.issues
+    assert issue.path == "vllm-aws:loadBalancer"
+    assert "(not set)" in str(issue) and "got {}" not in str(issue)
+
+
+@pytest.mark.parametrize(
+    ("models", "problem", "fix"),
+    [
+        ([], "List should have at least 1 item, not 0", "give at least one entry"),
+        ({"name": "m"}, "Input should be a valid list", "use a list value"),
+    ],
+)
+def test_list_keys_are_named_lists_as_in_yaml_not_tuples(models: object, problem: str, fix: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config({"models": models, "loadBalancer": {"allowPlainHttp": True}})
+    (issue,) = raised.value.issues
+    assert (issue.path, issue.problem, issue.fix) == ("vllm-aws:models", problem, fix)
+    assert "tuple" not in str(issue).lower()
+
+
+def test_a_bad_cache_or_token_does_not_hide_the_models_problems_nor_judge_their_defaults() -> None:
+    issues = _issues(
+        {
+            # sizeGib 10 is below gp3's minimum: the planner's own cache check would judge the default instead.
+            "cache": {"sizeGib": 10},
+            "hfToken": "",
+            "models": [
+                {"name": "a", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 100000},
+                # gated: with the token rejected, "hfToken is required" would repeat the token's own problem
+                {"name": "b", "id": "meta-llama/Llama-3.1-8B-Instruct", "instanceType": "g4dn.xlarge"},
+            ],
+        }
+    )
+    assert [issue.path for issue in issues] == [
+        "vllm-aws:cache.sizeGib",
+        "vllm-aws:hfToken",
+        "vllm-aws:models[0].maxModelLen",
+        "vllm-aws:models[1].instanceType",
+    ]
+
+
+def test_a_file_that_does_not_exist_shows_no_value(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "plan", "--stack", "nope", "--project-dir", str(tmp_path)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_DIR)},
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: invalid configuration: {tmp_path}/Pulumi.nope.yaml: does not exist. Fix: pass --stack NAME or "
+        "--config FILE\n"
+    )
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("modle", "models"), ("chace", "cache"), ("tgas", "tags")])
+def test_a_top_level_key_with_swapped_letters_gets_its_hint(typo: str, meant: str) -> None:
+    issues = _issues({typo: {}, "models": [{"name": "m", "id": "Qwen/Qwen2.5-7B-Instruct-AWQ"}]})
+    assert [(issue.path, issue.fix) for issue in issues] == [(f"vllm-aws:{typo}", f"did you mean '{meant}'?")]
+
+
+def test_a_stack_file_that_is_not_yaml_shows_no_value(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text("config:\n  vllm-aws:models:\n  - name: a\n    id: x\n      instanceType: g6.xlarge\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "plan", "--config", str(path)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_DIR)},
+    )
+    assert result.returncode == 2
+    assert "is not valid YAML" in result.stderr and result.stderr.endswith("). Fix: fix the syntax\n")
+    assert "got None" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_context_length_the_user_did_not_set_is_named_as_the_models_own() -> None:
+    def reason(**model: Any) -> str:
+        raw = {
+            "loadBalancer": {"allowPlainHttp": True},
+            "models": [{"name": "m", "id": "Qwen/Qwen2.5-7B-Instruct", **model}],
+        }
+        return plan_config(lambda: parse_stack_config(raw)).models[0].instance_reason
+
+    assert "x 32,768-token sequences, the model's own context with maxModelLen not set" in reason()
+    assert "x 8,192-token sequences (TP searched" in reason(maxModelLen=8192)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from components import catalog
 from components.config import ModelConfig
 from components.errors import KeyPaths
@@ -49,3 +51,17 @@ def test_valid_extra_args_have_no_issues() -> None:
 def test_every_typed_flag_destination_exists_in_vllm() -> None:
     destinations = {spec["dest"] for spec in catalog.serve_flags().values()}
     assert set(TYPED_FLAGS) <= destinations
+
+
+@pytest.mark.parametrize(
+    ("flag", "fix"),
+    [
+        ("--port", "remove it from extraArgs: vllm-aws sets it for every server"),
+        ("--api-key", "remove it from extraArgs and set the key with `pulumi config set --secret vllm-aws:apiKey ...`"),
+        ("--max-model-len", "remove it from extraArgs and use maxModelLen"),
+    ],
+)
+def test_a_flag_the_stack_sets_itself_has_a_fix_that_reads(flag: str, fix: str) -> None:
+    model = ModelConfig.model_validate({"name": "m", "id": "x/y", "extraArgs": [flag, "1"]})
+    (issue,) = extra_args_issues(KeyPaths(("models", 0)), model)
+    assert issue.fix == fix

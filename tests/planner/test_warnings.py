@@ -174,3 +174,30 @@ def test_the_kms_key_warning_states_the_host_replacements_and_what_moving_a_cach
         assert back in warning and download in warning
     assert "Existing cache volumes keep their weights and the AWS managed key" in warning
     assert "qwen-72b 135 GiB" in warning
+
+
+def test_a_stale_price_is_a_fact_in_the_reason_not_a_warning() -> None:
+    raw = {
+        "aws:region": "eu-west-1",
+        "models": [{"name": "m", "id": "Qwen/Qwen2.5-7B-Instruct", "instanceType": "p4d.24xlarge"}],
+    }
+    model = _plan(raw).models[0]
+    assert not [w for w in model.warnings if "June 2025" in w]
+    assert "its price in eu-west-1 predates AWS's June 2025" in model.instance_reason
+    assert model.instance_reason.endswith("so its cost may be above today's")
+
+
+@pytest.mark.parametrize(
+    ("extra", "fix"),
+    [
+        (["--kv-cache-memory-bytes", "8000000000"], "Fix: set gpuMemoryUtilization instead, which the plan sizes"),
+        (["--num_gpu_blocks_override=100"], "Fix: remove it, and size the KV cache with gpuMemoryUtilization"),
+        (["--hf-overrides.max_position_embeddings", "65536"], "Fix: describe the changed shape in an `architecture:`"),
+    ],
+)
+def test_extra_args_that_change_gpu_memory_the_plan_does_not_model_warn(extra: list[str], fix: str) -> None:
+    model = {"id": "Qwen/Qwen2.5-7B-Instruct-AWQ", "instanceType": "g6.xlarge", "maxModelLen": 8192}
+    assert _warnings(model) == ()
+    (warning,) = _warnings({**model, "extraArgs": extra})
+    assert warning.startswith(f"m: extraArgs {extra[0]}") and "changes what vLLM allocates on the GPU" in warning
+    assert "x 8,192-token sequences) and its fit check assume it away" in warning and fix in warning

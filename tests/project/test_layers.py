@@ -96,6 +96,7 @@ PURE = (
 NOT_PURE = (
     "__main__.py",
     "deployment.py",
+    "stack_checks.py",
     "config/__init__.py",
     "config/sources.py",
     "quotas/check.py",

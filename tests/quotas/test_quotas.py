@@ -154,7 +154,8 @@ def test_gpu_hosts_without_a_documented_quota_are_a_warning() -> None:
     stack = quotas.stack_needs(config, plan, monitoring_vcpus=0)
     assert stack.warnings == (
         "qwen-7b: AWS documents no spot vCPU quota for p6-b200.48xlarge; its 192 vCPUs are not checked against the "
-        "account's quotas",
+        "account's quotas, and a launch above the account's limit fails during `pulumi up`. Fix: look the limit up "
+        "in the Service Quotas console (Amazon EC2) before deploying",
     )
     assert not [need for need in stack.needs if need.quota.unit == "vCPUs"]
 
