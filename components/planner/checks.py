@@ -236,15 +236,51 @@ def given(model: ModelConfig, field: str, label: str) -> str:
     return f"{label} {value}" if field in model.model_fields_set else f"{label} {value} (the default)"
 
 
+def one_tensor_parallel_issue(
+    keys: KeyPaths, issues: list[ConfigIssue], spec: ModelSpec, instance: InstanceType
+) -> list[ConfigIssue]:
+    """A tensorParallelSize that divides no heads and exceeds the GPUs, as one issue whose fix solves both.
+
+    Apart, their fixes contradicted each other ("use one of 1, 2, 4, 7" and "use tensorParallelSize <= 1").
+    """
+    path = keys("tensorParallelSize")
+    on_tp = [issue for issue in issues if issue.path == path]
+    if len(on_tp) < 2:
+        return issues
+    valid = [
+        d
+        for d in range(1, instance.gpu_count + 1)
+        if spec.num_attention_heads % d == 0
+        and (spec.num_key_value_heads % d == 0 or d % spec.num_key_value_heads == 0)
+    ]
+    merged = ConfigIssue(
+        path,
+        on_tp[0].value,
+        "; and it ".join(issue.problem for issue in on_tp),
+        f"use {' or '.join(map(str, valid))} (the sizes that divide the heads of {spec.id} and fit the "
+        f"{instance.gpu_count} GPU(s) of {instance.name}), or an instance type with more GPUs",
+    )
+    first = issues.index(on_tp[0])
+    rest = [issue for issue in issues if issue.path != path]
+    return [*rest[:first], merged, *rest[first:]]
+
+
 def model_warnings(
-    model: ModelConfig, spec: ModelSpec, instance: InstanceType, memory: MemoryFit, cache: CacheConfig
+    model: ModelConfig,
+    spec: ModelSpec,
+    instance: InstanceType,
+    memory: MemoryFit,
+    cache: CacheConfig,
+    *,
+    planner_chose: bool = False,
 ) -> list[str]:
     """What the user may want to change: each fires only when acting on it changes the outcome, says by how much,
     and names the fix. Facts the user cannot act on (vLLM picks float16 on a GPU without bfloat16 by itself) are
     not warnings."""
     warnings: list[str] = []
     cc = instance.gpu.compute_capability
-    if weight_format(model, spec) == "fp8" and cc < FP8_MIN_CC:
+    # The planner's own pick is not warned about (defaults never warn): plan_model states it in the instance reason.
+    if weight_format(model, spec) == "fp8" and cc < FP8_MIN_CC and not planner_chose:
         warnings.append(
             f"{model.name}: {instance.gpu.name} (compute capability {cc}) has no FP8 compute; vLLM runs the FP8 "
             "weights weight-only on its Marlin kernel (W8A16): memory as planned, slower than native FP8. Fix: an "

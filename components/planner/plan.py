@@ -20,7 +20,15 @@ from ..config.schema import PartialConfigError, StackConfig
 from ..config.sections import ModelConfig
 from ..errors import ConfigError, ConfigIssue, KeyPaths, KeyPrefix, did_you_mean, format_value, key_path
 from ..serving.images import ImagePin, pin_images, stack_images
-from .checks import BF16_MIN_CC, instance_issues, model_level_issues, model_warnings, no_fit_issue
+from .checks import (
+    BF16_MIN_CC,
+    FP8_MIN_CC,
+    instance_issues,
+    model_level_issues,
+    model_warnings,
+    no_fit_issue,
+    one_tensor_parallel_issue,
+)
 from .choice import choose
 from .cold_start import ColdStart, cold_start
 from .context import PlanContext
@@ -35,7 +43,7 @@ from .cost import (
     stack_hourly_usd,
 )
 from .day2 import day2_warnings
-from .memory import GIB, MemoryFit, ServingSettings, fit_memory, model_weights, resolve_settings
+from .memory import GIB, MemoryFit, ServingSettings, fit_memory, model_weights, resolve_settings, weight_format
 from .model_spec import resolve_model_spec
 
 
@@ -237,6 +245,7 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
     host_cuda = cuda.driver_requirement(context.image)
 
     instance_reason: str
+    planner_chose = model.instance_type is None
     if model.instance_type is not None:
         instance = catalog.instance_types().get(model.instance_type)
         record = aws_instances.instance_catalog().get(model.instance_type)
@@ -264,7 +273,9 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
             )
             raise ConfigError(issues)
         instance_reason = "set in config"
-        issues += instance_issues(keys, model, spec, instance, host_cuda)
+        issues = one_tensor_parallel_issue(
+            keys, issues + instance_issues(keys, model, spec, instance, host_cuda), spec, instance
+        )
     else:
         if _blocks_sizing(keys, issues):
             raise ConfigError(issues)
@@ -300,7 +311,12 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
         raise ConfigError(issues)
     throughput = cache_throughput_mibps(context.cache, instance)
     start = cold_start(total_bytes, instance, settings.tensor_parallel_size, throughput)
-    warnings = model_warnings(model, spec, instance, memory, context.cache)
+    warnings = model_warnings(model, spec, instance, memory, context.cache, planner_chose=planner_chose)
+    if planner_chose and weight_format(model, spec) == "fp8" and instance.gpu.compute_capability < FP8_MIN_CC:
+        instance_reason += (
+            f"; {instance.gpu.name} has no FP8 compute, so vLLM runs the FP8 weights weight-only (Marlin W8A16), "
+            "slower than native FP8 (set instanceType to a g6, g6e or p5 type for native FP8)"
+        )
     warnings += day2_warnings(model, instance, context.cache, cache_size, total_bytes)
     price = host_price(instance.name, context.region, model.spot)
     hourly = model_hourly_usd(price, context.cache, cache_size, throughput, hosts_for(model))

@@ -102,6 +102,15 @@ def test_the_hf_token_error_does_not_hide_that_the_weights_do_not_fit() -> None:
     )
 
 
+def test_a_tensor_parallel_size_wrong_twice_is_one_issue_with_one_fix() -> None:
+    # TP 3 divides none of Qwen2.5-7B's 28 heads and exceeds g6.xlarge's one GPU: two problems, one key, one fix
+    # (apart, "use one of 1, 2, 4, 7" and "use tensorParallelSize <= 1" contradicted each other).
+    model = {"name": "a", "id": "Qwen/Qwen2.5-7B-Instruct", "instanceType": "g6.xlarge", "tensorParallelSize": 3}
+    (issue,) = [i for i in _issues({"models": [model]}) if i.path.endswith("tensorParallelSize")]
+    assert "does not divide the 28 attention heads" in issue.problem and "more than the 1 GPU(s)" in issue.problem
+    assert issue.fix.startswith("use 1 (the sizes that divide the heads of Qwen/Qwen2.5-7B-Instruct and fit the 1 ")
+
+
 def test_a_sizing_problem_silences_the_fit_check_that_would_use_it() -> None:
     # TP 3 does not divide 28 heads: a memory fit at TP 3 would be a message about a configuration vLLM refuses.
     issues = _issues(

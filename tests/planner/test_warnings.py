@@ -201,3 +201,23 @@ def test_extra_args_that_change_gpu_memory_the_plan_does_not_model_warn(extra: l
     (warning,) = _warnings({**model, "extraArgs": extra})
     assert warning.startswith(f"m: extraArgs {extra[0]}") and "changes what vLLM allocates on the GPU" in warning
     assert "x 8,192-token sequences) and its fit check assume it away" in warning and fix in warning
+
+
+def test_the_planners_own_pick_of_a_gpu_without_fp8_is_a_fact_in_the_reason_not_a_warning() -> None:
+    # Defaults never warn: in eu-west-1 the cheapest type that fits this FP8 checkpoint has no FP8 compute (T4 or
+    # A10G); that is the planner's choice, stated in the instance reason with how to get native FP8.
+    plan = _plan({"aws:region": "eu-west-1", "models": [{"name": "m", "id": "Qwen/Qwen3-30B-A3B-FP8"}]})
+    (model,) = plan.models
+    assert model.instance.gpu.compute_capability < 8.9
+    assert not [w for w in model.warnings if "FP8" in w]
+    assert "has no FP8 compute, so vLLM runs the FP8 weights weight-only" in model.instance_reason
+    # The same type set by the user: a warning, whose fix (another instanceType) is the user's to take.
+    chosen = {
+        "name": "m",
+        "id": "Qwen/Qwen3-30B-A3B-FP8",
+        "instanceType": model.instance.name,
+        "tensorParallelSize": model.config.tensor_parallel_size,
+        "replicasPerHost": model.config.replicas_per_host,
+    }
+    (user_set,) = _plan({"aws:region": "eu-west-1", "models": [chosen]}).models
+    assert [w for w in user_set.warnings if "has no FP8 compute" in w]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +25,8 @@ class PriceListAws(OfflineAws):
 
     product: str = RECORDED
 
-    def failures(self, token: str) -> list[tuple[str, str]]:
-        return [] if token == PRICE_LIST_TOKEN else super().failures(token)
+    def failures(self, token: str, args: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return [] if token == PRICE_LIST_TOKEN else super().failures(token, args)
 
     def answer(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
         if token == PRICE_LIST_TOKEN:
