@@ -33,8 +33,8 @@ class ServiceSecret(BaseModel):
     version: Annotated[
         StrInput | None,
         Field(
-            description="The parameter's version: the host re-fetches the file and its container is replaced when it "
-            "changes. Default: none (read at boot only)."
+            description="The parameter's version, for a value that may change after boot (the alerts webhook URL: "
+            "the monitoring host re-fetches it, then Alertmanager is replaced). Default: none (read at boot only)."
         ),
     ] = None
 
