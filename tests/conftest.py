@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,9 @@ def pulumi_mocks() -> Iterator[Recording]:
     components constructed in the test are recorded as the plan records them."""
     with mock_engine("vllm-aws", "test") as recording:
         yield recording
+    # Finalize the test's Pulumi objects here, not during a later test's `ast` work (see
+    # components.cli.program._cyclic_collector_paused: CPython 3.11's AST recursion-depth check, cpython#106905).
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

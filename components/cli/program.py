@@ -271,6 +271,11 @@ def _cyclic_collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+            # Collect now, so the run's garbage is finalized here and not inside whatever the caller does next: a
+            # finalizer that formats a traceback (a pending task destroyed) parses source with `ast`, and inside
+            # another `ast` conversion that trips CPython 3.11's "AST constructor recursion depth mismatch"
+            # (python/cpython#106905).
+            gc.collect()
 
 
 def run_program(
