@@ -24,6 +24,15 @@ MXFP4_MIN_CC = 8.0
 FLOAT16_REFUSED = frozenset({"gemma2", "gemma3", "gemma3_text", "glm4"})
 
 
+def tensor_parallel_sizes(spec: ModelSpec, up_to: int) -> list[int]:
+    """The sizes up to ``up_to`` that divide the attention heads and either divide the KV heads or are a multiple
+    of them (vLLM then replicates the KV heads)."""
+    kv_heads = spec.num_key_value_heads
+    return [
+        d for d in range(1, up_to + 1) if spec.num_attention_heads % d == 0 and (kv_heads % d == 0 or d % kv_heads == 0)
+    ]
+
+
 def model_level_issues(keys: KeyPaths, model: ModelConfig, spec: ModelSpec, context: PlanContext) -> list[ConfigIssue]:
     """Checks that do not depend on the instance type."""
     issues: list[ConfigIssue] = []
@@ -40,12 +49,7 @@ def model_level_issues(keys: KeyPaths, model: ModelConfig, spec: ModelSpec, cont
             )
         )
     elif spec.num_key_value_heads >= tp and spec.num_key_value_heads % tp:
-        valid = [
-            d
-            for d in range(1, 9)
-            if spec.num_attention_heads % d == 0
-            and (spec.num_key_value_heads % d == 0 or d % spec.num_key_value_heads == 0)
-        ]
+        valid = tensor_parallel_sizes(spec, 8)
         issues.append(
             ConfigIssue(
                 keys("tensorParallelSize"),
@@ -247,12 +251,7 @@ def one_tensor_parallel_issue(
     on_tp = [issue for issue in issues if issue.path == path]
     if len(on_tp) < 2:
         return issues
-    valid = [
-        d
-        for d in range(1, instance.gpu_count + 1)
-        if spec.num_attention_heads % d == 0
-        and (spec.num_key_value_heads % d == 0 or d % spec.num_key_value_heads == 0)
-    ]
+    valid = tensor_parallel_sizes(spec, instance.gpu_count)
     merged = ConfigIssue(
         path,
         on_tp[0].value,
