@@ -29,6 +29,7 @@ from ..config.project_rules import read_yaml
 from ..config.schema import SECRET_PLACEHOLDER
 from ..config.sources import read_stack_file, to_pulumi_config
 from ..errors import NAMESPACE
+from .event_loops import close_worker_loop_at_thread_exit
 from .installed_name import INSTALLED_NAME, share_installed_name
 from .offline import (
     OFFLINE_ACCOUNT_ID,
@@ -93,6 +94,7 @@ class _Recorder(mocks.Mocks):
         return offline_id(args.typ, args.name), outputs
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        close_worker_loop_at_thread_exit()
         self.invokes.append((args.token, dict(args.args)))
         return self.aws.answer(args.token, dict(args.args)), self.aws.failures(args.token, dict(args.args))
 
@@ -112,6 +114,7 @@ class RecordingMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        close_worker_loop_at_thread_exit()
         stack, project = stack_and_project(response.urn)
         parent = self._engine_urns.get(request.parent, request.parent) or None
         urn = make_urn(stack, project, parent, request.type, request.name)

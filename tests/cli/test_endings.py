@@ -117,5 +117,27 @@ def test_the_shell_sees_130_after_ctrl_c(tmp_path: Path) -> None:
     assert run.stdout == "130\n" and "Traceback" not in run.stderr, run.stderr
 
 
+def test_the_cli_closes_its_event_loop_so_no_finalizer_writes_under_its_output(tmp_path: Path) -> None:
+    # Left to the interpreter's shutdown, the Pulumi SDK's loop was finalized after its sockets in some runs and
+    # printed a ValueError traceback under the error message (CI, 2026-12-02). Python reports every loop still
+    # open at its finalization as a ResourceWarning, deterministically, where the traceback came only sometimes.
+    (tmp_path / "Pulumi.bad.yaml").write_text("config:\n  vllm-aws:modles: []\n")
+    for args, code in (
+        (["plan", "--config", str(tmp_path / "Pulumi.bad.yaml")], 2),
+        (["plan", "--stack", "dev", "--format", "json"], 0),
+        (["render", "--stack", "dev", "--out", str(tmp_path / "rendered")], 0),
+    ):
+        run = subprocess.run(
+            [sys.executable, "-W", "always::ResourceWarning", "-m", "components", *args],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=ENV,
+        )
+        assert run.returncode == code, run.stderr
+        assert "unclosed event loop" not in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI.split(), *args], cwd=PROJECT_DIR, capture_output=True, text=True, check=False, env=ENV)
