@@ -34,8 +34,8 @@ from .network.lookup import follow_cache
 from .network.model_endpoint import ModelEndpoint, ModelEndpointArgs, Target
 from .network.placement import HostPlacement
 from .planner.context import PlanContext
-from .planner.cost import ROOT_VOLUME_GIB
 from .planner.plan import ModelPlan, plan_model
+from .planner.root_disk import DEFAULT_ROOT_VOLUME_GIB
 from .planner.vllm_args import render_args
 from .serving import container_spec as containers
 from .serving import health_wait
@@ -106,6 +106,7 @@ class VllmDeploymentArgs(BaseModel):
     image: Annotated[PinnedImage, Field(description="Pinned vllm/vllm-openai image.")] = DEFAULT_VLLM_IMAGE
     pinned_images: dict[str, str] = {}  # scripts/gen_api_docs.py describes it
     image_build: Annotated[ImageBuild | None, Field(description="Build a custom image on the hosts.")] = None
+    root_volume_gib: Annotated[int, Field(ge=1, description="Hosts' gp3 root volume.")] = DEFAULT_ROOT_VOLUME_GIB
     cache: CacheConfig = CacheConfig()
     access: AccessConfig = AccessConfig()
     ssh: SshAccess
@@ -223,7 +224,7 @@ class VllmDeployment(pulumi.ComponentResource):
                     availability_zone=cache.availability_zone,
                     associate_public_ip=args.associate_public_ip,
                     cache_volume_id=cache.volume_id,
-                    root_volume_gib=ROOT_VOLUME_GIB,
+                    root_volume_gib=args.root_volume_gib,
                     region=args.region,
                     secret_parameters=args.secrets.parameters,
                     secret_parameter_arns=args.secrets.parameter_arns,
@@ -383,16 +384,11 @@ class VllmDeployment(pulumi.ComponentResource):
 
 def _plan(args: VllmDeploymentArgs) -> ModelPlan:
     """Size and check the model as the stack does; a ConfigError names this component's inputs (``model.dtype``)."""
-    context = PlanContext(
+    context = PlanContext.of_component(
         image=args.image,
         region=args.region,
         cache=args.cache,
-        # Presence is what the gated-model check needs; the value stays in SSM.
-        hf_token="HF_TOKEN" in args.secrets.parameters,
-        namespace=None,
-        cache_key=("cache",),
-        hf_token_key=("secrets", "parameters", "HF_TOKEN"),
-        hf_token_fix="accept the licence on huggingface.co, store the token as an SSM SecureString and map HF_TOKEN "
-        "to its name in secrets.parameters",
+        root_volume_gib=args.root_volume_gib,
+        hf_token="HF_TOKEN" in args.secrets.parameters,  # presence is what the gated-model check needs
     )
     return plan_model(args.model, context, ("model",))

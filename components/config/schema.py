@@ -22,6 +22,8 @@ from .base import ConfigModel, LocatedError, MultiLocatedError
 from .hardening import KmsKeyConfig
 from .sections import (
     ACM_ARN,
+    GP3_MAX_GIB,
+    GP3_MIN_GIB,
     AccessConfig,
     CacheConfig,
     ImageBuildConfig,
@@ -125,6 +127,13 @@ class StackConfig(ConfigModel):
     ami_id: Annotated[
         str | None, Field(description="GPU host AMI. Default: the latest Deep Learning Base GPU AMI (Ubuntu 24.04).")
     ] = None
+    root_volume_gib: Annotated[
+        int | Literal["auto"],
+        Field(
+            description="GPU hosts' gp3 root volume (AMI, Docker images). Default: auto, 150 GiB, which holds an "
+            "image upgrade (the new image pulled beside the running one)."
+        ),
+    ] = "auto"
     cache: CacheConfig = CacheConfig()
     network: NetworkConfig = NetworkConfig()
     access: AccessConfig = AccessConfig()
@@ -174,6 +183,16 @@ class StackConfig(ConfigModel):
     def _ami_shape(cls, value: str | None) -> str | None:
         if value is not None and not aws_ids.AMI_ID.match(value):
             raise ValueError("is not an AMI id. Fix: use an id like 'ami-0123456789abcdef0'")
+        return value
+
+    @field_validator("root_volume_gib")
+    @classmethod
+    def _root_volume_range(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and not GP3_MIN_GIB <= value <= GP3_MAX_GIB:
+            raise ValueError(
+                f"must be between {GP3_MIN_GIB} and {GP3_MAX_GIB} GiB (gp3 limits). Fix: use 'auto' (150 GiB: the AMI"
+                " and an image upgrade)"
+            )
         return value
 
     @field_validator("api_key")

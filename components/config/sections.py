@@ -25,6 +25,7 @@ from .hardening import AccessLogsConfig, WafConfig
 # MiB/s"), at most 0.25 MiB/s per provisioned IOPS (AWS EBS gp3 volumes).
 GP3_MIN_MIBPS = 125  # also gp3's baseline: free with every volume
 GP3_MAX_MIBPS = 2000
+GP3_MIN_GIB, GP3_MAX_GIB = 1, 65536  # botocore 1.43.11 ec2 ModifyVolumeRequest.Size: 'gp3: 1 - 65,536 GiB'
 MAX_SERVERS_PER_HOST = 8  # replicasPerHost's limit: vLLM servers on one host, on ports 8000..8007
 DEFAULT_RETENTION_DAYS = 15  # Prometheus retention
 
@@ -183,7 +184,7 @@ class CacheConfig(ConfigModel):
     @field_validator("size_gib")
     @classmethod
     def _size_range(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and not 20 <= value <= 65536:
+        if isinstance(value, int) and not 20 <= value <= GP3_MAX_GIB:
             raise ValueError("must be between 20 and 65536 GiB (gp3 limits). Fix: use 'auto' or a size")
         return value
 

@@ -42,9 +42,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..config.sections import MAX_SERVERS_PER_HOST
 from ..host.bootstrap import CACHE_MOUNT
-from ..planner.cold_start import IMAGE_COMPRESSED_GB, IMAGE_EXTRACTED_GB
 from ..planner.memory import weights_bytes
 from ..planner.plan import StackPlan
+from ..planner.root_disk import IMAGE_ON_DISK_BYTES
 from ..planner.vllm_args import VLLM_PORT
 from .prometheus import alert_rule
 
@@ -58,9 +58,6 @@ WATCHDOG_ALERT = "Watchdog"
 ROOT_MOUNT = "/"
 
 GIB = 1024**3
-# One pull of the serving image on the root volume: Docker keeps the compressed layers and their unpacked copy
-# (the containerd image store, Docker 29's default), beside the image in use.
-IMAGE_PULL_BYTES = round((IMAGE_COMPRESSED_GB + IMAGE_EXTRACTED_GB) * 1e9)
 # The config's model names (DNS-safe), so a name is safe inside a PromQL string and a YAML label.
 _MODEL_NAME = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
 
@@ -130,7 +127,7 @@ def stack_inventory(plan: StackPlan) -> StackAlertsSpec:
             )
             for model in plan.models
         ),
-        image_pull_bytes=IMAGE_PULL_BYTES,
+        image_pull_bytes=IMAGE_ON_DISK_BYTES,  # one more pull, beside the image in use
     )
 
 

@@ -11,6 +11,7 @@ from ..catalog.hub_client import HubClient
 from ..config.schema import DEFAULT_IMAGE, SECRET_PLACEHOLDER, StackConfig
 from ..config.sections import CacheConfig
 from ..errors import NAMESPACE, KeyPrefix
+from .root_disk import DEFAULT_ROOT_VOLUME_GIB, root_volume_gib
 
 
 def hub_token(config: StackConfig) -> str | None:
@@ -53,6 +54,8 @@ class PlanContext:
     """Where the config file is: ``architecture.configJson`` paths are relative to it (None: the current directory,
     which is the Pulumi project's, beside ``Pulumi.<stack>.yaml``)."""
     cache: CacheConfig = field(default_factory=CacheConfig)
+    root_volume_gib: int = DEFAULT_ROOT_VOLUME_GIB
+    """Each host's root volume, resolved (``auto`` is a size here): it is billed with the host."""
     hf_token: bool = False
     """Whether the hosts get a Hugging Face token (a gated model needs one); its value is never needed."""
     namespace: str | None = NAMESPACE
@@ -69,7 +72,27 @@ class PlanContext:
             image=config.image,
             region=config.region,
             cache=config.cache,
+            root_volume_gib=root_volume_gib(config.root_volume_gib),
             hf_token=config.hf_token is not None,
             hub_token=hub_token(config),
             config_dir=config_dir,
+        )
+
+    @classmethod
+    def of_component(
+        cls, *, image: str, region: str, cache: CacheConfig, root_volume_gib: int, hf_token: bool
+    ) -> PlanContext:
+        """The context of a ``VllmDeployment``'s model: key paths name the component's inputs (``model.dtype``),
+        and the token is an SSM parameter the component maps (its value stays in SSM)."""
+        return cls(
+            image=image,
+            region=region,
+            cache=cache,
+            root_volume_gib=root_volume_gib,
+            hf_token=hf_token,
+            namespace=None,
+            cache_key=("cache",),
+            hf_token_key=("secrets", "parameters", "HF_TOKEN"),
+            hf_token_fix="accept the licence on huggingface.co, store the token as an SSM SecureString and map "
+            "HF_TOKEN to its name in secrets.parameters",
         )

@@ -20,7 +20,6 @@ GP3_FREE_MIBPS = GP3_MIN_MIBPS
 GP3_MAX_IOPS_PER_GIB = 500
 ALB_USD_PER_HOUR = 0.0225 + 0.008  # hourly charge plus one LCU
 COMPILE_CACHE_GIB = 10  # torch.compile and CUDA graph caches beside the weights on the cache volume
-ROOT_VOLUME_GIB = 150  # vLLM image (~29 GB uncompressed) + DLAMI + Docker layers during upgrades
 MONITORING_VOLUME_GIB = 50  # Prometheus TSDB and Grafana data
 MONITORING_ROOT_VOLUME_GIB = 30  # Amazon Linux + Docker + the Prometheus/Grafana images
 MONITORING_HOURLY_USD = {"t3.medium": 0.0416, "t3.large": 0.0832, "t3.xlarge": 0.1664, "m6i.large": 0.096}
@@ -51,9 +50,9 @@ def ebs_monthly_usd(size_gib: int, iops: int, throughput_mibps: int) -> float:
     )
 
 
-def stopped_host_monthly_usd(cache: CacheConfig, cache_size: int, throughput_mibps: int) -> float:
-    """What a stopped host still bills: its cache and root volumes (EC2 bills no instance hours while stopped)."""
-    return ebs_monthly_usd(cache_size, cache.iops, throughput_mibps) + ebs_monthly_usd(ROOT_VOLUME_GIB, 3000, 125)
+def host_volumes_monthly_usd(cache: CacheConfig, cache_size: int, throughput_mibps: int, root_gib: int) -> float:
+    """A host's cache and root volumes; also all a stopped host bills (EC2 bills no instance hours while stopped)."""
+    return ebs_monthly_usd(cache_size, cache.iops, throughput_mibps) + ebs_monthly_usd(root_gib, 3000, 125)
 
 
 def cache_size_gib(cache: CacheConfig, weights_bytes: float) -> int:
@@ -73,17 +72,13 @@ def host_price(instance_type: str, region: str, spot: bool) -> Price | None:
 
 
 def model_hourly_usd(
-    price: Price | None, cache: CacheConfig, cache_size: int, throughput_mibps: int, hosts: int
+    price: Price | None, cache: CacheConfig, cache_size: int, throughput_mibps: int, hosts: int, *, root_gib: int
 ) -> float | None:
     """Instances plus their cache and root volumes; None without an instance price."""
     if price is None:
         return None
-    per_host = (
-        price.usd_per_hour
-        + (ebs_monthly_usd(cache_size, cache.iops, throughput_mibps) + ebs_monthly_usd(ROOT_VOLUME_GIB, 3000, 125))
-        / HOURS_PER_MONTH
-    )
-    return per_host * hosts
+    volumes = host_volumes_monthly_usd(cache, cache_size, throughput_mibps, root_gib)
+    return (price.usd_per_hour + volumes / HOURS_PER_MONTH) * hosts
 
 
 def stack_hourly_usd(

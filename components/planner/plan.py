@@ -45,6 +45,7 @@ from .cost import (
 from .day2 import day2_warnings
 from .memory import GIB, MemoryFit, ServingSettings, fit_memory, model_weights, resolve_settings, weight_format
 from .model_spec import resolve_model_spec
+from .root_disk import root_volume_gib, root_volume_warning
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,8 @@ def plan_stack(
             "(or certificateArn) instead."
         )
     warnings.extend(cuda.plan_warnings(config.image, config.ami_id))
+    if root_warning := root_volume_warning(root_volume_gib(config.root_volume_gib)):
+        warnings.append(root_warning)
     if config.kms_key.enabled:
         warnings.append(kms_key_warning(plans, dedicated_monitoring=config.monitoring.placement == "dedicated"))
     images = _stack_image_pins(config, resolver)
@@ -317,9 +320,11 @@ def plan_model(model: ModelConfig, context: PlanContext, key_prefix: KeyPrefix) 
             f"; {instance.gpu.name} has no FP8 compute, so vLLM runs the FP8 weights weight-only (Marlin W8A16), "
             "slower than native FP8 (set instanceType to a g6, g6e or p5 type for native FP8)"
         )
-    warnings += day2_warnings(model, instance, context.cache, cache_size, total_bytes)
+    warnings += day2_warnings(model, instance, context.cache, cache_size, total_bytes, root_gib=context.root_volume_gib)
     price = host_price(instance.name, context.region, model.spot)
-    hourly = model_hourly_usd(price, context.cache, cache_size, throughput, hosts_for(model))
+    hourly = model_hourly_usd(
+        price, context.cache, cache_size, throughput, hosts_for(model), root_gib=context.root_volume_gib
+    )
     if price is None:
         market = "spot" if model.spot else "on-demand"
         warnings.append(f"{model.name}: no {market} price for {instance.name} in {context.region}; not in the totals")

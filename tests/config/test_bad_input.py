@@ -97,6 +97,8 @@ CASES = [
     ),
     *HARDENING_CASES,
     Case("ami-id-malformed", top(amiId="ubuntu-24.04"), p("amiId"), "ami-0123456789abcdef0"),
+    Case("root-volume-below-gp3-minimum", top(rootVolumeGib=0), p("rootVolumeGib"), "use 'auto'"),
+    Case("root-volume-above-gp3-maximum", top(rootVolumeGib=70000), p("rootVolumeGib"), "use 'auto'"),
     # --- secrets (the gated model's missing token is the planner's: tests/planner/test_bad_plans.py) ----------------
     Case("api-key-empty", top(apiKey=""), p("apiKey"), "remove it to have one generated"),
     Case("api-key-with-a-newline", top(apiKey="key-0123456789\n"), p("apiKey"), "printable ASCII"),

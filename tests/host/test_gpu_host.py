@@ -16,7 +16,7 @@ from components.cli.program import offline_id
 from components.host import iam
 from components.host.ami import DLAMI_SSM_PARAMETER
 from components.host.spot import CANCEL_SCRIPT
-from components.planner.cost import ROOT_VOLUME_GIB
+from components.planner.root_disk import DEFAULT_ROOT_VOLUME_GIB
 
 INSTANCE = "aws:ec2/instance:Instance"
 VOLUME = "aws:ebs/volume:Volume"
@@ -45,7 +45,7 @@ def test_instances_require_imdsv2_encrypt_root_and_never_replace_on_a_new_ami() 
         root = instance.inputs["rootBlockDevice"]
         assert root == {
             "volumeType": "gp3",
-            "volumeSize": ROOT_VOLUME_GIB,
+            "volumeSize": DEFAULT_ROOT_VOLUME_GIB,
             "encrypted": True,
             "deleteOnTermination": True,
         }

@@ -7,7 +7,7 @@ from stack_runs import named, of_type, run_stack
 
 from components.cli.program import offline_id
 from components.observability import EXPECTED_SERVER_METRIC, GRAFANA_DASHBOARDS_DIR, SERVERS_TAG, render_dashboards
-from components.observability.stack_alerts import IMAGE_PULL_BYTES
+from components.planner.root_disk import IMAGE_ON_DISK_BYTES
 
 INSTANCE = "aws:ec2/instance:Instance"
 CONTAINER = "docker:index/container:Container"
@@ -140,7 +140,7 @@ def test_the_rules_carry_the_stacks_inventory_and_upload_after_every_gpu_host_ru
     weights = {r["labels"]["model"]: r["expr"] for r in groups["vllm-aws.disk"] if "record" in r}
     assert set(weights) == {"qwen-72b", "qwen-8b"}
     [root] = [r for r in groups["vllm-aws.disk"] if r.get("alert") == "RootDiskCannotHoldImageUpgrade"]
-    assert root["expr"].endswith(f"< {IMAGE_PULL_BYTES}") and IMAGE_PULL_BYTES == 41_200_000_000
+    assert root["expr"].endswith(f"< {IMAGE_ON_DISK_BYTES}") and IMAGE_ON_DISK_BYTES == 41_200_000_000
     # A replica being created is not reported missing: the new rules wait for every GPU host's readiness gate.
     ready = {f"{host}-ready" for host in ("qwen-72b-0", "qwen-8b-0", "qwen-8b-1")}
     assert ready <= set(prometheus.options["dependsOn"])

@@ -86,6 +86,7 @@ PURE = (
     "cli/memory_bar.py",
     "cli/progress.py",
     "cli/endings.py",
+    "cli/event_loops.py",
     "cli/out_dir.py",
     "cli/recorded.py",
     "cli/offline.py",

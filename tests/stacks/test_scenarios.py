@@ -192,6 +192,21 @@ SCENARIOS = [
     ),
     # #13: the ALB's access_logs attribute changes in place (ModifyLoadBalancerAttributes); the bucket is new.
     Scenario("enable-alb-access-logs", _enable_access_logs),
+    # #14 Disk: ModifyVolume grows a root volume in place (no stop, no replacement); EBS never shrinks one, so a
+    # smaller root or cache volume is a blocker (botocore ec2 ModifyVolumeRequest.Size), not a failed `up`.
+    Scenario("grow-the-root-volumes", _set(rootVolumeGib=200)),
+    Scenario(
+        "shrink-the-root-volumes",
+        _set(rootVolumeGib=140),
+        old=_set(rootVolumeGib=200),
+        blockers=(("InvalidParameterValue", "aws:ec2/instance:Instance"),) * 3,  # each GPU host's root
+    ),
+    Scenario(
+        "shrink-the-caches",
+        _set(cache={"sizeGib": 300}),
+        old=_set(cache={"sizeGib": 400}),
+        blockers=(("InvalidParameterValue", "aws:ebs/volume:Volume"),) * 3,  # each GPU host's cache
+    ),
     Scenario(
         "a-new-az-appears",
         old_zones=("us-east-1b", "us-east-1c"),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from .blocker import Blocker
 from .claims import uniqueness
 from .engine import DBR, EngineRun
-from .host_checks import spot_stops, user_data_in_place, zone_mismatch
+from .host_checks import spot_stops, user_data_in_place, volume_shrinks, zone_mismatch
 from .local_effects import local_side_effects
 from .plan_model import Resource
 from .provider_rules import LOAD_BALANCER
@@ -29,6 +29,7 @@ def blockers(run: EngineRun, *, fresh_runner: bool = False) -> list[Blocker]:
         *spot_stops(run),
         *zone_mismatch(run),
         *user_data_in_place(run),
+        *volume_shrinks(run),
         *_deleted_while_in_use(run),
         *_deletion_protected(run),
         *local_side_effects(run, fresh_runner=fresh_runner),

@@ -1,10 +1,10 @@
 """EC2 host rules the simulator checks: spot instances that cannot stop, AZ-bound volumes, user data that a
-stop/start does not apply."""
+stop/start does not apply, volumes that cannot shrink."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from .blocker import Blocker
 from .engine import EngineRun
@@ -121,3 +121,43 @@ def user_data_in_place(run: EngineRun) -> Iterator[Blocker]:
             "set `user_data_replace_on_change=True` on the instance (a new host runs the new bootstrap and the "
             "cache re-attaches), or `pulumi up --replace` each host in turn",
         )
+
+
+# Where each type keeps an EBS size that the provider changes in place (ModifyVolume), not by replacement.
+_VOLUME_SIZES = {INSTANCE: ("rootBlockDevice", "volumeSize"), VOLUME: ("size",)}
+
+
+def volume_shrinks(run: EngineRun) -> Iterator[Blocker]:
+    """A smaller root or cache volume: the provider calls ModifyVolume in place, and EBS only grows volumes."""
+    for urn, decision in run.decisions.items():
+        new = run.new[urn]
+        path = _VOLUME_SIZES.get(new.type)
+        if path is None or decision.op not in ("update", "stop-start") or not decision.old:
+            continue
+        before, after = _at(run.old[decision.old].inputs, path), _at(new.inputs, path)
+        # Numbers arrive as floats (protobuf Struct values in the plan JSON).
+        if isinstance(before, int | float) and isinstance(after, int | float) and after < before:
+            before, after = round(before), round(after)
+            fix = (
+                f"keep rootVolumeGib at {before} or more, or give the hosts the smaller root by replacing them "
+                "(`pulumi up --replace` each instance; its cache re-attaches)"
+                if new.type == INSTANCE
+                else f"keep cache.sizeGib at {before} or more: a smaller cache would be a new volume, without the "
+                "weights"
+            )
+            yield Blocker(
+                new.name,
+                new.type,
+                "InvalidParameterValue",
+                f"InvalidParameterValue: the volume would shrink from {before} to {after} GiB, and EBS "
+                "volumes only grow (ModifyVolume)",
+                "botocore 1.43.11 ec2 service-2.json ModifyVolumeRequest.Size: 'The target volume size must be "
+                "greater than or equal to the existing size of the volume' (error code NOT VERIFIED)",
+                fix,
+            )
+
+
+def _at(inputs: object, path: tuple[str, ...]) -> object:
+    for key in path:
+        inputs = inputs.get(key) if isinstance(inputs, Mapping) else None
+    return inputs
