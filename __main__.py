@@ -39,7 +39,7 @@ from components import (
     stack_tags,
 )
 from components.host.self_healing import auto_recovery_supported
-from components.planner.root_disk import root_volume_gib
+from components.planner.root_disk import root_volume_size
 from components.quotas import live_prices
 
 stack, project = pulumi.get_stack(), pulumi.get_project()
@@ -129,7 +129,7 @@ for index, model in enumerate(plan.models):
             image=config.image,
             pinned_images=pinned_images,
             image_build=image_build,
-            root_volume_gib=root_volume_gib(config.root_volume_gib),
+            root_volume_gib=root_volume_size(config.root_volume_gib),
             cache=config.cache,
             access=config.access,
             ssh=ssh,

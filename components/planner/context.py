@@ -11,7 +11,7 @@ from ..catalog.hub_client import HubClient
 from ..config.schema import DEFAULT_IMAGE, SECRET_PLACEHOLDER, StackConfig
 from ..config.sections import CacheConfig
 from ..errors import NAMESPACE, KeyPrefix
-from .root_disk import DEFAULT_ROOT_VOLUME_GIB, root_volume_gib
+from .root_disk import DEFAULT_ROOT_VOLUME_GIB, root_volume_size
 
 
 def hub_token(config: StackConfig) -> str | None:
@@ -72,7 +72,7 @@ class PlanContext:
             image=config.image,
             region=config.region,
             cache=config.cache,
-            root_volume_gib=root_volume_gib(config.root_volume_gib),
+            root_volume_gib=root_volume_size(config.root_volume_gib),
             hf_token=config.hf_token is not None,
             hub_token=hub_token(config),
             config_dir=config_dir,

@@ -33,8 +33,9 @@ def upgrade_need_gib() -> float:
     return AMI_SYSTEM_GIB + 2 * IMAGE_ON_DISK_BYTES / GIB
 
 
-def root_volume_gib(setting: int | Literal["auto"]) -> int:
-    """The configured size, or (``auto``) the historical 150 GiB, grown in steps of 10 if an upgrade needs more."""
+def root_volume_size(setting: int | Literal["auto"]) -> int:
+    """The size a ``rootVolumeGib`` setting gives: itself, or (``auto``) the historical 150 GiB, grown in steps of
+    10 if an upgrade needs more."""
     if setting != "auto":
         return setting
     return max(DEFAULT_ROOT_VOLUME_GIB, math.ceil(upgrade_need_gib() / 10) * 10)
@@ -51,7 +52,7 @@ def root_volume_warning(size_gib: int) -> str | None:
         f"running one, and each takes {image_gb:.1f} GB on disk ({IMAGE_COMPRESSED_GB} GB compressed layers + "
         f"{IMAGE_EXTRACTED_GB} GB unpacked, both kept by Docker's containerd store), beside about {AMI_SYSTEM_GIB} "
         f"GiB of AMI files: {need:.0f} GiB in all. That `pulumi up` would fail on the first host with 'no space "
-        f"left on device'. Set rootVolumeGib to at least {math.ceil(need)}, or 'auto' ({root_volume_gib('auto')})"
+        f"left on device'. Set rootVolumeGib to at least {math.ceil(need)}, or 'auto' ({root_volume_size('auto')})"
     )
 
 
@@ -59,7 +60,7 @@ __all__ = [
     "AMI_SYSTEM_GIB",
     "DEFAULT_ROOT_VOLUME_GIB",
     "IMAGE_ON_DISK_BYTES",
-    "root_volume_gib",
+    "root_volume_size",
     "root_volume_warning",
     "upgrade_need_gib",
 ]

@@ -18,7 +18,7 @@ from components.planner.root_disk import (
     AMI_SYSTEM_GIB,
     DEFAULT_ROOT_VOLUME_GIB,
     IMAGE_ON_DISK_BYTES,
-    root_volume_gib,
+    root_volume_size,
     root_volume_warning,
     upgrade_need_gib,
 )
@@ -32,9 +32,9 @@ def test_an_upgrade_needs_the_ami_and_two_copies_of_the_image() -> None:
 
 def test_auto_keeps_the_size_every_deployed_host_has_and_holds_an_upgrade() -> None:
     # 150 GiB was every host's size before the key existed: `auto` changes no deployed volume.
-    assert root_volume_gib("auto") == DEFAULT_ROOT_VOLUME_GIB == 150
-    assert root_volume_warning(root_volume_gib("auto")) is None
-    assert root_volume_gib(300) == 300
+    assert root_volume_size("auto") == DEFAULT_ROOT_VOLUME_GIB == 150
+    assert root_volume_warning(root_volume_size("auto")) is None
+    assert root_volume_size(300) == 300
 
 
 def test_a_size_below_the_upgrade_need_warns_with_the_consequence_in_numbers_and_the_fix() -> None:
