@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,3 +43,22 @@ def offline_hub(monkeypatch: pytest.MonkeyPatch) -> None:
 def offline_registries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Plans never ask a container registry for a digest (pinImagesByDigest): tests give their own resolver."""
     monkeypatch.setenv("VLLM_AWS_REGISTRY_OFFLINE", "1")
+
+
+@pytest.fixture
+def engine_log() -> Iterator[list[str]]:
+    """Messages the program logs through pulumi.log (the mock engine's quiet logger)."""
+    messages: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger("vllm-aws.mock-engine")
+    handler = Keep(level=logging.INFO)
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.INFO)
+    yield messages
+    logger.removeHandler(handler)
+    logger.setLevel(previous)

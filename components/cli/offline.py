@@ -27,6 +27,7 @@ OFFLINE_VCPU_QUOTA = 100_000.0
 QUOTA_TOKEN = "aws:servicequotas/getServiceQuota:getServiceQuota"
 SUBNET_TOKEN = "aws:ec2/getSubnet:getSubnet"
 VPC_TOKEN = "aws:ec2/getVpc:getVpc"
+INSTANCE_TYPE_TOKEN = "aws:ec2/getInstanceType:getInstanceType"
 
 
 # GPU families EC2 can recover with a CloudWatch alarm action: the accelerated types of the EC2 User Guide's list
@@ -75,6 +76,8 @@ class OfflineAws:
     """Applied quota value by quota code; default: AWS's default, or OFFLINE_VCPU_QUOTA for vCPU quotas."""
     quota_error: str | None = None
     """When set, every quota lookup fails with this reason (e.g. the role lacks servicequotas:GetServiceQuota)."""
+    describe_error: str | None = None
+    """When set, every instance type lookup fails with this reason (the role lacks ec2:DescribeInstanceTypes)."""
     volume_zones: dict[str, str] = field(default_factory=dict)
     hosted_zones: dict[str, str] = field(default_factory=dict)
     """Route 53 zone name by zone id; a zone not listed answers without a name (its domain is not checked)."""
@@ -117,6 +120,8 @@ class OfflineAws:
             return [("", "the offline plan never reads the live AWS Price List; pulumi preview and up do")]
         if token == QUOTA_TOKEN and self.quota_error:
             return [("", self.quota_error)]
+        if token == INSTANCE_TYPE_TOKEN and self.describe_error:
+            return [("", self.describe_error)]
         if token == SUBNET_TOKEN and args.get("id") in self.missing_subnets:
             # What the data source reports when DescribeSubnets finds nothing (hashicorp/terraform-provider-aws
             # internal/tfresource errors.go SingularDataSourceFindError).
@@ -163,7 +168,7 @@ class OfflineAws:
                 "instanceTypes": wanted * len(locations),
                 "locationTypes": ["availability-zone"] * len(locations),
             }
-        if token == "aws:ec2/getInstanceType:getInstanceType":
+        if token == INSTANCE_TYPE_TOKEN:
             return {
                 "id": args["instanceType"],
                 "instanceType": args["instanceType"],

@@ -124,7 +124,15 @@ def auto_recovery_supported(instance_type: str) -> bool:
     A synchronous invoke: read it once per type, not once per host (each call waits for the registrations queued so
     far; 32 hosts cost the offline plan about 2.7 s, benchmarks/README.md).
     """
-    return bool(aws.ec2.get_instance_type(instance_type=instance_type).auto_recovery_supported)
+    try:
+        return bool(aws.ec2.get_instance_type(instance_type=instance_type).auto_recovery_supported)
+    except Exception as error:  # an invoke failure is a plain Exception: take the path every type supports
+        pulumi.log.warn(
+            f"could not describe {instance_type} ({error}): its hosts' system-check alarms stop and start them "
+            "through SSM Automation (which works on every type) rather than use EC2's recover action. Grant the "
+            "deploying role ec2:DescribeInstanceTypes so the preview can tell which applies."
+        )
+        return False
 
 
 def heal_host(

@@ -25,8 +25,16 @@ PERMISSIONS = ("servicequotas:GetAWSDefaultServiceQuota", "servicequotas:GetServ
 
 
 def instance_vcpus(instance_type: str) -> int:
-    """vCPUs of an EC2 instance type (DescribeInstanceTypes' DefaultVCpus)."""
-    return int(aws.ec2.get_instance_type(instance_type=instance_type).default_vcpus)
+    """vCPUs of an EC2 instance type (DescribeInstanceTypes' DefaultVCpus); 0 with a warning when it cannot be read."""
+    try:
+        return int(aws.ec2.get_instance_type(instance_type=instance_type).default_vcpus)
+    except Exception as error:  # an invoke failure is a plain Exception; the preview goes on without the count
+        pulumi.log.warn(
+            f"could not describe {instance_type} ({error}): its vCPUs are left out of the vCPU quota check, which "
+            "may then pass a stack that `pulumi up` cannot launch. Grant the deploying role "
+            "ec2:DescribeInstanceTypes to count them at every preview."
+        )
+        return 0
 
 
 def read_limits(needs: Sequence[quotas.QuotaNeed]) -> dict[quotas.Quota, float]:

@@ -46,7 +46,11 @@ def check_instance_types(planned: Iterable[tuple[int, ModelPlan]]) -> None:
         try:
             described = aws.ec2.get_instance_type(instance_type=name).gpuses
         except Exception as error:  # an invoke failure is a plain Exception: the check is skipped, with a warning
-            pulumi.log.warn(f"could not describe {name} ({error}); its GPUs are not cross-checked with EC2")
+            pulumi.log.warn(
+                f"could not describe {name} ({error}): its GPU count and memory are not cross-checked with EC2, so "
+                "a catalog that is wrong about them would show only when vLLM starts. Grant the deploying role "
+                "ec2:DescribeInstanceTypes to check them at every preview."
+            )
             continue
         mismatch = gpu_mismatch(name, [(int(gpu.count), int(gpu.memory_size)) for gpu in described or []])
         if mismatch is not None:

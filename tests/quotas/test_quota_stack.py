@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-import logging
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,25 +97,6 @@ def test_load_balancer_limits_are_checked_too() -> None:
     # prod: two models, each with a path and (its domain) a host rule, plus the default rule; each has a loading
     # rule behind it.
     assert "--service-code elasticloadbalancing --quota-code L-7EED9B64 --desired-value 10" in str(caught.value)
-
-
-@pytest.fixture
-def engine_log() -> Iterator[list[str]]:
-    """Messages the program logs through pulumi.log (the mock engine's quiet logger)."""
-    messages: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
-    logger = logging.getLogger("vllm-aws.mock-engine")
-    handler = Keep(level=logging.INFO)
-    logger.addHandler(handler)
-    previous = logger.level
-    logger.setLevel(logging.INFO)
-    yield messages
-    logger.removeHandler(handler)
-    logger.setLevel(previous)
 
 
 def test_without_permission_the_preview_goes_on_with_a_warning(engine_log: list[str]) -> None:
