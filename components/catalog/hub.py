@@ -43,7 +43,7 @@ from .hub_client import (
 )
 from .model_shape import CannotSize, ModelShape, Origin, Provenance, SafetensorsCounts
 
-ReadProblem = Literal["not-found", "gated", "revision-not-found", "unreachable"]
+ReadProblem = Literal["not-found", "gated", "revision-not-found", "revision-unreadable", "unreachable"]
 COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
 DEFAULT_BRANCH = "_default"
 
@@ -214,6 +214,17 @@ class ModelReader:
         bundled = self._snapshot.get(repo_id.lower())
         if bundled is not None and revision in (None, bundled.sha, bundled.revision):
             return bundled.shape("bundled snapshot", note=why)
+        if bundled is not None:
+            # The repo is known, the revision is not: it is the revision that cannot be read here.
+            raise ModelReadError(
+                repo_id,
+                "revision-unreadable",
+                f"cannot be read: {why}; the bundled snapshot has {repo_id} only at "
+                f"{bundled.revision or 'its default branch'}{f' ({bundled.sha})' if bundled.sha else ''}, and the "
+                f"cache ({self._cache_dir}) has no copy of this revision",
+                "plan once with access to huggingface.co (it reads that revision into the cache), or remove "
+                "revision to plan the snapshot's",
+            )
         raise ModelReadError(
             repo_id,
             "unreachable",

@@ -97,7 +97,7 @@ def resolve_model_spec(keys: KeyPaths, model: ModelConfig, context: PlanContext)
 
 
 def _read_issue(keys: KeyPaths, model: ModelConfig, context: PlanContext, error: ModelReadError) -> ConfigIssue:
-    if error.problem == "revision-not-found":
+    if error.problem in ("revision-not-found", "revision-unreadable"):
         return ConfigIssue(keys("revision"), model.revision, error.message, error.fix)
     if error.problem == "gated":
         return ConfigIssue(

@@ -183,8 +183,12 @@ def test_a_pinned_revision_is_never_answered_by_another_commit(fake: FakeHub, tm
     fake.down = True
     with pytest.raises(ModelReadError) as caught:
         reader(tmp_path).read("Qwen/Qwen3-8B", OTHER_SHA)
-    assert caught.value.problem == "unreachable"
-    assert f"revision {OTHER_SHA}" in caught.value.message and "architecture block" in caught.value.fix
+    # The repo is in the snapshot at another commit: it is the revision that cannot be read (#15: the problem is
+    # reported on `revision`, with the fix of dropping it).
+    assert caught.value.problem == "revision-unreadable"
+    assert "the bundled snapshot has Qwen/Qwen3-8B only at" in caught.value.message
+    assert "has no copy of this revision" in caught.value.message
+    assert caught.value.fix.endswith("or remove revision to plan the snapshot's")
 
 
 def test_unreachable_and_unknown_everywhere_is_an_error(fake: FakeHub, tmp_path: Path) -> None:

@@ -97,6 +97,13 @@ CASES = [
         "did you mean 'g6.xlarge'?",
     ),
     Case(
+        # Offline (the suite's Hub is), a repo the snapshot holds at another revision: the revision is the problem.
+        "known-model-at-an-unreadable-revision",
+        model(revision="not-a-branch"),
+        p("models[0].revision"),
+        "or remove revision to plan the snapshot's",
+    ),
+    Case(
         "unknown-model-without-architecture",
         model(id="acme/secret-sauce-9b"),
         p("models[0].id"),
