@@ -4,9 +4,11 @@ An upgrade of ``vllm-aws:image`` pulls the new image while the old one still run
 at once, beside the AMI's own files. Docker 29 on the DLAMI keeps every image twice: "containerd stores images in
 both compressed and uncompressed formats ... When you pull an image, containerd keeps the compressed layers (as
 received from the registry) and also extracts them to disk" (docs.docker.com/engine/storage/containerd, the
-default store "for Docker Engine 29.0 and later on fresh installations"; the Ubuntu 24.04 DLAMI of 2026 ships
-docker-ce 29). A pull that does not fit fails with "no space left on device" and `pulumi up` with it, on the
-first host it reaches. Pure: no Pulumi.
+default store "for Docker Engine 29.0 and later on fresh installations"; the Ubuntu 24.04 DLAMIs of 2026 ship
+docker-ce 29, e.g. 29.6.2 in Deep Learning Base AMI with Single CUDA (Ubuntu 24.04) 20260717's release notes). Not
+verified: that the AMI's daemon.json leaves that store on; with the legacy store an image takes its unpacked size
+only, and the figure below is high by one compressed copy per image. A pull that does not fit fails with "no space
+left on device" and `pulumi up` with it, on the first host it reaches. Pure: no Pulumi.
 """
 
 from __future__ import annotations
