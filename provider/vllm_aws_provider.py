@@ -174,6 +174,8 @@ class VllmDeploymentInputs(TypedDict):
     """GPU host AMI (Deep Learning Base GPU AMI, Ubuntu 24.04)."""
     image: NotRequired[str]
     """Pinned vllm/vllm-openai image; never `latest`."""
+    root_volume_gib: NotRequired[int]
+    """Each host's gp3 root volume, GiB (the AMI and the Docker images). Default: 150, which holds an image upgrade."""
     ssh_public_key: pulumi.Input[str]
     """OpenSSH public key installed on the hosts."""
     ssh_private_key: pulumi.Input[str]
@@ -287,6 +289,7 @@ def deployment_args(args: Mapping[str, Any]) -> vllm_aws.VllmDeploymentArgs:
             associate_public_ip=args.get("associate_public_ip") or False,
             ami_id=args["ami_id"],
             image=config_image,
+            **({"root_volume_gib": args["root_volume_gib"]} if "root_volume_gib" in args else {}),
             cache=config_cache,
             access=config_access,
             ssh=_validated(

@@ -139,6 +139,7 @@ INPUTS: dict[str, Any] = {
     "availabilityZones": ["us-east-1a", "us-east-1b"],
     "associatePublicIp": True,
     "amiId": "ami-0123456789abcdef0",
+    "rootVolumeGib": 200,
     "sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIConsumerConsumerConsumerConsumerConsumerCo consumer",
     "sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----",
     "sshKeyFile": "~/.ssh/consumer.key",
@@ -185,6 +186,7 @@ def test_construct_creates_the_deployment_from_camel_case_inputs(engine: Recordi
     instance = _one(engine, "qwen-1-instance").inputs
     assert instance["subnetId"] == "subnet-0123456789abcdef1"
     assert instance["associatePublicIpAddress"] is True
+    assert instance["rootBlockDevice"]["volumeSize"] == 200
     assert instance["tags"]["team"] == "ml"
     assert _one(engine, "qwen-1-cache-volume").inputs["availabilityZone"] == "us-east-1b"
     rule = _one(engine, "qwen-endpoint-prefix-rule").inputs
