@@ -6,8 +6,11 @@ which must match exactly one product). The product is the Linux, shared-tenancy,
 pre-installed software. Field names: instanceType, operatingSystem, tenancy, preInstalledSw, capacitystatus ("Used":
 a running instance, not reserved capacity) and licenseModel as pulumi-aws's own EC2 example of get_product spells
 them (pulumi_aws 7.51.1 pricing/get_product.py docstring); regionCode instead of its location name, and marketoption
-"OnDemand" (not Capacity Blocks), as the EC2 products of the Price List carry them in stored copies of its JSON (not
-checked against an AWS document here: a filter that matches nothing keeps the snapshot's price, with a warning).
+"OnDemand" (not Capacity Blocks). Karpenter asks GetProducts for the same on-demand Linux products with the same
+fields and values (regionCode, preInstalledSw "NA", operatingSystem "Linux", capacitystatus "Used", marketoption
+"OnDemand", tenancy "Shared": aws/karpenter-provider-aws pkg/providers/pricing/pricing.go fetchOnDemandPricing,
+09303f3), the source of the catalog's own on-demand prices. A filter that matches nothing keeps the snapshot's
+price, with a warning.
 The answer is one Price List JSON document; its shape (product.attributes, terms.OnDemand.<offer>.
 priceDimensions.<rate>.unit and pricePerUnit.USD, publicationDate) is the one botocore's example of GetProducts
 shows (botocore 1.43.11 data/pricing/2017-10-15/examples-1.json).

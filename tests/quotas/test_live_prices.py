@@ -11,7 +11,7 @@ import pytest
 from repo import DATA_DIR
 from stack_runs import named, run_stack, stack_raw
 
-from components.catalog.price_list import PriceListError, on_demand_usd_per_hour, price_list_region
+from components.catalog.price_list import PriceListError, on_demand_usd_per_hour, price_list_region, product_filters
 from components.cli.offline import PRICE_LIST_TOKEN, OfflineAws
 
 RECORDED = (DATA_DIR / "price_list" / "g6.xlarge-us-east-1.json").read_text(encoding="utf-8")
@@ -78,6 +78,27 @@ def test_live_reads_the_on_demand_price_from_the_price_list_through_a_us_east_1_
         "licenseModel": "No License required",
         "marketoption": "OnDemand",
     }
+
+
+# What Karpenter filters GetProducts with for the on-demand price of a Linux instance type (aws/karpenter-provider-aws
+# pkg/providers/pricing/pricing.go fetchOnDemandPricing and UpdateOnDemandPricing, 09303f3): the catalog's on-demand
+# prices are generated from its answers, so the live read asks for the same products.
+KARPENTER_ON_DEMAND_FILTERS = {
+    "regionCode": "eu-west-1",
+    "preInstalledSw": "NA",
+    "operatingSystem": "Linux",
+    "capacitystatus": "Used",
+    "marketoption": "OnDemand",
+    "tenancy": "Shared",
+}
+
+
+def test_the_live_read_asks_for_the_products_karpenter_prices() -> None:
+    filters = dict(product_filters("g6.xlarge", "eu-west-1"))
+    assert KARPENTER_ON_DEMAND_FILTERS.items() <= filters.items()
+    # Beyond Karpenter's (which reads every type of the region at once): the one type, and the licence model
+    # ("No License required", not "Bring your own license"), so that exactly one product matches.
+    assert set(filters) - set(KARPENTER_ON_DEMAND_FILTERS) == {"instanceType", "licenseModel"}
 
 
 def test_the_offline_plan_never_reads_the_price_list_and_says_so() -> None:
