@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -159,6 +160,12 @@ def planner_seconds() -> tuple[float, float]:
     return times[0], min(times[1:])
 
 
+def cpu_reference_ms() -> float:
+    """One core's pure-Python speed, so runs on two machines can be compared: the best of five timings of
+    ``sum(range(10**6))``. The plan is CPU-bound (the mock run is single-threaded Python): its time follows this."""
+    return min(timeit.repeat("sum(range(10**6))", number=10, repeat=5)) / 10 * 1000
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="measured runs per stack (default 5)")
@@ -179,12 +186,18 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.stacks.split(","):
             results.append(measure(name, stacks[name], args.runs, args.warmup, workdir))
 
-    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": sys.platform}
+    machine = {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "platform": sys.platform,
+        "cpu_reference_ms": cpu_reference_ms(),
+    }
     if args.json:
         print(json.dumps({"machine": machine, "results": [asdict(r) for r in results]}, indent=2))
     else:
         print(table(results))
         print(f"\n{machine['cpus']} CPUs, Python {machine['python']}; target: large < {LARGE_TARGET_SECONDS:.0f} s")
+        print(f"CPU reference: sum(range(10**6)) in {machine['cpu_reference_ms']:.1f} ms (compares machines)")
         first, next_ = planner_seconds()
         print(f"planner alone (plan_stack of large, in-process): first {first:.3f} s, then {next_:.3f} s")
     slow = [r for r in results if r.stack == "large" and r.median_s >= LARGE_TARGET_SECONDS]
