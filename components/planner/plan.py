@@ -45,7 +45,7 @@ from .cost import (
 from .day2 import day2_warnings
 from .memory import GIB, MemoryFit, ServingSettings, fit_memory, model_weights, resolve_settings, weight_format
 from .model_spec import resolve_model_spec
-from .root_disk import root_volume_size, root_volume_warning
+from .root_disk import root_volume_warning
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def plan_stack(
             "(or certificateArn) instead."
         )
     warnings.extend(cuda.plan_warnings(config.image, config.ami_id))
-    if root_warning := root_volume_warning(root_volume_size(config.root_volume_gib)):
+    if root_warning := root_volume_warning(context.root_volume_gib):
         warnings.append(root_warning)
     if config.kms_key.enabled:
         warnings.append(kms_key_warning(plans, dedicated_monitoring=config.monitoring.placement == "dedicated"))
